@@ -1,0 +1,167 @@
+"""Engine results: :class:`LiqMap` (one instant), :class:`Heatmap` (time × price) and predicted events.
+
+Plain frozen dataclasses over NumPy arrays, with ``to_frame()`` for pandas/Parquet export. Price bins are
+ascending bin *centres* on a uniform grid of width ``bin_usd``; notional arrays hold the outstanding
+position notional (USD, at entry) whose liquidation price falls in each bin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from liqmap import CAVEAT
+
+EVENT_COLUMNS = ("timestamp", "exchange", "side", "price", "leverage", "notional_usd")
+
+
+@dataclass(frozen=True)
+class LiqMap:
+    """Outstanding long and short liquidation notional per price bin at one instant.
+
+    ``long_by_leverage``/``short_by_leverage`` have shape ``(len(leverages), n_bins)``;
+    ``by_exchange`` maps an exchange name to its ``(long_usd, short_usd)`` pair of ``(n_bins,)`` arrays.
+    """
+
+    symbol: str
+    as_of_ms: int
+    price: float
+    price_bins: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    leverages: tuple[float, ...] = ()
+    long_by_leverage: np.ndarray | None = None
+    short_by_leverage: np.ndarray | None = None
+    by_exchange: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    model: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.price_bins)
+        if n < 2 or np.any(np.diff(self.price_bins) <= 0):
+            raise ValueError("price_bins must hold at least two strictly ascending bin centres")
+        if self.long_usd.shape != (n,) or self.short_usd.shape != (n,):
+            raise ValueError(f"long_usd and short_usd must have shape ({n},) like price_bins")
+        if not np.isfinite(self.price) or self.price <= 0:
+            raise ValueError(f"price must be a positive finite number, got {self.price!r}")
+
+    @property
+    def bin_usd(self) -> float:
+        """Width of one price bin in USD."""
+        return float(self.price_bins[1] - self.price_bins[0])
+
+    @property
+    def long_cumulative_usd(self) -> np.ndarray:
+        """Long liquidation notional summed *downward* from price: entry ``i`` is the total liquidated if
+        price falls to ``price_bins[i]``; zero at and above price."""
+        below = np.where(self.price_bins < self.price, self.long_usd, 0.0)
+        return np.cumsum(below[::-1])[::-1]
+
+    @property
+    def short_cumulative_usd(self) -> np.ndarray:
+        """Short liquidation notional summed *upward* from price: entry ``i`` is the total liquidated if
+        price rises to ``price_bins[i]``; zero at and below price."""
+        above = np.where(self.price_bins > self.price, self.short_usd, 0.0)
+        return np.cumsum(above)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per bin: ``price, long_usd, short_usd, long_cumulative_usd, short_cumulative_usd``
+        plus ``long_<lev>x``/``short_<lev>x`` and ``<exchange>_long_usd``/``<exchange>_short_usd`` layers."""
+        out = pd.DataFrame(
+            {
+                "price": self.price_bins,
+                "long_usd": self.long_usd,
+                "short_usd": self.short_usd,
+                "long_cumulative_usd": self.long_cumulative_usd,
+                "short_cumulative_usd": self.short_cumulative_usd,
+            }
+        )
+        if self.long_by_leverage is not None and self.short_by_leverage is not None:
+            for i, lev in enumerate(self.leverages):
+                out[f"long_{lev:g}x"] = self.long_by_leverage[i]
+                out[f"short_{lev:g}x"] = self.short_by_leverage[i]
+        for name, (lng, sht) in self.by_exchange.items():
+            out[f"{name}_long_usd"] = lng
+            out[f"{name}_short_usd"] = sht
+        out.attrs.update(
+            symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, caveat=CAVEAT
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Outstanding liquidation notional per (snapshot time, price bin).
+
+    ``long_usd``/``short_usd`` have shape ``(len(times_ms), len(price_bins))``; ``close`` is the reference
+    price at each snapshot. Optional breakdowns: ``long_by_leverage``/``short_by_leverage`` with shape
+    ``(T, len(leverages), n_bins)`` and ``by_exchange`` mapping a name to ``(long, short)`` ``(T, n_bins)``.
+    """
+
+    symbol: str
+    times_ms: np.ndarray
+    price_bins: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    close: np.ndarray
+    leverages: tuple[float, ...] = ()
+    long_by_leverage: np.ndarray | None = None
+    short_by_leverage: np.ndarray | None = None
+    by_exchange: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    model: str = ""
+
+    def __post_init__(self) -> None:
+        shape = (len(self.times_ms), len(self.price_bins))
+        if self.long_usd.shape != shape or self.short_usd.shape != shape:
+            raise ValueError(f"long_usd and short_usd must have shape {shape} (times × price bins)")
+        if self.close.shape != (shape[0],):
+            raise ValueError(f"close must have shape ({shape[0]},), one price per snapshot")
+
+    @property
+    def bin_usd(self) -> float:
+        """Width of one price bin in USD."""
+        return float(self.price_bins[1] - self.price_bins[0])
+
+    def index_at(self, time_ms: int | None = None) -> int:
+        """Index of the last snapshot at or before ``time_ms`` (default: the last snapshot)."""
+        if time_ms is None:
+            return len(self.times_ms) - 1
+        i = int(np.searchsorted(self.times_ms, time_ms, side="right")) - 1
+        if i < 0:
+            raise ValueError(
+                f"no snapshot at or before {time_ms}; the heatmap starts at {int(self.times_ms[0])}"
+            )
+        return i
+
+    def at(self, time_ms: int | None = None) -> LiqMap:
+        """The :class:`LiqMap` of the last snapshot at or before ``time_ms`` (default: the last one)."""
+        i = self.index_at(time_ms)
+        return LiqMap(
+            symbol=self.symbol,
+            as_of_ms=int(self.times_ms[i]),
+            price=float(self.close[i]),
+            price_bins=self.price_bins,
+            long_usd=self.long_usd[i],
+            short_usd=self.short_usd[i],
+            leverages=self.leverages,
+            long_by_leverage=None if self.long_by_leverage is None else self.long_by_leverage[i],
+            short_by_leverage=None if self.short_by_leverage is None else self.short_by_leverage[i],
+            by_exchange={k: (v[0][i], v[1][i]) for k, v in self.by_exchange.items()},
+            model=self.model,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per (timestamp, price bin) with ``long_usd``, ``short_usd``, ``close``."""
+        t, n = self.long_usd.shape
+        out = pd.DataFrame(
+            {
+                "timestamp": np.repeat(self.times_ms, n),
+                "price": np.tile(self.price_bins, t),
+                "long_usd": self.long_usd.ravel(),
+                "short_usd": self.short_usd.ravel(),
+                "close": np.repeat(self.close, n),
+            }
+        )
+        out.attrs.update(symbol=self.symbol, model=self.model, caveat=CAVEAT)
+        return out

@@ -1,0 +1,53 @@
+"""Enumerations shared across liqmap (exchanges, sides, margin modes, contract types)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Exchange(StrEnum):
+    """Venues whose margin rules and data liqmap knows."""
+
+    BINANCE = "binance"
+    BYBIT = "bybit"
+    OKX = "okx"
+    HYPERLIQUID = "hyperliquid"
+    SIM = "sim"
+
+
+class Side(IntEnum):
+    """Side of a *position* (+1 long, −1 short); the sign used in every formula."""
+
+    LONG = 1
+    SHORT = -1
+
+    @classmethod
+    def parse(cls, value: str | int | Side) -> Side:
+        """Parse ``"long"``/``"short"``/``1``/``-1`` into a :class:`Side`."""
+        if isinstance(value, Side):
+            return value
+        if isinstance(value, str):
+            key = value.strip().lower()
+            if key in ("long", "l", "buy"):
+                return cls.LONG
+            if key in ("short", "s", "sell"):
+                return cls.SHORT
+            raise ValueError(f"unknown side {value!r}: use 'long' or 'short'")
+        try:
+            return cls(int(value))
+        except ValueError:
+            raise ValueError(f"unknown side {value!r}: use 1 (long) or -1 (short)") from None
+
+
+class MarginMode(StrEnum):
+    """Isolated margin (one position's own margin) or cross margin (shared wallet)."""
+
+    ISOLATED = "isolated"
+    CROSS = "cross"
+
+
+class ContractType(StrEnum):
+    """Linear (USDT/USDC-margined, PnL in quote) or inverse (coin-margined, PnL in base)."""
+
+    LINEAR = "linear"
+    INVERSE = "inverse"

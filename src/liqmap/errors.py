@@ -1,0 +1,19 @@
+"""Project exceptions. All are ``ValueError`` subclasses so callers may catch either."""
+
+from __future__ import annotations
+
+
+class LiqmapError(ValueError):
+    """Base class for every error liqmap raises on bad input; the message says how to fix it."""
+
+
+class UnknownSymbolError(LiqmapError):
+    """An exchange/symbol pair liqmap has no rules or data for."""
+
+
+class DataValidationError(LiqmapError):
+    """A table or file that breaks the canonical schema (the message names rows and columns)."""
+
+
+class StoreError(LiqmapError):
+    """A store operation that cannot be carried out (missing table, bad path, empty query)."""
