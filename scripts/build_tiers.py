@@ -46,9 +46,57 @@ def binance_tables() -> dict[str, dict]:
     return tables
 
 
+# Bybit BTCUSDT risk limits (linear, isolated and cross): (risk limit value, max leverage, MMR, deduction).
+# Source: Bybit "Margin data" page (pt-PT copy of /announcement-info/margin-parameters, undated; tier 2 matches
+# a v5 /market/risk-limit test fixture of the 2024–25 era). Every deduction satisfies Bybit's recursion.
+BYBIT_BTCUSDT = [
+    (2_000_000, 100, 0.005, 0), (2_600_000, 90, 0.0056, 1_200), (3_200_000, 80, 0.0063, 3_020),
+    (3_800_000, 75, 0.0067, 4_300), (4_400_000, 70, 0.0071, 5_820), (5_000_000, 65, 0.0077, 8_460),
+    (5_600_000, 55, 0.0091, 15_460), (8_500_000, 50, 0.01, 20_500), (10_000_000, 45, 0.013, 46_000),
+    (14_000_000, 40, 0.015, 66_000), (20_000_000, 35, 0.016, 80_000), (28_000_000, 30, 0.02, 160_000),
+    (38_000_000, 25, 0.025, 300_000), (50_000_000, 20, 0.029, 452_000), (55_000_000, 19, 0.03, 502_000),
+]
+
+
+def bybit_tables() -> dict[str, dict]:
+    rows, floor = [], 0
+    for cap, lev, mmr, ded in BYBIT_BTCUSDT:
+        rows.append([floor, cap, lev, mmr, ded])
+        floor = cap
+    return {
+        "BTC/USDT:USDT": {
+            "valid_from": "2024–2025 (undated page)",
+            "source": "Bybit margin-parameters page (risk limits, BTCUSDT), first 15 of 20 tiers (to 55M USDT)",
+            "tiers": rows,
+        },
+        "BTC/USD:BTC": {
+            "valid_from": "2022-12-26 (docs example) / 2026-09 (fixture)",
+            "source": "bybit-exchange/docs v5/market/risk-limit.mdx inverse BTCUSD example and a v5 fixture; "
+            "partial: 2 tiers (coin)",
+            "tiers": [[0, 150, 100, 0.005, 0.0], [150, 300, 66.67, 0.01, 0.75]],
+        },
+    }
+
+
+def okx_tables() -> dict[str, dict]:
+    # OKX BTC-USDT-SWAP: tier 1 only (0–1,000 contracts, ctVal 0.01 BTC ⇒ 0–10 BTC), mmr 0.4 %, 100x, from
+    # OKX /api/v5/public/position-tiers as cached by a freqtrade-based script (2026-08-12). Taker fee 0.05 % [?]
+    # is added to the maintenance rate, as OKX's margin ratio does. Larger positions use tier 1 (partial table).
+    return {
+        "BTC/USDT:USDT": {
+            "valid_from": "2026-08-12",
+            "source": "OKX /api/v5/public/position-tiers BTC-USDT tier 1 (partial); ctVal 0.01 BTC from OKX "
+            "instruments (nautilus_trader test data)",
+            "contract_size": 0.01,
+            "fee_rate": 0.0005,
+            "tiers": [[0.0, 10.0, 100, 0.004, 0.0]],
+        }
+    }
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for exchange, tables in (("binance", binance_tables()),):
+    for exchange, tables in (("binance", binance_tables()), ("bybit", bybit_tables()), ("okx", okx_tables())):
         (OUT / f"{exchange}.json").write_text(json.dumps({"exchange": exchange, "tables": tables}, indent=1) + "\n")
         print(f"wrote {OUT / (exchange + '.json')}: {', '.join(tables)}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from liqmap.errors import LiqmapError
+
 
 class Exchange(StrEnum):
     """Venues whose margin rules and data liqmap knows."""
@@ -32,11 +34,11 @@ class Side(IntEnum):
                 return cls.LONG
             if key in ("short", "s", "sell"):
                 return cls.SHORT
-            raise ValueError(f"unknown side {value!r}: use 'long' or 'short'")
+            raise LiqmapError(f"unknown side {value!r}: use 'long' or 'short'")
         try:
             return cls(int(value))
         except ValueError:
-            raise ValueError(f"unknown side {value!r}: use 1 (long) or -1 (short)") from None
+            raise LiqmapError(f"unknown side {value!r}: use 1 (long) or -1 (short)") from None
 
 
 class MarginMode(StrEnum):

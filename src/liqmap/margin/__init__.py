@@ -3,7 +3,7 @@
 >>> from liqmap.margin import liquidation_price
 >>> r = liquidation_price("binance", "BTCUSDT", "short", entry=94_000, leverage=100, notional_usd=94_000)
 >>> round(r.liquidation_price, 2)
-94564.26
+94561.75
 """
 
 from liqmap.margin.api import (

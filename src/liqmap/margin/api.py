@@ -67,7 +67,7 @@ def liquidation_prices(
     >>> t = get_tiers("binance", "BTCUSDT")
     >>> out = liquidation_prices(t, np.array([1, -1]), np.full(2, 94_000.0), np.full(2, 10.0), np.full(2, 94_000.0))
     >>> [round(float(p), 2) for p in out.liquidation_price]
-    [84939.76, 102908.37]
+    [84939.76, 102988.05]
     """
     side_a, entry_a, lev_a, notional_a = np.broadcast_arrays(
         _arr(side, "side"), _arr(entry, "entry"), _arr(leverage, "leverage"), _arr(notional_usd, "notional_usd")

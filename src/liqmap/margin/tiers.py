@@ -159,7 +159,7 @@ def tiers_from_ccxt(exchange: str | Exchange, symbol: str, tiers: list[dict[str,
     ex = _exchange(exchange)
     scale = float(kwargs.get("contract_size") or 1.0) if ex == Exchange.OKX else 1.0
     rows: list[tuple[float, float, float, float, float | None]] = []
-    for t in sorted(tiers, key=lambda r: float(r["minNotional"])):
+    for t in tiers:
         try:
             info = t.get("info") or {}
             raw_amount = info.get("cum", info.get("mmDeduction"))
@@ -175,7 +175,7 @@ def tiers_from_ccxt(exchange: str | Exchange, symbol: str, tiers: list[dict[str,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LiqmapError(f"{exchange}:{symbol}: malformed ccxt tier {t!r}: {exc}") from None
-    return make_table(ex, symbol, rows, **kwargs)
+    return make_table(ex, symbol, sorted(rows, key=lambda r: r[0]), **kwargs)
 
 
 def get_tiers(exchange: str | Exchange, symbol: str) -> TierTable:

@@ -1,0 +1,5 @@
+"""``python -m liqmap`` runs the CLI."""
+
+from liqmap.cli import main
+
+main()
