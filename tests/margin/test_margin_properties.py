@@ -58,7 +58,7 @@ def test_higher_leverage_moves_liquidation_closer(pos, factor):
 @given(positions)
 def test_equity_equals_maintenance_margin_at_liquidation(pos):
     key, side, entry, lev, notional = pos
-    t, r = _result(key, side, entry, lev, notional)
+    _, r = _result(key, side, entry, lev, notional)
     lp = r.liquidation_price
     assume(0 < lp < np.inf)
     if key.endswith("inverse"):  # coin units: margin + PnL (coin) = U/LP·R − A

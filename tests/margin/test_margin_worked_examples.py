@@ -90,7 +90,8 @@ def test_bybit_help_center_example_50x():
 
 def test_bundled_binance_2026_table_values():
     t = get_tiers("binance", "BTC/USDT:USDT")
-    assert (float(t.notional_cap[0]), float(t.max_leverage[0]), float(t.maintenance_margin_rate[0])) == (300_000, 150, 0.004)
+    first = (float(t.notional_cap[0]), float(t.max_leverage[0]), float(t.maintenance_margin_rate[0]))
+    assert first == (300_000, 150, 0.004)
     assert float(t.maintenance_amount[1]) == 300.0 and t.valid_from == "2026-09"
     r = liquidation_price("binance", "BTCUSDT", "long", 94_000, 10, 94_000)
     assert round(r.liquidation_price, 2) == round((94_000 - 9_400) / 0.996, 2) == 84_939.76
