@@ -9,7 +9,12 @@ does not publish the field; the engine then falls back as documented in :mod:`li
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+import pandas as pd
 import pyarrow as pa
+
+from liqmap.errors import DataValidationError
 
 BARS = pa.schema(
     [
@@ -73,6 +78,9 @@ TIERS = pa.schema(
     metadata={"primary_key": "exchange,symbol,tier"},
 )
 
+BAR_FIELDS = ("open_interest", "open_interest_usd", "funding_rate", "mark_price", "long_short_ratio")
+"""Bar columns that may arrive as separate sparse series and be attached to stored bars."""
+
 SCHEMAS: dict[str, pa.Schema] = {
     "bars": BARS,
     "liquidations": LIQUIDATIONS,
@@ -84,3 +92,31 @@ SCHEMAS: dict[str, pa.Schema] = {
 def primary_key(table: str) -> list[str]:
     """Columns that identify one row of the canonical ``table``."""
     return SCHEMAS[table].metadata[b"primary_key"].decode().split(",")
+
+
+class TableKind(StrEnum):
+    """The canonical tables a store holds (values are the table names)."""
+
+    BARS = "bars"
+    LIQUIDATIONS = "liquidations"
+    DEPTH = "depth"
+    TIERS = "tiers"
+
+
+def table_kind(kind: str) -> TableKind:
+    """Parse a table name into a :class:`TableKind`, naming the valid choices on error."""
+    try:
+        return TableKind(str(kind).strip().lower())
+    except ValueError:
+        choices = ", ".join(k.value for k in TableKind)
+        raise DataValidationError(f"unknown table kind {kind!r}: use one of {choices}") from None
+
+
+def required_columns(kind: str) -> list[str]:
+    """Non-nullable columns of ``kind`` (every input must carry them)."""
+    return [f.name for f in SCHEMAS[table_kind(kind)] if not f.nullable]
+
+
+def empty_frame(kind: str) -> pd.DataFrame:
+    """A zero-row DataFrame with the canonical columns and dtypes of ``kind``."""
+    return SCHEMAS[table_kind(kind)].empty_table().to_pandas()

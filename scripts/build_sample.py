@@ -1,0 +1,98 @@
+"""Rebuild the bundled real sample in src/liqmap/data/sample/ from ../shared/data (reproducible).
+
+Run: ``.venv/bin/python scripts/build_sample.py [--shared /work/shared/data]``. Writes canonical Parquet
+files; see src/liqmap/data/sample/PROVENANCE.md for what each holds and how it was derived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from liqmap.data.io import write_table
+from liqmap.data.layouts import Layout, okx_liquidations, to_canonical
+from liqmap.data.sample import SAMPLE_DIR
+from liqmap.data.transform import attach_fields
+from liqmap.data.validate import validate, validate_fields
+
+VENUES = ("binance", "bybit", "okx")
+COINS = ("BTC", "ETH")
+START, END = pd.Timestamp("2025-12-05", tz="UTC"), pd.Timestamp("2026-03-06", tz="UTC")
+LICENSES = ("group-m-finm33150-final.UNLICENSE", "nautilus_trader.LGPL-3.0.head")
+
+
+def build(shared: Path, out: Path) -> None:
+    """Write bars, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files to ``out``."""
+    market = shared / "market"
+    candles = pd.read_parquet(market / "candles_1h.parquet")
+    candles = candles[
+        candles["venue"].isin(VENUES)
+        & candles["coin"].isin(COINS)
+        & (candles["timestamp"] >= START)
+        & (candles["timestamp"] < END)
+    ]
+    bars = validate("bars", to_canonical(candles, Layout.SHARED_CANDLES).frame)
+    bars["quote_volume"] = bars["volume"] * bars["close"]  # approximation: the source has no quote volume
+
+    funding = pd.read_parquet(market / "funding_rates.parquet")
+    funding = funding[funding["venue"].isin(VENUES) & funding["coin"].isin(COINS)]
+    bars = attach_fields(bars, validate_fields(to_canonical(funding, Layout.SHARED_FUNDING).frame))
+
+    oi = validate_fields(
+        to_canonical(pd.read_parquet(market / "open_interest_1h.parquet"), Layout.SHARED_OPEN_INTEREST).frame
+    )
+    oi = oi[oi["symbol"].str.split("/").str[0].isin(COINS)]
+    hyper = oi[oi["exchange"] == "hyperliquid"].reset_index(drop=True)
+    snapshots = oi[oi["exchange"].isin(VENUES)].reset_index(drop=True)
+    bars = attach_fields(bars, oi_proxy(hyper, snapshots))
+    write_table(bars, out / "bars.parquet", "bars")
+    write_table(hyper, out / "hyperliquid_oi.parquet")
+    write_table(snapshots, out / "venue_oi_snapshots.parquet")
+
+    liq = okx_liquidations(pd.read_parquet(shared / "liquidations" / "okx_liquidations_2026-03-04.parquet"))
+    print("liquidations:", liq.note)
+    write_table(liq.frame, out / "liquidations.parquet", "liquidations")
+
+    depth_csv = pd.read_csv(shared / "orderbook" / "binance_usdm_btcusdt_depth_snapshot_2022-11-01.csv")
+    write_table(to_canonical(depth_csv, Layout.BINANCE_DEPTH).frame, out / "depth.parquet", "depth")
+
+    lic = out / "licenses"
+    lic.mkdir(exist_ok=True)
+    for name in LICENSES:
+        shutil.copyfile(shared / "licenses" / name, lic / name)
+
+
+def oi_proxy(hyper: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Per venue/coin: Hyperliquid's hourly OI path scaled to end at the venue's real OI snapshot.
+
+    ``proxy(t) = hl_oi_usd(t) × snapshot_usd / hl_oi_usd(last hour at or before the snapshot)``.
+    """
+    parts = []
+    for snap in snapshots.itertuples(index=False):
+        coin = snap.symbol.split("/")[0]
+        path = hyper[hyper["symbol"] == f"{coin}/USDC:USDC"]
+        anchor = path[path["timestamp"] <= snap.timestamp].iloc[-1]
+        scale = snap.open_interest_usd / anchor["open_interest_usd"]
+        print(f"OI proxy {snap.exchange} {snap.symbol}: scale {scale:.4f} (anchor {anchor['timestamp']})")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "exchange": snap.exchange,
+                    "symbol": snap.symbol,
+                    "timestamp": path["timestamp"].to_numpy(),
+                    "open_interest_usd": path["open_interest_usd"].to_numpy() * scale,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=SAMPLE_DIR)
+    args = parser.parse_args()
+    build(args.shared, args.out)

@@ -1,0 +1,153 @@
+"""SQL text and small helpers behind :class:`liqmap.data.store.Store` (DuckDB dialect)."""
+
+from __future__ import annotations
+
+import re
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from liqmap.data.schemas import SCHEMAS, TableKind, primary_key
+from liqmap.errors import StoreError
+
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+MONDAY_OFFSET_MS = 4 * DAY_MS  # the epoch was a Thursday; weeks start on Monday 1970-01-05
+_UNITS = {"m": MINUTE_MS, "h": 60 * MINUTE_MS, "d": DAY_MS, "w": WEEK_MS}
+_TIMEFRAME = re.compile(r"^(\d+)\s*(m|h|d|w)$")
+_DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE"}
+_LAST_VALUE = ("open_interest", "open_interest_usd", "funding_rate", "mark_price", "long_short_ratio")
+_SUMMED_NULLABLE = ("quote_volume", "taker_buy_volume")
+
+REFRESH_SERIES = """
+INSERT OR REPLACE INTO bar_series
+SELECT ?, ?, step, first_ts % step FROM (
+    SELECT mode(d) AS step, min(ts) AS first_ts FROM (
+        SELECT timestamp AS ts, timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS d
+        FROM bars WHERE exchange = ? AND symbol = ?
+    )
+)
+"""
+
+
+class Transaction:
+    """``with Transaction(con):`` — BEGIN, then COMMIT on success or ROLLBACK on any exception."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __enter__(self) -> Transaction:
+        self._con.execute("BEGIN TRANSACTION")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._con.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def create_statements() -> list[str]:
+    """DDL for every canonical table plus the ``bar_series`` resolution catalogue."""
+    out = []
+    for kind, schema in SCHEMAS.items():
+        cols = ", ".join(f"{f.name} {_DUCK_TYPES[f.type]}{'' if f.nullable else ' NOT NULL'}" for f in schema)
+        out.append(f"CREATE TABLE IF NOT EXISTS {kind} ({cols})")
+    out.append(
+        "CREATE TABLE IF NOT EXISTS bar_series (exchange VARCHAR, symbol VARCHAR, step_ms BIGINT, "
+        "phase_ms BIGINT, PRIMARY KEY (exchange, symbol))"
+    )
+    return out
+
+
+def upsert_statements(kind: TableKind) -> list[str]:
+    """Delete rows whose key is in ``_incoming``, then insert ``_incoming`` sorted by key."""
+    pk = primary_key(kind)
+    match = " AND ".join(f"t.{c} = i.{c}" for c in pk)
+    return [
+        f"DELETE FROM {kind} AS t USING _incoming AS i WHERE {match}",
+        f"INSERT INTO {kind} SELECT * FROM _incoming ORDER BY {', '.join(pk)}",
+    ]
+
+
+def parse_timeframe(timeframe: str) -> int:
+    """``'5m'``/``'1h'``/``'4h'``/``'1d'``/``'1w'`` → milliseconds."""
+    m = _TIMEFRAME.match(str(timeframe).strip().lower())
+    if not m or int(m.group(1)) <= 0:
+        raise StoreError(f"cannot read timeframe {timeframe!r}: use e.g. 1m, 5m, 15m, 1h, 4h, 1d, 1w")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def where(
+    exchanges: list[str] | None, symbol: str | None, start_ms: int | None, end_ms: int | None
+) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause (possibly empty) and its parameters."""
+    terms: list[str] = []
+    params: list[Any] = []
+    if symbol is not None:
+        terms.append("symbol = ?")
+        params.append(symbol)
+    if exchanges:
+        terms.append(f"exchange IN ({', '.join('?' * len(exchanges))})")
+        params.extend(exchanges)
+    if start_ms is not None:
+        terms.append("timestamp >= ?")
+        params.append(int(start_ms))
+    if end_ms is not None:
+        terms.append("timestamp <= ?")
+        params.append(int(end_ms))
+    return ("WHERE " + " AND ".join(terms)) if terms else "", params
+
+
+def resample_query(target_ms: int, inner_where: str, start_ms: int | None, end_ms: int | None) -> str:
+    """Bars resampled to ``target_ms`` buckets (OHLC, summed volumes, last non-null state columns).
+
+    ``inner_where`` selects source bars (widen it by one bucket); buckets opening in
+    ``[start_ms, end_ms]`` are kept.
+    """
+    offset = MONDAY_OFFSET_MS if target_ms % WEEK_MS == 0 else 0
+    bucket = f"((timestamp - {offset}) // {target_ms}) * {target_ms} + {offset}"
+    summed = ", ".join(f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED_NULLABLE)
+    last = ", ".join(f"arg_max({c}, timestamp) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _LAST_VALUE)
+    keep = [f"timestamp >= {int(start_ms)}"] if start_ms is not None else []
+    keep += [f"timestamp <= {int(end_ms)}"] if end_ms is not None else []
+    having = ("WHERE " + " AND ".join(keep)) if keep else ""
+    return (
+        f"SELECT * FROM (SELECT exchange, symbol, {bucket} AS timestamp, arg_min(open, timestamp) AS open, "
+        f"max(high) AS high, min(low) AS low, arg_max(close, timestamp) AS close, sum(volume) AS volume, "
+        f"{summed}, {last} FROM bars {inner_where} GROUP BY exchange, symbol, {bucket}) "
+        f"{having} ORDER BY exchange, timestamp"
+    )
+
+
+def series_query(kind: TableKind) -> str:
+    """One row per stored series of ``kind``: exchange, symbol, first_ms, last_ms, rows, step_ms."""
+    if kind is TableKind.TIERS:
+        return (
+            "SELECT exchange, symbol, NULL::BIGINT AS first_ms, NULL::BIGINT AS last_ms, count(*) AS rows, "
+            "NULL::BIGINT AS step_ms FROM tiers GROUP BY ALL ORDER BY ALL"
+        )
+    step = "any_value(s.step_ms)" if kind is TableKind.BARS else "NULL::BIGINT"
+    join = "LEFT JOIN bar_series s USING (exchange, symbol)" if kind is TableKind.BARS else ""
+    return (
+        f"SELECT exchange, symbol, min(timestamp) AS first_ms, max(timestamp) AS last_ms, count(*) AS rows, "
+        f"{step} AS step_ms FROM {kind} {join} GROUP BY exchange, symbol ORDER BY exchange, symbol"
+    )
+
+
+def gaps_query(step_ms: int) -> str:
+    """Runs of missing bars of one series (parameters: exchange, symbol)."""
+    return (
+        f"SELECT prev + {step_ms} AS from_ms, timestamp - {step_ms} AS to_ms, "
+        f"(timestamp - prev) // {step_ms} - 1 AS missing_bars FROM ("
+        "SELECT timestamp, lag(timestamp) OVER (ORDER BY timestamp) AS prev FROM bars "
+        f"WHERE exchange = ? AND symbol = ?) WHERE timestamp - prev > {step_ms} ORDER BY from_ms"
+    )
+
+
+def iso(ms: int | None) -> str:
+    """Epoch ms → ``'2026-01-15 08:00'`` (UTC)."""
+    return "…" if ms is None else pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,205 @@
+"""Read and write canonical tables from files: CSV (also .gz/.zip), Parquet, JSON.
+
+Readers accept the canonical layout and the layouts in :mod:`liqmap.data.layouts` (Binance public-data
+klines/metrics, ccxt OHLCV JSON, the ``shared/data`` parquet files) and always return validated canonical
+frames. A directory stands for the file ``<kind>.parquet`` inside it (as ``liqmap sim --out DIR`` writes).
+
+>>> from liqmap.data.sample import SAMPLE_DIR
+>>> read_bars(SAMPLE_DIR / "bars.parquet")["exchange"].unique().tolist()
+['binance', 'bybit', 'okx']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from liqmap.data.layouts import (
+    BINANCE_KLINE_COLUMNS,
+    Converted,
+    Layout,
+    bars_from_ccxt_ohlcv,
+    detect_layout,
+    to_canonical,
+)
+from liqmap.data.schemas import SCHEMAS, TableKind, table_kind
+from liqmap.data.validate import validate, validate_fields
+from liqmap.errors import DataValidationError
+
+
+class FileFormat(StrEnum):
+    """File formats the readers and writers understand."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSON = "json"
+
+
+def read_bars(path: Path | str) -> pd.DataFrame:
+    """Canonical, validated bars from a file or a directory holding ``bars.parquet``."""
+    return _read_full(path, TableKind.BARS)
+
+
+def read_liquidations(path: Path | str) -> pd.DataFrame:
+    """Canonical, validated liquidations from a file or a directory holding ``liquidations.parquet``."""
+    return _read_full(path, TableKind.LIQUIDATIONS)
+
+
+def read_depth(path: Path | str) -> pd.DataFrame:
+    """Canonical, validated depth snapshots from a file or a directory holding ``depth.parquet``."""
+    return _read_full(path, TableKind.DEPTH)
+
+
+def read_tiers(path: Path | str) -> pd.DataFrame:
+    """Canonical, validated margin tiers from a file or a directory holding ``tiers.parquet``."""
+    return _read_full(path, TableKind.TIERS)
+
+
+def read_table(
+    path: Path | str,
+    kind: str | None = None,
+    fmt: str | None = None,
+    exchange: str | None = None,
+    symbol: str | None = None,
+) -> Converted:
+    """Read any supported file into a validated :class:`~liqmap.data.layouts.Converted` table.
+
+    ``kind`` (bars|liquidations|depth|tiers) and ``fmt`` (csv|parquet|json) are inferred when omitted;
+    ``exchange``/``symbol`` fill or override those columns (needed for files that lack them, such as
+    Binance klines or ccxt OHLCV lists). Bar-field layouts (OI, funding, ratios) come back with
+    ``fields_only=True``: attach them to stored bars with :meth:`liqmap.data.store.Store.attach`.
+    """
+    k = table_kind(kind) if kind is not None else None
+    p = _resolve(Path(path), k)
+    form = _format(p, fmt)
+    if form is FileFormat.JSON:
+        raw = _read_json(p)
+        if isinstance(raw, list) and raw and isinstance(raw[0], list):
+            if exchange is None or symbol is None:
+                raise DataValidationError(f"{p}: a ccxt OHLCV list carries no exchange/symbol: pass both")
+            conv = Converted(TableKind.BARS, bars_from_ccxt_ohlcv(raw, exchange, symbol), Layout.CCXT_OHLCV)
+            return replace(conv, frame=validate(conv.kind, conv.frame))
+        frame = pd.DataFrame(raw)
+    elif form is FileFormat.PARQUET:
+        frame = _read_parquet(p)
+    else:
+        frame = _read_csv(p)
+    if frame.empty:
+        raise DataValidationError(f"{p}: the file holds no rows")
+    conv = to_canonical(frame, detect_layout(list(frame.columns), k), k, exchange, symbol)
+    if k is not None and conv.kind is not k:
+        raise DataValidationError(f"{p}: holds {conv.kind} ({conv.layout} layout), not {k}")
+    try:
+        checked = validate_fields(conv.frame) if conv.fields_only else validate(conv.kind, conv.frame)
+        return replace(conv, frame=checked)
+    except DataValidationError as exc:
+        raise DataValidationError(f"{p}: {exc}") from None
+
+
+def write_table(df: pd.DataFrame, path: Path | str, kind: str | None = None) -> Path:
+    """Write ``df`` to ``path`` (format from the suffix: .parquet, .csv, .json); returns the path.
+
+    With ``kind`` the frame is validated first and Parquet files carry the exact canonical Arrow schema.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    frame = validate(kind, df) if kind is not None else df
+    form = _format(p, None)
+    if form is FileFormat.PARQUET:
+        schema = SCHEMAS[table_kind(kind)] if kind is not None else None
+        pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), p)
+    elif form is FileFormat.CSV:
+        frame.to_csv(p, index=False)
+    else:
+        frame.to_json(p, orient="records", indent=None)
+    return p
+
+
+def _read_full(path: Path | str, kind: TableKind) -> pd.DataFrame:
+    conv = read_table(path, kind)
+    if conv.fields_only:
+        raise DataValidationError(
+            f"{path}: holds only {', '.join(c for c in conv.frame.columns if c not in _ID_COLUMNS)} "
+            f"({conv.layout} layout), not complete {kind}; import it onto stored bars with `liqmap import`"
+        )
+    return conv.frame
+
+
+_ID_COLUMNS = ("exchange", "symbol", "timestamp")
+
+
+def _resolve(p: Path, kind: TableKind | None) -> Path:
+    if p.is_dir():
+        names = [f"{k}.parquet" for k in ([kind] if kind else list(TableKind))]
+        for name in names:
+            if (p / name).is_file():
+                return p / name
+        raise DataValidationError(f"{p}: directory holds none of {', '.join(names)}")
+    if not p.is_file():
+        raise DataValidationError(f"{p}: no such file")
+    return p
+
+
+def _format(p: Path, fmt: str | None) -> FileFormat:
+    if fmt is not None:
+        try:
+            return FileFormat(fmt.lower())
+        except ValueError:
+            raise DataValidationError(f"unknown format {fmt!r}: use csv, parquet or json") from None
+    suffixes = [s.lower() for s in p.suffixes]
+    for s in reversed(suffixes):
+        if s in (".parquet", ".pq"):
+            return FileFormat.PARQUET
+        if s in (".csv", ".txt"):
+            return FileFormat.CSV
+        if s in (".json", ".jsonl"):
+            return FileFormat.JSON
+    raise DataValidationError(f"{p}: cannot tell the format from the name; pass --format csv|parquet|json")
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    if _headerless(frame.columns):
+        frame = pd.read_csv(p, header=None)
+        if frame.shape[1] == len(BINANCE_KLINE_COLUMNS):
+            frame.columns = list(BINANCE_KLINE_COLUMNS)
+        else:
+            raise DataValidationError(
+                f"{p}: CSV has no header and {frame.shape[1]} columns; only headerless Binance klines "
+                f"({len(BINANCE_KLINE_COLUMNS)} columns) are recognised"
+            )
+    return frame
+
+
+def _headerless(columns: pd.Index) -> bool:
+    try:
+        float(str(columns[0]))
+    except ValueError:
+        return False
+    return True
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
+    try:
+        return pq.read_table(p).to_pandas()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataValidationError(f"{p}: not a readable Parquet file ({exc})") from None
+
+
+def _read_json(p: Path) -> object:
+    text = p.read_text()
+    try:
+        if p.suffix.lower() == ".jsonl":
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataValidationError(f"{p}: not valid JSON ({exc})") from None

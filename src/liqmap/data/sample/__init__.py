@@ -1,0 +1,60 @@
+"""The bundled real sample: hourly BTC/ETH perpetual bars on Binance, Bybit and OKX, OKX liquidations and
+a Binance depth snapshot, all from ``../shared/data`` (see ``PROVENANCE.md`` beside this file).
+
+Caveat: the ``open_interest``/``open_interest_usd`` of the sample bars are a *proxy* — Hyperliquid's
+hourly OI path scaled to each venue's one real OI snapshot (2026-03-07); :func:`hyperliquid_open_interest`
+and :func:`venue_open_interest_snapshots` return the raw inputs. ``taker_buy_volume`` is null and
+``quote_volume`` is approximated as ``volume × close``.
+
+>>> bars = sample_bars()
+>>> sorted(bars.groupby("exchange").size().to_dict().items())
+[('binance', 4342), ('bybit', 4342), ('okx', 4320)]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from liqmap.data.validate import validate, validate_fields
+
+if TYPE_CHECKING:
+    from liqmap.data.store import Store
+
+SAMPLE_DIR = Path(__file__).resolve().parent
+
+
+def sample_bars() -> pd.DataFrame:
+    """Hourly canonical bars, 2025-12-05 → 2026-03-05 10:00 UTC (OI columns are a proxy, see module doc)."""
+    return validate("bars", pd.read_parquet(SAMPLE_DIR / "bars.parquet"))
+
+
+def sample_liquidations() -> pd.DataFrame:
+    """OKX liquidation orders 2026-03-04 11:13 → 2026-03-05 11:18 UTC (BTC, ETH, SOL, DOGE; bankruptcy price)."""
+    return validate("liquidations", pd.read_parquet(SAMPLE_DIR / "liquidations.parquet"))
+
+
+def sample_depth() -> pd.DataFrame:
+    """One Binance USDⓈ-M BTCUSDT order-book snapshot (2022-11-01, 100 levels)."""
+    return validate("depth", pd.read_parquet(SAMPLE_DIR / "depth.parquet"))
+
+
+def hyperliquid_open_interest() -> pd.DataFrame:
+    """Raw Hyperliquid hourly OI (``exchange, symbol, timestamp, open_interest_usd``), BTC and ETH."""
+    return validate_fields(pd.read_parquet(SAMPLE_DIR / "hyperliquid_oi.parquet"))
+
+
+def venue_open_interest_snapshots() -> pd.DataFrame:
+    """The single real OI snapshot (2026-03-07 10:49 UTC) per venue for BTC and ETH."""
+    return validate_fields(pd.read_parquet(SAMPLE_DIR / "venue_oi_snapshots.parquet"))
+
+
+def load_sample_into(store: Store) -> dict[str, int]:
+    """Upsert the sample bars, liquidations and depth into ``store``; returns rows written per table."""
+    return {
+        "bars": store.upsert("bars", sample_bars()),
+        "liquidations": store.upsert("liquidations", sample_liquidations()),
+        "depth": store.upsert("depth", sample_depth()),
+    }

@@ -1,0 +1,375 @@
+"""The embedded store: one DuckDB file holding the canonical tables.
+
+Writes are idempotent upserts inside one transaction (delete the incoming keys, insert the rows sorted by
+key), so re-importing the same data changes nothing and a crash or kill mid-import leaves the store as it
+was before that import. Reads return canonical pandas frames; bars can be resampled on the fly.
+
+>>> import tempfile, pathlib
+>>> from liqmap.data.sample import load_sample_into
+>>> with Store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb") as store:
+...     _ = load_sample_into(store)
+...     store.query_bars("okx", "BTCUSDT", timeframe="1d")["close"].size
+91
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+import platformdirs
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from liqmap.data import _sql
+from liqmap.data.io import read_table
+from liqmap.data.layouts import Converted
+from liqmap.data.schemas import SCHEMAS, TableKind, primary_key, table_kind
+from liqmap.data.transform import attach_fields, series_step_ms
+from liqmap.data.validate import format_step, validate, validate_fields
+from liqmap.enums import Exchange
+from liqmap.errors import StoreError
+from liqmap.symbols import normalize_symbol
+
+ENV_DB = "LIQMAP_DB"
+
+
+def default_db_path() -> Path:
+    """``$LIQMAP_DB`` if set, else ``<user data dir>/liqmap/liqmap.duckdb``."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("liqmap")) / "liqmap.duckdb"
+
+
+class Store:
+    """An embedded DuckDB store of canonical tables; use as a context manager.
+
+    ``read_only`` opens an existing file without taking the write lock, so any number of readers (e.g.
+    one per web request) may share it while no writer is open.
+    """
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self.read_only = read_only
+        if read_only and not self.path.is_file():
+            raise StoreError(
+                f"no liqmap store at {self.path}: run `liqmap import KIND FILE` or `liqmap demo` first "
+                f"(or point --db / ${ENV_DB} at an existing store)"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
+        if not read_only:
+            for statement in _sql.create_statements():
+                self._con.execute(statement)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._con.close()
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, kind: str, df: pd.DataFrame) -> int:
+        """Validate ``df`` and write it, replacing rows with the same primary key; returns rows written.
+
+        One transaction: either every row lands or none does. Bars must keep each series' resolution.
+        """
+        k = table_kind(kind)
+        self._writable()
+        table = validate(k, df)
+        with self._transaction():
+            if k is TableKind.BARS:
+                self._check_resolution(table)
+            self._write(k, table)
+            if k is TableKind.BARS:
+                self._refresh_series(table)
+        return len(table)
+
+    def attach(self, fields: pd.DataFrame) -> int:
+        """Join bar fields (OI, funding, long/short ratio, mark) onto stored bars; returns bars updated.
+
+        See :func:`liqmap.data.transform.attach_fields` for the as-of rules. Raises if no stored bars
+        overlap the fields (import the bars first).
+        """
+        self._writable()
+        checked = validate_fields(fields)
+        updated = 0
+        with self._transaction():
+            for (exchange, symbol), part in checked.groupby(["exchange", "symbol"], sort=True):
+                lo, hi = int(part["timestamp"].min()), int(part["timestamp"].max())
+                bars = self._select(TableKind.BARS, [exchange], symbol, lo - 2 * _sql.DAY_MS, hi + 2 * _sql.DAY_MS)
+                if bars.empty:
+                    raise StoreError(
+                        f"no stored bars for {exchange} {symbol} near {_sql.iso(lo)} … {_sql.iso(hi)}: "
+                        "import the bars first, then their OI/funding"
+                    )
+                merged = attach_fields(bars, part)
+                changed = ~(merged.fillna(-1.0e300).eq(bars.fillna(-1.0e300)).all(axis=1))
+                if changed.any():
+                    self._write(TableKind.BARS, merged[changed])
+                    updated += int(changed.sum())
+        return updated
+
+    def import_file(
+        self,
+        path: str | Path,
+        kind: str | None = None,
+        fmt: str | None = None,
+        exchange: str | None = None,
+        symbol: str | None = None,
+    ) -> tuple[Converted, int]:
+        """Read any supported file (see :func:`liqmap.data.io.read_table`) and upsert or attach it."""
+        conv = read_table(path, kind, fmt, exchange, symbol)
+        written = self.attach(conv.frame) if conv.fields_only else self.upsert(conv.kind, conv.frame)
+        return conv, written
+
+    def export(self, kind: str, path: str | Path, exchange: str | None = None, symbol: str | None = None) -> int:
+        """Write a stored table (optionally one exchange/symbol) to Parquet/CSV/JSON; returns rows."""
+        k = table_kind(kind)
+        where, params = _sql.where(exchange and [exchange], symbol and normalize_symbol(symbol), None, None)
+        order = ", ".join(primary_key(k))
+        arrow = self._con.sql(f"SELECT * FROM {k} {where} ORDER BY {order}", params=params).to_arrow_table()
+        table = arrow.cast(SCHEMAS[k])
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if p.suffix.lower() in (".parquet", ".pq"):
+            pq.write_table(table, p)
+        else:
+            from liqmap.data.io import write_table
+
+            write_table(table.to_pandas(), p)
+        return table.num_rows
+
+    # ------------------------------------------------------------------ reads
+    def query_bars(
+        self,
+        exchanges: str | Sequence[str] | None,
+        symbol: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        timeframe: str | None = None,
+    ) -> pd.DataFrame:
+        """Bars of ``symbol`` on ``exchanges`` (None = all) with ``start_ms <= timestamp <= end_ms``.
+
+        ``timeframe`` ('5m', '15m', '1h', '4h', '1d', '1w', ...) resamples: first open, max high, min low,
+        last close, summed volumes (null if any input bar lacks the column), last non-null OI, mark,
+        funding and long/short ratio. Buckets align to UTC epoch multiples (weeks start on Monday); the
+        last bucket may be partial. Sorted by exchange, then timestamp.
+        """
+        sym, names = normalize_symbol(symbol), _exchanges(exchanges)
+        if timeframe is None:
+            out = self._select(TableKind.BARS, names, sym, start_ms, end_ms)
+        else:
+            target = _sql.parse_timeframe(timeframe)
+            self._check_resample(names, sym, target)
+            lo = None if start_ms is None else start_ms - target
+            hi = None if end_ms is None else end_ms + target
+            where, params = _sql.where(names, sym, lo, hi)
+            out = self._frame(_sql.resample_query(target, where, start_ms, end_ms), params)
+        if out.empty:
+            raise self._empty(TableKind.BARS, names, sym, start_ms, end_ms)
+        return out
+
+    def query_liquidations(
+        self,
+        exchanges: str | Sequence[str] | None,
+        symbol: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> pd.DataFrame:
+        """Realized liquidation events, sorted by exchange then timestamp."""
+        return self._query_events(TableKind.LIQUIDATIONS, exchanges, symbol, start_ms, end_ms)
+
+    def query_depth(
+        self,
+        exchanges: str | Sequence[str] | None,
+        symbol: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> pd.DataFrame:
+        """Order-book snapshot levels, sorted by exchange then timestamp."""
+        return self._query_events(TableKind.DEPTH, exchanges, symbol, start_ms, end_ms)
+
+    def query_tiers(self, exchange: str, symbol: str) -> pd.DataFrame:
+        """Stored margin tiers of one exchange/symbol, ascending by tier."""
+        sym, names = normalize_symbol(symbol), _exchanges(exchange)
+        where, params = _sql.where(names, sym, None, None)
+        out = self._frame(f"SELECT * FROM tiers {where} ORDER BY tier", params)
+        if out.empty:
+            raise self._empty(TableKind.TIERS, names, sym, None, None)
+        return out
+
+    def symbols(self, kind: str = "bars") -> pd.DataFrame:
+        """One row per stored series: exchange, symbol, first_ms, last_ms, rows, timeframe."""
+        k = table_kind(kind)
+        out = self._frame(_sql.series_query(k), [])
+        out["timeframe"] = [None if pd.isna(s) else format_step(int(s)) for s in out.pop("step_ms")]
+        return out
+
+    def gaps(self, exchange: str, symbol: str) -> pd.DataFrame:
+        """Missing bars of one series: ``from_ms``/``to_ms`` (first/last missing bar) and ``missing_bars``.
+
+        Gaps are reported, never filled.
+        """
+        sym, names = normalize_symbol(symbol), _exchanges(exchange)
+        step = self._series_step(names[0], sym)
+        if step is None:
+            return pd.DataFrame({"from_ms": [], "to_ms": [], "missing_bars": []}, dtype="int64")
+        return self._frame(_sql.gaps_query(step), [names[0], sym])
+
+    def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None:
+        """Latest stored timestamp of one series (``None`` when nothing is stored)."""
+        k = table_kind(kind)
+        column = "timestamp" if k is not TableKind.TIERS else "tier"
+        row = self._con.execute(
+            f"SELECT max({column}) FROM {k} WHERE exchange = ? AND symbol = ?",
+            [_exchanges(exchange)[0], normalize_symbol(symbol)],
+        ).fetchall()
+        return None if row[0][0] is None else int(row[0][0])
+
+    def info(self) -> dict[str, Any]:
+        """Path, file size, row counts per table, and every series with its range and gap count."""
+        tables = {k.value: int(self._con.execute(f"SELECT count(*) FROM {k}").fetchall()[0][0]) for k in TableKind}
+        series: list[dict[str, Any]] = []
+        for k in TableKind:
+            frame = self.symbols(k)
+            for row in frame.to_dict("records"):
+                row["kind"] = k.value
+                if k is TableKind.BARS:
+                    row["gaps"] = len(self.gaps(row["exchange"], row["symbol"]))
+                series.append(row)
+        return {
+            "path": str(self.path),
+            "size_bytes": self.path.stat().st_size if self.path.exists() else 0,
+            "rows": tables,
+            "series": series,
+        }
+
+    # ------------------------------------------------------------------ internals
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only; open it without read_only to write")
+
+    def _transaction(self) -> _sql.Transaction:
+        return _sql.Transaction(self._con)
+
+    def _write(self, k: TableKind, table: pd.DataFrame) -> None:
+        arrow = pa.Table.from_pandas(table, schema=SCHEMAS[k], preserve_index=False)
+        self._con.register("_incoming", arrow)
+        try:
+            for statement in _sql.upsert_statements(k):
+                self._con.execute(statement)
+        finally:
+            self._con.unregister("_incoming")
+
+    def _check_resolution(self, table: pd.DataFrame) -> None:
+        for (exchange, symbol), part in table.groupby(["exchange", "symbol"], sort=False):
+            new = series_step_ms(part["timestamp"])
+            old, phase = self._series_step(exchange, symbol), self._series_phase(exchange, symbol)
+            if new is not None and old is not None and new != old:
+                raise StoreError(
+                    f"mixed resolutions: the store holds {format_step(old)} bars for {exchange} {symbol}, "
+                    f"the input has {format_step(new)} bars; use another --db or resample the input"
+                )
+            step = old or new
+            if step is not None and phase is not None and int(part["timestamp"].iloc[0]) % step != phase:
+                raise StoreError(
+                    f"mixed resolutions: input {exchange} {symbol} bars are offset from the stored "
+                    f"{format_step(step)} grid (stored bars open at multiples of {format_step(step)}"
+                    f"{' + ' + format_step(phase) if phase else ''})"
+                )
+
+    def _refresh_series(self, table: pd.DataFrame) -> None:
+        for exchange, symbol in table[["exchange", "symbol"]].drop_duplicates().itertuples(index=False):
+            self._con.execute(_sql.REFRESH_SERIES, [exchange, symbol, exchange, symbol])
+
+    def _series_step(self, exchange: str, symbol: str) -> int | None:
+        return self._series_value("step_ms", exchange, symbol)
+
+    def _series_phase(self, exchange: str, symbol: str) -> int | None:
+        return self._series_value("phase_ms", exchange, symbol)
+
+    def _series_value(self, column: str, exchange: str, symbol: str) -> int | None:
+        row = self._con.execute(
+            f"SELECT {column} FROM bar_series WHERE exchange = ? AND symbol = ?", [exchange, symbol]
+        ).fetchall()
+        return None if not row or row[0][0] is None else int(row[0][0])
+
+    def _check_resample(self, names: list[str] | None, symbol: str, target: int) -> None:
+        steps = self._frame("SELECT exchange, step_ms FROM bar_series WHERE symbol = ?", [symbol])
+        if names is not None:
+            steps = steps[steps["exchange"].isin(names)]
+        for exchange, step in steps.dropna().itertuples(index=False):
+            if target < step or target % step:
+                raise StoreError(
+                    f"cannot resample {exchange} {symbol} {format_step(int(step))} bars to {format_step(target)}: "
+                    f"the timeframe must be a multiple of {format_step(int(step))}"
+                )
+
+    def _select(
+        self, k: TableKind, names: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
+    ) -> pd.DataFrame:
+        where, params = _sql.where(names, symbol, start_ms, end_ms)
+        return self._frame(f"SELECT * FROM {k} {where} ORDER BY exchange, timestamp", params)
+
+    def _query_events(
+        self,
+        k: TableKind,
+        exchanges: str | Sequence[str] | None,
+        symbol: str,
+        start_ms: int | None,
+        end_ms: int | None,
+    ) -> pd.DataFrame:
+        sym, names = normalize_symbol(symbol), _exchanges(exchanges)
+        out = self._select(k, names, sym, start_ms, end_ms)
+        if out.empty:
+            raise self._empty(k, names, sym, start_ms, end_ms)
+        return out
+
+    def _frame(self, query: str, params: list[Any]) -> pd.DataFrame:
+        return self._con.sql(query, params=params).to_arrow_table().to_pandas()
+
+    def _empty(
+        self, k: TableKind, names: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
+    ) -> StoreError:
+        stored = self.symbols(k)
+        held = (
+            "; ".join(
+                f"{r.exchange} {r.symbol} {_sql.iso(r.first_ms)} … {_sql.iso(r.last_ms)}"
+                for r in stored.itertuples(index=False)
+            )
+            or "nothing"
+        )
+        span = f" in {_sql.iso(start_ms) if start_ms else '…'} … {_sql.iso(end_ms) if end_ms else '…'}"
+        return StoreError(
+            f"no {k} for {', '.join(names) if names else 'any exchange'} {symbol}"
+            f"{span if start_ms or end_ms else ''} in {self.path}; stored {k}: {held}"
+        )
+
+
+def _exchanges(exchanges: str | Sequence[str] | None) -> list[str] | None:
+    if exchanges is None:
+        return None
+    items = [exchanges] if isinstance(exchanges, str) else list(exchanges)
+    known = {e.value for e in Exchange}
+    out = [str(e).strip().lower() for e in items]
+    bad = [e for e in out if e not in known]
+    if bad or not out:
+        raise StoreError(f"unknown exchange {', '.join(bad) or '(none)'}: use one of {', '.join(sorted(known))}")
+    return out

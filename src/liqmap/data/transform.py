@@ -1,0 +1,80 @@
+"""Pure table transformations used by the store and the sample builder (no I/O).
+
+:func:`attach_fields` joins sparse series (open interest snapshots, funding events, long/short ratios)
+onto bars *as of* each bar's close, never looking ahead; :func:`series_step_ms` infers a series'
+resolution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from liqmap.data.schemas import BAR_FIELDS
+from liqmap.errors import DataValidationError
+
+_EVENT_FIELDS = ("funding_rate",)
+
+
+def series_step_ms(timestamps: np.ndarray | pd.Series) -> int | None:
+    """Most common positive spacing of sorted ``timestamps`` (ms), or ``None`` for a single row."""
+    ts = np.unique(np.asarray(timestamps, dtype="int64"))
+    if len(ts) < 2:
+        return None
+    diffs, counts = np.unique(np.diff(ts), return_counts=True)
+    return int(diffs[np.argmax(counts)])
+
+
+def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
+    """Return ``bars`` with the columns of ``fields`` joined as of each bar's close.
+
+    ``fields`` holds ``exchange, symbol, timestamp`` plus any of open_interest, open_interest_usd,
+    funding_rate, mark_price, long_short_ratio. A snapshot taken at or before a bar's close
+    (``timestamp + step``) fills that bar; funding events count for the bar only if paid strictly
+    before its close. A value is carried forward at most 1.5 × its own sampling interval (at least one bar
+    step), so a gap in the source stays a gap (null), it is never bridged. Where only one of
+    ``open_interest``/``open_interest_usd`` is given the other is derived with the bar's close.
+    Existing values in ``bars`` are overwritten only where the new series has a value.
+    """
+    cols = [c for c in BAR_FIELDS if c in fields.columns]
+    if not cols:
+        raise DataValidationError(f"no bar fields to attach; expected one of {', '.join(BAR_FIELDS)}")
+    out = bars.copy()
+    for (exchange, symbol), idx in out.groupby(["exchange", "symbol"], sort=False).groups.items():
+        part = out.loc[idx].sort_values("timestamp")
+        src = fields[(fields["exchange"] == exchange) & (fields["symbol"] == symbol)]
+        if src.empty:
+            continue
+        step = series_step_ms(part["timestamp"]) or 60_000
+        close = part["timestamp"].to_numpy(dtype="int64") + step
+        for col in cols:
+            s = src[["timestamp", col]].dropna().sort_values("timestamp")
+            if s.empty:
+                continue
+            values = _asof(
+                close,
+                s["timestamp"].to_numpy(dtype="int64"),
+                s[col].to_numpy(dtype="float64"),
+                step,
+                strict=col in _EVENT_FIELDS,
+            )
+            have = ~np.isnan(values)
+            target = part.index[have]
+            out.loc[target, col] = values[have]
+            if col == "open_interest_usd" and "open_interest" not in cols:
+                out.loc[target, "open_interest"] = values[have] / part.loc[target, "close"].to_numpy()
+            if col == "open_interest" and "open_interest_usd" not in cols:
+                out.loc[target, "open_interest_usd"] = values[have] * part.loc[target, "close"].to_numpy()
+    return out
+
+
+def _asof(close_ms: np.ndarray, ts: np.ndarray, values: np.ndarray, step: int, strict: bool) -> np.ndarray:
+    interval = series_step_ms(ts) or step
+    tolerance = max(step, int(1.5 * interval))
+    pos = np.searchsorted(ts, close_ms, side="left" if strict else "right") - 1
+    ok = pos >= 0
+    out = np.full(len(close_ms), np.nan)
+    age = close_ms[ok] - ts[pos[ok]]
+    picked = np.where(age <= tolerance, values[pos[ok]], np.nan)
+    out[ok] = picked
+    return out

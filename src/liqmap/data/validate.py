@@ -1,0 +1,315 @@
+"""Validation at the edge: turn any table into a canonical one, or say exactly which rows are wrong.
+
+Every reader, importer, connector and the store calls :func:`validate` before data is kept. It normalises
+(column order and dtypes, exchange names, ccxt unified symbols, timestamps in s/ms/µs/ns or ISO text → UTC
+ms, side spellings) and raises :class:`~liqmap.errors.DataValidationError` naming the problem and the
+rows. Row numbers count data rows from 1 in input order (header excluded).
+
+>>> import pandas as pd
+>>> bars = pd.DataFrame({"exchange": ["binance"], "symbol": ["BTCUSDT"], "timestamp": [1767225600000],
+...                      "open": [1.0], "high": [2.0], "low": [0.5], "close": [1.5], "volume": [3.0]})
+>>> validate("bars", bars)["symbol"].tolist()
+['BTC/USDT:USDT']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from liqmap.data.schemas import BAR_FIELDS, SCHEMAS, TableKind, primary_key, required_columns, table_kind
+from liqmap.enums import Exchange
+from liqmap.errors import DataValidationError, UnknownSymbolError
+from liqmap.symbols import normalize_symbol
+
+MIN_TIMESTAMP_MS = 1_230_768_000_000  # 2009-01-01
+MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
+_SHOWN_ROWS = 5
+
+_POSITIVE = {
+    TableKind.BARS: ("open", "high", "low", "close", "mark_price"),
+    TableKind.LIQUIDATIONS: ("price", "quantity", "notional_usd"),
+    TableKind.DEPTH: ("price",),
+    TableKind.TIERS: ("notional_cap", "max_leverage"),
+}
+_NON_NEGATIVE = {
+    TableKind.BARS: (
+        "volume",
+        "quote_volume",
+        "taker_buy_volume",
+        "open_interest",
+        "open_interest_usd",
+        "long_short_ratio",
+    ),
+    TableKind.LIQUIDATIONS: (),
+    TableKind.DEPTH: ("size",),
+    TableKind.TIERS: ("notional_floor", "maintenance_margin_rate", "maintenance_amount"),
+}
+_LIQ_SIDES = {"long": "long", "short": "short", "l": "long", "s": "short"}
+_DEPTH_SIDES = {
+    "bid": "bid",
+    "bids": "bid",
+    "b": "bid",
+    "buy": "bid",
+    "ask": "ask",
+    "asks": "ask",
+    "a": "ask",
+    "sell": "ask",
+}
+
+
+def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` as the canonical ``kind`` table (schema column order and dtypes) or raise.
+
+    Checks: missing columns, unknown exchange, unreadable symbol, unreadable/implausible timestamps, NaN,
+    infinite or non-numeric values, non-positive prices, negative volumes, ``high < low`` and OHLC
+    consistency, duplicate keys, unsorted timestamps and mixed bar resolutions within a series (bars).
+    Liquidation and depth events are sorted by time instead (their arrival order carries no meaning).
+    """
+    k = table_kind(kind)
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"{k}: expected a pandas DataFrame, got {type(df).__name__}")
+    if df.empty:
+        raise DataValidationError(f"{k}: the table has no rows")
+    missing = [c for c in required_columns(k) if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"{k}: missing column(s) {', '.join(missing)}; required: {', '.join(required_columns(k))}"
+        )
+    src = df.reset_index(drop=True)
+    out: dict[str, object] = {}
+    for fld in SCHEMAS[k]:
+        name = fld.name
+        if name == "exchange":
+            out[name] = _exchanges(k, src[name])
+        elif name == "symbol":
+            out[name] = _symbols(k, src[name])
+        elif name == "timestamp":
+            out[name] = to_epoch_ms(src[name], f"{k}: column 'timestamp'")
+        elif name == "side":
+            out[name] = _sides(k, src[name])
+        elif name in ("valid_from", "source"):
+            out[name] = src[name].astype("str") if name in src else pd.Series([None] * len(src), dtype="str")
+        elif name == "tier":
+            out[name] = _numbers(k, src, name, fld.nullable).astype("int32")
+        else:
+            out[name] = _numbers(k, src, name, fld.nullable)
+    table = pd.DataFrame(out)
+    _check_ranges(k, table)
+    if k is TableKind.BARS:
+        _check_ohlc(table)
+    _check_duplicates(k, table)
+    if k is TableKind.BARS:
+        _check_order_and_resolution(table)
+    elif k is TableKind.TIERS:
+        table = table.sort_values(["exchange", "symbol", "tier"], kind="stable", ignore_index=True)
+    else:
+        table = table.sort_values(["exchange", "symbol", "timestamp"], kind="stable", ignore_index=True)
+    if k is TableKind.DEPTH:
+        _check_crossed(table)
+    return table
+
+
+def validate_fields(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a *bar-field* frame: ``exchange, symbol, timestamp`` plus some of :data:`BAR_FIELDS`.
+
+    Same id, timestamp, number and range checks as bars; sorted by series and time; duplicate keys raise.
+    """
+    k = TableKind.BARS
+    ids = ["exchange", "symbol", "timestamp"]
+    missing = [c for c in ids if c not in df.columns]
+    cols = [c for c in BAR_FIELDS if c in df.columns]
+    if missing or not cols:
+        raise DataValidationError(
+            f"bar fields: need {', '.join(ids)} and one of {', '.join(BAR_FIELDS)}; "
+            f"missing {', '.join(missing or ['a field column'])}"
+        )
+    if df.empty:
+        raise DataValidationError("bar fields: the table has no rows")
+    src = df.reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "exchange": _exchanges(k, src["exchange"]),
+            "symbol": _symbols(k, src["symbol"]),
+            "timestamp": to_epoch_ms(src["timestamp"], "bar fields: column 'timestamp'"),
+        }
+        | {c: _numbers(k, src, c, nullable=True) for c in cols}
+    )
+    for name in cols:
+        limit = table[name] <= 0 if name == "mark_price" else table[name] < 0
+        if name != "funding_rate":
+            _raise_rows(limit, f"bar fields: column {name!r} is out of range")
+    _raise_rows(table.duplicated(ids, keep=False), "bar fields: duplicate rows for key (exchange, symbol, timestamp)")
+    return table.sort_values(ids, kind="stable", ignore_index=True)
+
+
+def to_epoch_ms(values: pd.Series, what: str) -> pd.Series:
+    """Timestamps as int64 UTC milliseconds from datetimes, ISO text or epoch s/ms/µs/ns numbers.
+
+    The epoch unit is inferred from the magnitude of the median value (seconds < 1e11 ≤ ms < 1e14 ≤ µs <
+    1e17 ≤ ns). Naive datetimes are taken as UTC.
+    """
+    s = values.reset_index(drop=True)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        bad = s.isna()
+        _raise_rows(bad, f"{what} is empty")
+        dt = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+        ms = dt.dt.as_unit("ms").astype("int64")
+    else:
+        num = pd.to_numeric(s, errors="coerce")
+        if num.notna().all():
+            ms = _scale_epoch(num.to_numpy(dtype="float64"), what)
+        else:
+            text_rows = num.isna() & s.notna()
+            _raise_rows(s.isna(), f"{what} is empty")
+            if text_rows.all():
+                dt = pd.to_datetime(s.astype("str"), utc=True, errors="coerce", format="mixed")
+                _raise_rows(dt.isna(), f"{what} cannot be read as a time (use epoch ms or ISO 8601)")
+                ms = dt.dt.as_unit("ms").astype("int64")
+            else:
+                _raise_rows(text_rows, f"{what} mixes numbers and text")
+                raise AssertionError  # pragma: no cover - _raise_rows raised above
+    out = pd.Series(np.asarray(ms, dtype="int64"))
+    _raise_rows((out < MIN_TIMESTAMP_MS) | (out > MAX_TIMESTAMP_MS), f"{what} is outside 2009-01-01 … 2100-01-01")
+    return out
+
+
+def _scale_epoch(num: np.ndarray, what: str) -> np.ndarray:
+    if not np.isfinite(num).all():
+        _raise_rows(pd.Series(~np.isfinite(num)), f"{what} is not finite")
+    med = float(np.median(np.abs(num)))
+    factor = 1e3 if med < 1e11 else 1.0 if med < 1e14 else 1e-3 if med < 1e17 else 1e-6
+    scaled = num * factor
+    frac = np.abs(scaled - np.round(scaled)) > 1e-6
+    _raise_rows(pd.Series(frac), f"{what} has sub-millisecond digits (expected whole epoch milliseconds)")
+    return np.round(scaled).astype("int64")
+
+
+def _exchanges(k: TableKind, col: pd.Series) -> pd.Series:
+    names = col.astype("str").str.strip().str.lower()
+    known = {e.value for e in Exchange}
+    bad = ~names.isin(known) | col.isna()
+    if bad.any():
+        first = col[bad].iloc[0]
+        _raise_rows(bad, f"{k}: unknown exchange {first!r} (known: {', '.join(sorted(known))})")
+    return names
+
+
+def _symbols(k: TableKind, col: pd.Series) -> pd.Series:
+    _raise_rows(col.isna(), f"{k}: column 'symbol' is empty")
+    text = col.astype("str")
+    mapping: dict[str, str] = {}
+    for raw in text.unique():
+        try:
+            mapping[raw] = normalize_symbol(raw)
+        except UnknownSymbolError as exc:
+            _raise_rows(text == raw, f"{k}: {exc}")
+    return text.map(mapping).astype("str")
+
+
+def _sides(k: TableKind, col: pd.Series) -> pd.Series:
+    mapping = _LIQ_SIDES if k is TableKind.LIQUIDATIONS else _DEPTH_SIDES
+    norm = col.astype("str").str.strip().str.lower().map(mapping)
+    bad = norm.isna()
+    if bad.any():
+        first = col[bad].iloc[0]
+        if k is TableKind.LIQUIDATIONS:
+            hint = "side must be the liquidated POSITION, 'long' or 'short'" + (
+                " ('buy'/'sell' are order sides: a buy order liquidates a short)"
+                if str(first).strip().lower() in ("buy", "sell")
+                else ""
+            )
+        else:
+            hint = "side must be 'bid' or 'ask'"
+        _raise_rows(bad, f"{k}: unknown side {first!r}; {hint}")
+    return norm.astype("str")
+
+
+def _numbers(k: TableKind, src: pd.DataFrame, name: str, nullable: bool) -> pd.Series:
+    if name not in src:
+        return pd.Series(np.full(len(src), np.nan))
+    raw = src[name]
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
+    _raise_rows(num.isna() & raw.notna(), f"{k}: column {name!r} is not a number")
+    if not nullable:
+        _raise_rows(num.isna(), f"{k}: column {name!r} is NaN/empty")
+    _raise_rows(np.isinf(num), f"{k}: column {name!r} is infinite")
+    return num
+
+
+def _check_ranges(k: TableKind, t: pd.DataFrame) -> None:
+    for name in _POSITIVE[k]:
+        _raise_rows(t[name] <= 0, f"{k}: column {name!r} must be > 0")
+    for name in _NON_NEGATIVE[k]:
+        _raise_rows(t[name] < 0, f"{k}: column {name!r} is negative")
+    if k is TableKind.TIERS:
+        _raise_rows(t["notional_cap"] <= t["notional_floor"], "tiers: notional_cap must exceed notional_floor")
+        _raise_rows(t["maintenance_margin_rate"] >= 1, "tiers: maintenance_margin_rate must be a fraction < 1")
+        _raise_rows(t["max_leverage"] < 1, "tiers: max_leverage must be ≥ 1")
+
+
+def _check_ohlc(t: pd.DataFrame) -> None:
+    _raise_rows(t["high"] < t["low"], "bars: high < low")
+    _raise_rows(t["high"] < t[["open", "close"]].max(axis=1), "bars: high is below open or close")
+    _raise_rows(t["low"] > t[["open", "close"]].min(axis=1), "bars: low is above open or close")
+    over = t["taker_buy_volume"] > t["volume"] * (1 + 1e-9)
+    _raise_rows(over, "bars: taker_buy_volume exceeds volume")
+
+
+def _check_duplicates(k: TableKind, t: pd.DataFrame) -> None:
+    pk = primary_key(k)
+    dup = t.duplicated(pk, keep=False)
+    _raise_rows(dup, f"{k}: duplicate rows for key ({', '.join(pk)})")
+
+
+def _check_order_and_resolution(t: pd.DataFrame) -> None:
+    groups = t.groupby(["exchange", "symbol"], sort=False)["timestamp"]
+    diff = groups.diff()
+    _raise_rows(diff < 0, "bars: timestamps are not sorted ascending within each exchange/symbol")
+    for (exchange, symbol), idx in t.groupby(["exchange", "symbol"], sort=False).groups.items():
+        d = diff.loc[idx].dropna()
+        if d.empty:
+            continue
+        step = int(d.mode().iloc[0])
+        odd = (d.astype("int64") % step) != 0
+        if odd.any():
+            bad = pd.Series(False, index=t.index)
+            bad.loc[odd[odd].index] = True
+            other = int(d[odd].iloc[0])
+            _raise_rows(
+                bad,
+                f"bars: mixed resolutions in {exchange} {symbol}: bars are {format_step(step)} apart "
+                f"but also {format_step(other)}",
+            )
+
+
+def _check_crossed(t: pd.DataFrame) -> None:
+    keys = [t["exchange"], t["symbol"], t["timestamp"]]
+    best_bid = t["price"].where(t["side"] == "bid").groupby(keys).transform("max")
+    best_ask = t["price"].where(t["side"] == "ask").groupby(keys).transform("min")
+    _raise_rows(best_bid >= best_ask, "depth: crossed book (best bid ≥ best ask) in the snapshot")
+
+
+def format_step(step_ms: int) -> str:
+    """``3_600_000`` → ``'1h'``: the largest whole unit of a bar step in milliseconds."""
+    for unit, ms in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if step_ms % ms == 0:
+            return f"{step_ms // ms}{unit}"
+    return f"{step_ms}ms"
+
+
+def _raise_rows(mask: pd.Series | np.ndarray, message: str) -> None:
+    arr = np.asarray(mask, dtype=bool)
+    if not arr.any():
+        return
+    raise DataValidationError(f"{message} at {describe_rows(np.flatnonzero(arr))}")
+
+
+def describe_rows(positions: Sequence[int] | np.ndarray) -> str:
+    """0-based positions → ``'row 3'`` / ``'rows 3, 9, 12 (+4 more)'`` (1-based row numbers)."""
+    rows = [int(p) + 1 for p in positions[:_SHOWN_ROWS]]
+    more = len(positions) - len(rows)
+    label = "row" if len(positions) == 1 else "rows"
+    return f"{label} {', '.join(map(str, rows))}" + (f" (+{more} more)" if more else "")
