@@ -1,0 +1,1 @@
+"""HTTP and websocket API of the liqmap server: query parameters, pipeline and one module per route."""

@@ -1,0 +1,34 @@
+"""Response-model pieces shared by several routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from liqmap import CAVEAT
+from liqmap.server.api.pipeline import Computed
+
+
+class SeriesInfo(BaseModel):
+    """What a map-like response was computed from."""
+
+    symbol: str = Field(description="ccxt unified symbol, e.g. BTC/USDT:USDT.")
+    exchanges: list[str]
+    model: str
+    start_ms: int = Field(description="First bar of the window, UTC epoch ms.")
+    end_ms: int = Field(description="Last bar of the window, UTC epoch ms.")
+    last_bar_ms: int = Field(description="Last stored bar when this was computed (the cache key).")
+    bars: int = Field(description="Bars the engine read.")
+    caveat: str = Field(default=CAVEAT, description="How to read a liquidation map.")
+
+
+def series_info(c: Computed) -> dict[str, object]:
+    """The :class:`SeriesInfo` fields of a computed query."""
+    return {
+        "symbol": c.query.symbol,
+        "exchanges": list(c.query.exchanges),
+        "model": c.query.model.value,
+        "start_ms": c.window.start_ms,
+        "end_ms": c.window.end_ms,
+        "last_bar_ms": c.window.last_bar_ms,
+        "bars": len(c.bars),
+    }

@@ -1,0 +1,86 @@
+"""Validated query parameters shared by every map-like route (and the ``/ws/map`` websocket).
+
+Bounds live in the OpenAPI schema (``ge``/``le``), so FastAPI rejects out-of-range values with 422 before
+any work; cross-field rules (start before end, span cap, bin cap) are checked in
+:mod:`liqmap.server.api.pipeline` and raise :class:`liqmap.errors.LiqmapError` → 422.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query
+
+from liqmap.engine.enums import Model
+from liqmap.enums import Exchange
+from liqmap.errors import LiqmapError
+from liqmap.symbols import normalize_symbol
+
+MAX_TIME_MS = 4_102_444_800_000  # 2100-01-01 UTC
+MAX_BINS = 4_000
+MIN_BINS = 10
+MAX_DAYS = 366.0
+MAX_EXCHANGES = 5
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """One validated request for a symbol's bars over a window, and the engine grid to use."""
+
+    symbol: str
+    exchanges: tuple[str, ...]
+    model: Model
+    start_ms: int | None
+    end_ms: int | None
+    days: float
+    bins: int
+    bin_usd: float | None
+
+
+def series_query(
+    symbol: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[A-Za-z0-9/:_\-]+$",
+            description="Symbol in any common spelling: BTCUSDT, BTC-USDT-SWAP or BTC/USDT:USDT.",
+        ),
+    ] = "BTC/USDT:USDT",
+    exchange: Annotated[
+        list[Exchange] | None,
+        Query(description="Exchange(s) to aggregate on one price grid; repeat the parameter (default binance)."),
+    ] = None,
+    model: Annotated[Model, Query(description="Engine model.")] = Model.OI_DELTA,
+    start_ms: Annotated[
+        int | None, Query(ge=0, le=MAX_TIME_MS, description="First bar, UTC epoch ms (default end − days).")
+    ] = None,
+    end_ms: Annotated[
+        int | None, Query(ge=0, le=MAX_TIME_MS, description="Last bar, UTC epoch ms (default: last stored bar).")
+    ] = None,
+    days: Annotated[
+        float, Query(gt=0, le=MAX_DAYS, description="Window length in days when start_ms is not given.")
+    ] = 30.0,
+    bins: Annotated[int, Query(ge=MIN_BINS, le=MAX_BINS, description="Number of price bins.")] = 500,
+    bin_usd: Annotated[
+        float | None,
+        Query(gt=0, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
+    ] = None,
+) -> SeriesQuery:
+    """FastAPI dependency: parse and validate the common series parameters."""
+    exchanges = tuple(dict.fromkeys(e.value for e in (exchange or [Exchange.BINANCE])))
+    if len(exchanges) > MAX_EXCHANGES:
+        raise LiqmapError(f"at most {MAX_EXCHANGES} exchanges per request, got {len(exchanges)}")
+    if start_ms is not None and end_ms is not None and start_ms >= end_ms:
+        raise LiqmapError(f"start_ms ({start_ms}) must be before end_ms ({end_ms})")
+    return SeriesQuery(
+        symbol=normalize_symbol(symbol),
+        exchanges=exchanges,
+        model=model,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        days=days,
+        bins=bins,
+        bin_usd=bin_usd,
+    )

@@ -1,0 +1,97 @@
+"""The shared request pipeline: resolve the window → load bars → run the engine (cached) → encode.
+
+Engine runs are cached per (query, window, last bar timestamp) in the app's engine cache; encoded JSON
+bodies per (route, query, route parameters, last bar) in its response cache. A new bar changes the last
+bar timestamp, hence every key, so cached results never go stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+import pandas as pd
+from fastapi import Response
+from pydantic import BaseModel
+
+from liqmap.errors import LiqmapError, StoreError
+from liqmap.server.api.params import MAX_BINS, MAX_DAYS, SeriesQuery
+from liqmap.server.deps import EngineOutput, ServerState
+
+DAY_MS = 86_400_000
+MAX_BARS = 1_100_000  # a year of 1-minute bars on two venues
+
+
+@dataclass(frozen=True)
+class Window:
+    """The resolved time window of a query and the last stored bar it was computed against."""
+
+    start_ms: int
+    end_ms: int
+    last_bar_ms: int
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An engine run over one query's bars."""
+
+    query: SeriesQuery
+    window: Window
+    bars: pd.DataFrame
+    output: EngineOutput
+
+
+def resolve_window(state: ServerState, q: SeriesQuery) -> Window:
+    """Fill in the default end (last stored bar) and start (end − days); enforce the span cap."""
+    last = state.watcher.last_bar_ms(q.exchanges, q.symbol)
+    if last is None:
+        raise StoreError(
+            f"no bars stored for {q.symbol} on {', '.join(q.exchanges)}; GET /api/symbols lists what is stored"
+        )
+    end = last if q.end_ms is None else min(q.end_ms, last)
+    start = q.start_ms if q.start_ms is not None else max(0, end - round(q.days * DAY_MS))
+    if start >= end:
+        raise StoreError(f"no bars for {q.symbol} between {start} and {end} (last stored bar: {last})")
+    if end - start > MAX_DAYS * DAY_MS:
+        raise LiqmapError(
+            f"time span of {(end - start) / DAY_MS:.1f} days exceeds the {MAX_DAYS:g}-day cap; narrow start_ms/end_ms"
+        )
+    return Window(start, end, last)
+
+
+def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
+    """The (cached) engine run for ``q`` over ``window`` (from :func:`resolve_window`)."""
+
+    def run() -> Computed:
+        with state.services.open_store() as store:
+            bars = store.query_bars(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
+        if bars.empty:
+            raise StoreError(
+                f"no bars for {q.symbol} on {', '.join(q.exchanges)} in [{window.start_ms}, {window.end_ms}]"
+            )
+        if len(bars) > MAX_BARS:
+            raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
+        if q.bin_usd is not None:
+            n_est = (float(bars["high"].max()) - float(bars["low"].min())) / q.bin_usd
+            if n_est > MAX_BINS:
+                raise LiqmapError(
+                    f"bin_usd={q.bin_usd:g} gives over {MAX_BINS} bins over the price range; use a wider bin"
+                )
+        output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd)
+        if len(output.heatmap.price_bins) > MAX_BINS:
+            raise LiqmapError(
+                f"the grid has {len(output.heatmap.price_bins)} bins, over the {MAX_BINS} cap; use a wider bin_usd"
+            )
+        return Computed(q, window, bars, output)
+
+    return state.engine_cache.get_or_compute(("engine", q, window), run)
+
+
+def cached_json(state: ServerState, key: Hashable, build: Callable[[], BaseModel]) -> Response:
+    """The JSON body for ``key`` from the response cache, building and encoding it on a miss.
+
+    Returning a :class:`Response` skips FastAPI's per-request re-validation: the body was produced by
+    the route's response model once, when it was computed.
+    """
+    body = state.response_cache.get_or_compute(key, lambda: build().model_dump_json().encode())
+    return Response(content=body, media_type="application/json")

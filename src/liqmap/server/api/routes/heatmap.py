@@ -1,0 +1,68 @@
+"""``GET /api/heatmap``: outstanding liquidation notional per (snapshot time, price bin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Response
+
+from liqmap.errors import LiqmapError
+from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.params import SeriesQuery, series_query
+from liqmap.server.api.pipeline import Computed, cached_json, compute, resolve_window
+from liqmap.server.deps import ServerState, get_state
+
+router = APIRouter(tags=["maps"])
+
+MAX_SNAPSHOTS = 1_000
+MAX_CELLS = 2_000_000
+
+
+class HeatmapResponse(SeriesInfo):
+    """``long_usd[t][i]``/``short_usd[t][i]``: notional outstanding at ``times_ms[t]`` that liquidates in
+    price bin ``price_bins[i]``; ``close[t]`` is the price then. Snapshots are an evenly spaced subset of
+    the engine's when it has more than ``snapshots`` (values are states, not sums, so nothing is lost
+    between the kept ones)."""
+
+    bin_usd: float
+    times_ms: list[int]
+    close: list[float]
+    price_bins: list[float]
+    long_usd: list[list[float]]
+    short_usd: list[list[float]]
+
+
+def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
+    """The :class:`HeatmapResponse` of a computed query, thinned to at most ``snapshots`` columns."""
+    hm = c.output.heatmap
+    n_t, n_bins = hm.long_usd.shape
+    if min(n_t, snapshots) * n_bins > MAX_CELLS:
+        raise LiqmapError(
+            f"{min(n_t, snapshots)} snapshots × {n_bins} bins exceeds {MAX_CELLS:,} cells; lower snapshots or bins"
+        )
+    idx = np.unique(np.linspace(0, n_t - 1, min(n_t, snapshots)).round().astype(np.int64))
+    return HeatmapResponse(
+        **series_info(c),
+        bin_usd=hm.bin_usd,
+        times_ms=hm.times_ms[idx].tolist(),
+        close=hm.close[idx].tolist(),
+        price_bins=hm.price_bins.tolist(),
+        long_usd=hm.long_usd[idx].tolist(),
+        short_usd=hm.short_usd[idx].tolist(),
+    )
+
+
+@router.get("/api/heatmap", response_model=HeatmapResponse, summary="Liquidation heatmap (time × price)")
+def get_heatmap(
+    state: Annotated[ServerState, Depends(get_state)],
+    q: Annotated[SeriesQuery, Depends(series_query)],
+    snapshots: Annotated[
+        int, Query(ge=2, le=MAX_SNAPSHOTS, description="Maximum number of time snapshots returned.")
+    ] = 300,
+) -> Response:
+    """Outstanding long and short liquidation notional per snapshot and price bin, with the close."""
+    window = resolve_window(state, q)
+    return cached_json(
+        state, ("heatmap", q, window, snapshots), lambda: build_heatmap(compute(state, q, window), snapshots)
+    )

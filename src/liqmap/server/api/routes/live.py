@@ -1,0 +1,53 @@
+"""``WS /ws/map``: push the liquidation map whenever a new bar is stored.
+
+Takes the query parameters of ``GET /api/map``. The server sends the current map on connect, then
+re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map (the same
+JSON as ``/api/map``) each time it changes. A bad parameter is answered with ``{"error": message}`` and
+close code 1008.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from liqmap.server.api.params import SeriesQuery, series_query
+from liqmap.server.api.routes.maps import AtMs, map_json
+from liqmap.server.deps import ServerState, get_ws_state
+
+router = APIRouter(tags=["live"])
+
+POLICY_VIOLATION = 1008
+
+
+@router.websocket("/ws/map")
+async def ws_map(
+    websocket: WebSocket,
+    state: Annotated[ServerState, Depends(get_ws_state)],
+    q: Annotated[SeriesQuery, Depends(series_query)],
+    at_ms: AtMs = None,
+) -> None:
+    """Send the map now and again after every change of the last stored bar."""
+    await websocket.accept()
+    sent_for: int | None = -1  # the last bar the client has the map for; -1: nothing sent yet
+    try:
+        while True:
+            try:
+                last = await run_in_threadpool(state.watcher.last_bar_ms, q.exchanges, q.symbol)
+                if last != sent_for:  # None (no bars) raises StoreError in map_json
+                    response = await run_in_threadpool(map_json, state, q, at_ms)
+                    await websocket.send_text(bytes(response.body).decode())
+                    sent_for = last
+            except ValueError as exc:  # LiqmapError/StoreError: tell the client, then close
+                await websocket.send_text(json.dumps({"error": str(exc)}))
+                await websocket.close(code=POLICY_VIOLATION)
+                return
+            with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left
+                await asyncio.wait_for(websocket.receive_text(), timeout=state.poll_interval_s)
+    except WebSocketDisconnect:
+        return

@@ -1,0 +1,46 @@
+"""``GET /api/symbols``: what the store holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from liqmap.server.deps import ServerState, get_state
+
+router = APIRouter(tags=["store"])
+
+
+class SymbolRow(BaseModel):
+    """One stored (exchange, symbol) bar series."""
+
+    exchange: str
+    symbol: str
+    first_ms: int
+    last_ms: int
+    rows: int
+
+
+class SymbolsResponse(BaseModel):
+    """Every stored bar series, sorted by symbol then exchange."""
+
+    symbols: list[SymbolRow]
+
+
+@router.get("/api/symbols", response_model=SymbolsResponse, summary="Stored symbols and their time ranges")
+def get_symbols(state: Annotated[ServerState, Depends(get_state)]) -> SymbolsResponse:
+    """List each stored (exchange, symbol) with its first/last bar time (UTC ms) and row count."""
+    with state.services.open_store() as store:
+        frame = store.symbols()
+    rows = [
+        SymbolRow(
+            exchange=str(r.exchange),
+            symbol=str(r.symbol),
+            first_ms=int(r.first_ms),
+            last_ms=int(r.last_ms),
+            rows=int(r.rows),
+        )
+        for r in frame.sort_values(["symbol", "exchange"]).itertuples(index=False)
+    ]
+    return SymbolsResponse(symbols=rows)

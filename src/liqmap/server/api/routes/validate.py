@@ -1,0 +1,57 @@
+"""``GET /api/validate``: score the model against realized liquidations stored for the window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
+
+from liqmap.engine.enums import Model
+from liqmap.errors import StoreError
+from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.params import SeriesQuery, series_query
+from liqmap.server.api.pipeline import Window, cached_json, compute, resolve_window
+from liqmap.server.deps import ServerState, get_state
+
+router = APIRouter(tags=["analytics"])
+
+
+class ValidationOut(BaseModel):
+    """How well the model's density located the realized liquidations."""
+
+    events: int
+    top_decile_capture: float | None
+    lift_vs_volume: float | None
+    lift_vs_uniform: float | None
+    liq_volume_corr: float | None
+
+
+class ValidateResponse(SeriesInfo):
+    """Validation scores of ``model`` against the stored liquidations in the window."""
+
+    scores: ValidationOut
+
+
+def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> ValidateResponse:
+    """Run the model and both baselines (cached) and score them on the stored liquidations."""
+    with state.services.open_store() as store:
+        liqs = store.query_liquidations(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
+    if liqs.empty:
+        raise StoreError(
+            f"no realized liquidations stored for {q.symbol} on {', '.join(q.exchanges)} in the window; "
+            "import some (liqmap import liquidations FILE) or choose another range"
+        )
+    runs = {m: compute(state, replace(q, model=m), window) for m in (q.model, Model.VOLUME, Model.UNIFORM)}
+    scores = state.services.validate({m.value: r.output for m, r in runs.items()}, q.model.value, liqs)
+    return ValidateResponse(**series_info(runs[q.model]), scores=scores)
+
+
+@router.get("/api/validate", response_model=ValidateResponse, summary="Score a model on realized liquidations")
+def get_validate(
+    state: Annotated[ServerState, Depends(get_state)], q: Annotated[SeriesQuery, Depends(series_query)]
+) -> Response:
+    """Top-decile capture, lift over the volume and uniform baselines, liquidation-volume correlation."""
+    window = resolve_window(state, q)
+    return cached_json(state, ("validate", q, window), lambda: build_validation(state, q, window))

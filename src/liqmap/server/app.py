@@ -1,0 +1,77 @@
+"""The FastAPI application factory.
+
+>>> from liqmap.server import create_app
+>>> app = create_app("liqmap.duckdb")      # nothing is opened until the first request
+>>> sorted(r.path for r in app.routes if r.path.startswith("/api/"))[:3]
+['/api/cascade', '/api/heatmap', '/api/levels']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from liqmap import __version__
+from liqmap.errors import StoreError
+from liqmap.server.api.routes import cascade, dashboard, heatmap, levels, live, maps, symbols, validate
+from liqmap.server.cache import LRUCache
+from liqmap.server.deps import ServerState, Services, StoreWatcher, default_services
+
+
+def create_app(
+    db_path: Path | str | None,
+    *,
+    services: Services | None = None,
+    poll_interval_s: float = 1.0,
+    engine_cache_size: int = 8,
+    response_cache_size: int = 256,
+) -> FastAPI:
+    """A liqmap web app reading the store at ``db_path`` (read-only; ``None``: the default store path).
+
+    ``services`` replaces the store/engine/analytics calls (tests); ``poll_interval_s`` is how often the
+    last stored bar is re-read (cache keys and ``/ws/map`` pushes follow it); the two cache sizes bound
+    the number of engine runs and encoded responses kept in memory.
+    """
+    if poll_interval_s <= 0:
+        raise ValueError(f"poll_interval_s must be > 0, got {poll_interval_s}")
+    services = services or default_services(db_path)
+    app = FastAPI(
+        title="liqmap",
+        version=__version__,
+        description=(
+            "Estimated liquidation heatmaps and maps for crypto perpetual futures, computed from the local "
+            "store (read-only). Times are UTC epoch milliseconds, prices and notionals in USD."
+        ),
+    )
+    app.state.liqmap = ServerState(
+        services=services,
+        watcher=StoreWatcher(services.open_store, poll_interval_s),
+        engine_cache=LRUCache(engine_cache_size),
+        response_cache=LRUCache(response_cache_size),
+        poll_interval_s=poll_interval_s,
+    )
+    for module in (symbols, heatmap, maps, levels, cascade, validate, live, dashboard):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Project errors → 4xx with their message; a missing series → 404."""
+
+    async def store_error(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    async def bad_input(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        # pydantic's ValidationError is a ValueError too, but here it means a response model broke: a bug
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(ValueError, bad_input)  # LiqmapError and the core's input checks
+    app.add_exception_handler(ValidationError, internal)
