@@ -1,0 +1,138 @@
+"""What the map charts and the terminal view draw: price window, stacked layers, cluster labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from liqmap.engine.results import LiqMap
+from liqmap.enums import Side
+from liqmap.errors import LiqmapError
+from liqmap.viz import _style as st
+
+
+class Stack(StrEnum):
+    """How map bars are split: by ``leverage``, by ``exchange``, ``none``, or ``auto`` (first available)."""
+
+    AUTO = "auto"
+    LEVERAGE = "leverage"
+    EXCHANGE = "exchange"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One stacked bar series: its legend name, side, colour and notional per drawn bin."""
+
+    name: str
+    side: Side
+    color: str
+    usd: np.ndarray
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster label normalised from ``liqmap.analytics`` output (a dict or an object)."""
+
+    rank: int
+    side: Side
+    peak_price: float
+    notional_usd: float
+
+    @property
+    def label(self) -> str:
+        """``#1 $1.2B shorts``."""
+        return f"#{self.rank} {st.fmt_usd(self.notional_usd)} {'longs' if self.side is Side.LONG else 'shorts'}"
+
+
+def window_mask(lm: LiqMap, window_pct: float | None) -> np.ndarray:
+    """Bins within ±``window_pct`` % of the map's price (all bins when ``None``)."""
+    if window_pct is None:
+        return np.ones(len(lm.price_bins), dtype=bool)
+    if not window_pct > 0:
+        raise LiqmapError(f"window_pct must be a positive percentage, got {window_pct!r}")
+    mask = np.abs(lm.price_bins / lm.price - 1) * 100 <= window_pct * (1 + 1e-9)
+    if mask.sum() < 2:
+        raise LiqmapError(
+            f"only {int(mask.sum())} price bin(s) lie within ±{window_pct}% of {st.fmt_price(lm.price)}; "
+            "widen window_pct or use finer bins"
+        )
+    return mask
+
+
+def resolve_stack(lm: LiqMap, stack: Stack | str) -> Stack:
+    """The stacking actually used: ``auto`` picks leverage, then exchange, then none."""
+    stack = Stack(stack)
+    has_lev = lm.long_by_leverage is not None and lm.short_by_leverage is not None and len(lm.leverages) > 0
+    if stack is Stack.AUTO:
+        return Stack.LEVERAGE if has_lev else Stack.EXCHANGE if lm.by_exchange else Stack.NONE
+    if stack is Stack.LEVERAGE and not has_lev:
+        raise LiqmapError("this map has no per-leverage layers; use stack='exchange' or 'none'")
+    if stack is Stack.EXCHANGE and not lm.by_exchange:
+        raise LiqmapError("this map has no per-exchange layers; use stack='leverage' or 'none'")
+    return stack
+
+
+def layers(lm: LiqMap, stack: Stack, mask: np.ndarray) -> list[Layer]:
+    """Long layers then short layers, each restricted to ``mask``; colours shade one hue per side."""
+    if stack is Stack.LEVERAGE:
+        assert lm.long_by_leverage is not None and lm.short_by_leverage is not None
+        names = [f"{lev:g}x" for lev in lm.leverages]
+        longs, shorts = list(lm.long_by_leverage), list(lm.short_by_leverage)
+    elif stack is Stack.EXCHANGE:
+        names = list(lm.by_exchange)
+        longs = [lm.by_exchange[n][0] for n in names]
+        shorts = [lm.by_exchange[n][1] for n in names]
+    else:
+        names, longs, shorts = [""], [lm.long_usd], [lm.short_usd]
+    out = []
+    for side, arrays, base in ((Side.LONG, longs, st.LONG), (Side.SHORT, shorts, st.SHORT)):
+        word = "longs" if side is Side.LONG else "shorts"
+        for name, arr, color in zip(names, arrays, st.shades(base, len(names)), strict=True):
+            out.append(Layer(f"{word} {name}".strip(), side, color, np.asarray(arr, dtype=float)[mask]))
+    return out
+
+
+def _get(item: Mapping[str, Any] | object, key: str) -> Any:
+    if isinstance(item, Mapping):
+        if key not in item:
+            raise LiqmapError(f"cluster {dict(item)!r} lacks {key!r}; pass liqmap.analytics clusters")
+        return item[key]
+    if not hasattr(item, key):
+        raise LiqmapError(f"cluster {item!r} lacks {key!r}; pass liqmap.analytics clusters")
+    return getattr(item, key)
+
+
+def parse_clusters(clusters: Sequence[Mapping[str, Any] | object] | None, top: int) -> list[Cluster]:
+    """Clusters (dicts or objects with ``side, peak_price, notional_usd, rank``) → the ``top`` by rank."""
+    if not clusters:
+        return []
+    out = [
+        Cluster(
+            int(_get(c, "rank")),
+            Side.parse(_get(c, "side")),
+            float(_get(c, "peak_price")),
+            float(_get(c, "notional_usd")),
+        )
+        for c in clusters
+    ]
+    return sorted(out, key=lambda c: c.rank)[:top]
+
+
+def imbalance_line(imbalance: Mapping[str, Any] | None) -> str | None:
+    """``±10%: shorts above $14B vs longs below $1B (14.0:1 shorts)`` from an analytics imbalance dict."""
+    if not imbalance:
+        return None
+    shorts, longs = float(imbalance["short_above_usd"]), float(imbalance["long_below_usd"])
+    window = imbalance.get("window_pct")
+    head = f"±{float(window):g}%: " if window is not None else ""
+    if shorts > 0 and longs > 0:
+        big, word = (shorts / longs, "shorts") if shorts >= longs else (longs / shorts, "longs")
+        ratio = f"{big:.1f}:1 {word}"
+    else:
+        ratio = "one side empty"
+    return f"{head}shorts above {st.fmt_usd(shorts)} vs longs below {st.fmt_usd(longs)} ({ratio})"

@@ -1,0 +1,178 @@
+"""Charts render real data: files are valid HTML (plotly.js inlined) / PNG, and carry the fixture's numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import LEVERAGES, decode, plotly_payload
+
+from liqmap.engine.results import LiqMap
+from liqmap.errors import LiqmapError
+from liqmap.viz import Backend, backend_for, fmt_price, fmt_usd, plot_cascade, plot_heatmap, plot_liqmap, save
+from liqmap.viz._style import ColorScale, color_values
+from liqmap.viz.heatmap import HeatSide, _grid
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_offline_html(path):
+    html = path.read_text()
+    assert html.startswith("<html>") or html.lower().startswith("<!doctype html>")
+    assert "plotly.js v" in html  # the library itself is inlined ...
+    assert "<script src=" not in html.replace(" ", "")  # ... and nothing is fetched from a CDN
+    assert path.stat().st_size > 3_000_000
+
+
+def assert_png(path, min_width=1000):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= min_width and height >= 500
+    assert len(data) > 20_000  # a drawn chart, not an empty canvas
+
+
+def test_fmt_usd_matches_trader_notation():
+    assert [fmt_usd(v) for v in (0, 950, 12_500, 641_200_000, 999_960_000, 1.2e9, 14e9, -3.4e6)] == [
+        "$0", "$950", "$12.5K", "$641M", "$1B", "$1.2B", "$14B", "-$3.4M",
+    ]  # fmt: skip
+    assert fmt_price(94_120.4) == "$94,120" and fmt_price(3.5) == "$3.50"
+
+
+def test_color_scales_hide_empty_cells_and_label_in_dollars():
+    v = np.array([[0.0, 1e6, 1e7], [1e8, 0.0, 1e9]])
+    z, _, labels = color_values(v, ColorScale.LOG)
+    assert np.isnan(z[0, 0]) and np.isnan(z[1, 1])
+    assert z[1, 2] == pytest.approx(9.0) and labels[-1] == "$1B" and "$10M" in labels
+    zq, _, _ = color_values(v, ColorScale.QUANTILE)
+    assert list(zq[~np.isnan(zq)]) == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_backend_for_and_save_reject_mismatches(tmp_path, liqmap_snapshot):
+    assert backend_for("a.HTML") is Backend.PLOTLY and backend_for("b.png") is Backend.MATPLOTLIB
+    with pytest.raises(LiqmapError, match=r"use \.html or \.png"):
+        backend_for("chart.jpg")
+    fig = plot_liqmap(liqmap_snapshot)  # plotly
+    with pytest.raises(LiqmapError, match="backend='matplotlib'"):
+        save(fig, tmp_path / "x.png")
+
+
+def test_heatmap_html_carries_every_bin_and_hover_dollars(tmp_path, heatmap):
+    path = save(plot_heatmap(heatmap, window_pct=None), tmp_path / "sub" / "hm.html")
+    assert_offline_html(path)
+    data, layout = plotly_payload(path)
+    heat = next(t for t in data if t["type"] == "heatmap")
+    z = decode(heat["z"])
+    assert z.shape == (len(heatmap.price_bins), len(heatmap.times_ms))  # 120 bins × 48 snapshots
+    np.testing.assert_allclose(decode(heat["y"]), heatmap.price_bins)
+    total = heatmap.long_usd + heatmap.short_usd
+    t, j = np.unravel_index(np.argmax(total), total.shape)
+    assert heat["text"][j][t] == fmt_usd(total[t, j])  # hover text is the bin's $ notional
+    assert np.isnan(z[total.T == 0]).all() and np.isfinite(z[total.T > 0]).all()
+    assert "$" in "".join(heat["colorbar"]["ticktext"])
+    line = next(t for t in data if t["type"] == "scatter")
+    np.testing.assert_allclose(decode(line["y"]), heatmap.close)
+    assert "BTC/USDT:USDT liquidation heatmap" in layout["title"]["text"]
+
+
+def test_heatmap_candles_and_side_selection(tmp_path, heatmap):
+    bars = pd.DataFrame(
+        {
+            "exchange": "binance",
+            "timestamp": heatmap.times_ms,
+            "open": heatmap.close * 0.999,
+            "high": heatmap.close * 1.003,
+            "low": heatmap.close * 0.996,
+            "close": heatmap.close,
+        }
+    )
+    path = save(plot_heatmap(heatmap, bars=bars, side="short", window_pct=None), tmp_path / "hm.html")
+    data, layout = plotly_payload(path)
+    candles = next(t for t in data if t["type"] == "candlestick")
+    assert len(decode(candles["close"])) == len(heatmap.times_ms)
+    np.testing.assert_allclose(decode(candles["high"]), heatmap.close * 1.003)
+    heat = next(t for t in data if t["type"] == "heatmap")
+    i = np.argmax(heatmap.short_usd[-1])
+    assert heat["text"][i][-1] == fmt_usd(heatmap.short_usd[-1, i])
+    assert "shorts" in layout["title"]["text"]
+
+
+def test_heatmap_display_reduction_conserves_notional(heatmap):
+    g = _grid(heatmap, HeatSide.BOTH, None, max_times=10, max_bins=60)
+    assert g.usd.shape == (60, 10)  # 120 bins merged by 2, 48 snapshots grouped by 5
+    total = heatmap.long_usd + heatmap.short_usd
+    np.testing.assert_allclose(g.usd[:, 0].sum(), total[:5].sum(axis=1).mean())
+    assert g.bin_usd == pytest.approx(2 * heatmap.bin_usd)
+    windowed = _grid(heatmap, HeatSide.LONG, 2.0, 600, 400)
+    assert windowed.prices.min() >= heatmap.close.min() * 0.98 - 1e-9
+
+
+def test_heatmap_png_is_a_real_image(tmp_path, heatmap):
+    assert_png(save(plot_heatmap(heatmap, backend="matplotlib", scale="quantile"), tmp_path / "hm.png"))
+
+
+def test_liqmap_html_bars_curves_price_and_cluster_labels(tmp_path, liqmap_snapshot):
+    lm = liqmap_snapshot
+    i, j = int(np.argmax(lm.short_usd)), int(np.argmax(lm.long_usd))
+    clusters = [
+        {"rank": 1, "side": "short", "peak_price": lm.price_bins[i], "notional_usd": 1.23e9},
+        {"rank": 2, "side": "long", "peak_price": lm.price_bins[j], "notional_usd": 641e6},
+    ]
+    imbalance = {"window_pct": 10.0, "short_above_usd": 14e9, "long_below_usd": 1e9, "ratio": 14.0}
+    path = save(plot_liqmap(lm, clusters=clusters, imbalance=imbalance, window_pct=None), tmp_path / "map.html")
+    assert_offline_html(path)
+    data, layout = plotly_payload(path)
+    bars = [t for t in data if t["type"] == "bar"]
+    assert [b["name"] for b in bars] == [f"{s} {lev:g}x" for s in ("longs", "shorts") for lev in LEVERAGES]
+    assert all(len(decode(b["x"])) == len(lm.price_bins) for b in bars)
+    longs = sum(decode(b["y"]) for b in bars if b["name"].startswith("longs"))
+    np.testing.assert_allclose(longs, lm.long_usd)
+    cum = {t["name"]: decode(t["y"]) for t in data if t["type"] == "scatter"}
+    below = lm.price_bins < lm.price
+    np.testing.assert_allclose(cum["cumulative longs"][below], lm.long_cumulative_usd[below])
+    assert np.isnan(cum["cumulative shorts"][below]).all()
+    texts = [a["text"] for a in layout["annotations"]]
+    assert "#1 $1.23B shorts" in texts and "#2 $641M longs" in texts
+    assert f"price {fmt_price(lm.price)}" in texts
+    assert "shorts above $14B vs longs below $1B (14.0:1 shorts)" in layout["title"]["text"]
+    assert layout["shapes"][0]["x0"] == pytest.approx(lm.price)
+
+
+def test_liqmap_window_and_exchange_stack(tmp_path):
+    bins = np.arange(900.0, 1100.0, 10.0)
+    a, b = np.linspace(0, 1e6, 20), np.linspace(1e6, 0, 20)
+    lm = LiqMap("BTC/USDT:USDT", 0, 1000.0, bins, a + b, a * 2, by_exchange={"binance": (a, a), "okx": (b, a)})
+    fig = plot_liqmap(lm, window_pct=5.0)
+    names = [t.name for t in fig.data if t.type == "bar"]
+    assert names == ["longs binance", "longs okx", "shorts binance", "shorts okx"]
+    assert len(fig.data[0].x) == 11  # $950 … $1,050
+    with pytest.raises(LiqmapError, match="no per-leverage layers"):
+        plot_liqmap(lm, stack="leverage")
+    with pytest.raises(LiqmapError, match="widen window_pct"):
+        plot_liqmap(lm, window_pct=0.1)
+    with pytest.raises(LiqmapError, match="lacks 'peak_price'"):
+        plot_liqmap(lm, clusters=[{"rank": 1, "side": "long", "notional_usd": 1.0}])
+
+
+def test_liqmap_png_is_a_real_image(tmp_path, liqmap_snapshot):
+    clusters = [{"rank": 1, "side": "long", "peak_price": liqmap_snapshot.price * 0.96, "notional_usd": 2e8}]
+    assert_png(save(plot_liqmap(liqmap_snapshot, clusters=clusters, backend="matplotlib"), tmp_path / "m.png"))
+
+
+def test_cascade_html_and_png(tmp_path, cascade):
+    path = save(plot_cascade(cascade), tmp_path / "cascade.html")
+    assert_offline_html(path)
+    data, layout = plotly_payload(path)
+    price = next(t for t in data if t["type"] == "scatter")
+    np.testing.assert_allclose(decode(price["y"]), [94_000, 95_000, 95_600, 96_050, 96_100])
+    bars = next(t for t in data if t["type"] == "bar")
+    np.testing.assert_allclose(decode(bars["y"]), [120e6, 310e6, 90e6, 4e6])
+    assert bars["text"] == ["$120M", "$310M", "$90M", "$4M"]
+    title = layout["title"]["text"]
+    assert "$94,000 → $96,100 (+2.23%)" in title and "$524M liquidated" in title and "2.23×" in title
+    assert_png(save(plot_cascade(cascade, backend="matplotlib"), tmp_path / "cascade.png"), min_width=900)
+
+
+def test_cascade_rejects_objects_without_rounds():
+    with pytest.raises(LiqmapError, match="start_price and rounds"):
+        plot_cascade(object())
