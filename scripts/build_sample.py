@@ -56,8 +56,14 @@ def build(shared: Path, out: Path) -> None:
     print("liquidations:", liq.note)
     write_table(liq.frame, out / "liquidations.parquet", "liquidations")
 
-    depth_csv = pd.read_csv(shared / "orderbook" / "binance_usdm_btcusdt_depth_snapshot_2022-11-01.csv")
-    write_table(to_canonical(depth_csv, Layout.BINANCE_DEPTH).frame, out / "depth.parquet", "depth")
+    book = shared / "orderbook"
+    snapshot = pd.read_csv(book / "binance_usdm_btcusdt_depth_snapshot_2022-11-01.csv")
+    book25 = pd.read_csv(book / "binance_usdm_btcusdt_book25_2020-09-01.csv")
+    depth = pd.concat(
+        [to_canonical(book25, Layout.TARDIS_BOOK).frame, to_canonical(snapshot, Layout.BINANCE_DEPTH).frame],
+        ignore_index=True,
+    )
+    write_table(depth, out / "depth.parquet", "depth")
 
     lic = out / "licenses"
     lic.mkdir(exist_ok=True)

@@ -17,6 +17,7 @@ onto stored bars.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -56,6 +57,8 @@ OKX_CONTRACT_VALUE = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0, "DOGE": 1000.0}
 """Base units per OKX ``<COIN>-USDT-SWAP`` contract (``ctVal``, from /api/v5/public/instruments)."""
 
 _SETTLE = {Exchange.HYPERLIQUID.value: "USDC"}
+_TARDIS_EXCHANGES = {"binance-futures": "binance", "bybit": "bybit", "okex-swap": "okx", "okx-swap": "okx"}
+_TARDIS_LEVEL = re.compile(r"^(bids|asks)\[(\d+)\]\.price$")
 
 
 class Layout(StrEnum):
@@ -70,6 +73,7 @@ class Layout(StrEnum):
     SHARED_FUNDING = "shared-funding"
     OKX_LIQUIDATIONS = "okx-liquidations"
     BINANCE_DEPTH = "binance-depth"
+    TARDIS_BOOK = "tardis-book"
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ def detect_layout(columns: list[str], kind: TableKind | None = None) -> Layout:
         ({"timestamp", "venue", "coin", "funding_rate"}, Layout.SHARED_FUNDING),
         ({"timestamp", "venue", "coin", "side", "size_usd", "price"}, Layout.OKX_LIQUIDATIONS),
         ({"timestamp", "side", "update_type", "price", "qty"}, Layout.BINANCE_DEPTH),
+        ({"exchange", "symbol", "timestamp", "bids[0].price", "asks[0].price"}, Layout.TARDIS_BOOK),
     )
     for needed, layout in rules:
         if needed <= cols:
@@ -142,6 +147,8 @@ def to_canonical(
         return _shared(df, ["funding_rate"], TableKind.BARS, True, layout)
     if layout is Layout.OKX_LIQUIDATIONS:
         return okx_liquidations(df)
+    if layout is Layout.TARDIS_BOOK:
+        return _tardis_book(df, exchange)
     return _binance_depth(df, exchange)
 
 
@@ -244,3 +251,27 @@ def _binance_depth(df: pd.DataFrame, exchange: str | None) -> Converted:
         }
     ).reset_index(drop=True)
     return Converted(TableKind.DEPTH, out, Layout.BINANCE_DEPTH)
+
+
+def _tardis_book(df: pd.DataFrame, exchange: str | None) -> Converted:
+    """Tardis ``book_snapshot_N`` rows (``bids[i].price``, ``bids[i].amount``, ..., µs timestamps) → depth."""
+    parts = []
+    for col in df.columns:
+        m = _TARDIS_LEVEL.match(str(col))
+        if not m:
+            continue
+        book, level = m.group(1), m.group(2)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "exchange": exchange or df["exchange"].astype("str").str.lower().replace(_TARDIS_EXCHANGES),
+                    "symbol": df["symbol"],
+                    "timestamp": pd.to_numeric(df["timestamp"]) // 1000,  # µs → ms
+                    "side": "bid" if book == "bids" else "ask",
+                    "price": df[col],
+                    "size": df[f"{book}[{level}].amount"],
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True).dropna(subset=["price", "size"])
+    return Converted(TableKind.DEPTH, out.reset_index(drop=True), Layout.TARDIS_BOOK)
