@@ -1,183 +1,183 @@
-"""Fixtures for the server tests: an app over injected services (in-memory store of real candles)."""
+"""Fixtures for the server tests: a tmp DuckDB store loaded with the bundled real sample, apps over it
+(real engine and analytics; engine runs counted), and Debian chromium for the browser tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
-from liqmap.analytics.imbalance import imbalance
-from liqmap.analytics.levels import key_levels
-from liqmap.engine.results import Heatmap, LiqMap
+from liqmap.data.sample import load_sample_into
+from liqmap.data.store import Store
 from liqmap.server import create_app
-from liqmap.server.deps import Services
+from liqmap.server.deps import Services, default_services
 
-CANDLES = "/work/shared/data/market/candles_1h.parquet"
-
-
-def real_bars(venue: str, coin: str, n: int) -> pd.DataFrame:
-    """The last ``n`` real hourly candles of ``coin`` on ``venue`` in the canonical bars layout."""
-    d = pd.read_parquet(CANDLES)
-    d = d[(d["venue"] == venue) & (d["coin"] == coin)].sort_values("timestamp").tail(n)
-    return pd.DataFrame(
-        {
-            "exchange": venue,
-            "symbol": f"{coin}/USDT:USDT",
-            "timestamp": d["timestamp"].astype("int64").to_numpy() // 1000,
-            "open": d["o"].to_numpy(),
-            "high": d["h"].to_numpy(),
-            "low": d["l"].to_numpy(),
-            "close": d["c"].to_numpy(),
-            "volume": d["v"].to_numpy(),
-        }
-    )
+BTC = "BTC/USDT:USDT"
+HOUR_MS = 3_600_000
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
-@dataclass
-class MemoryStore:
-    """An in-memory stand-in for the read-only Store API."""
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the bundled sample (hourly BTC/ETH on binance, bybit, okx; OKX liquidations)."""
+    path = tmp_path_factory.mktemp("server") / "sample.duckdb"
+    with Store(path) as store:
+        load_sample_into(store)
+    return path
 
-    bars: pd.DataFrame
-    liquidations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def _select(self, table: pd.DataFrame, exchanges, symbol, start_ms, end_ms) -> pd.DataFrame:
-        if table.empty:
-            return table
-        m = table["symbol"] == symbol
-        if exchanges:
-            m &= table["exchange"].isin(exchanges)
-        if start_ms is not None:
-            m &= table["timestamp"] >= start_ms
-        if end_ms is not None:
-            m &= table["timestamp"] <= end_ms
-        return table[m].sort_values(["timestamp", "exchange"]).reset_index(drop=True)
+@pytest.fixture
+def writable_db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample store that a test may write to."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, path)
+    return path
 
-    def query_bars(self, exchanges, symbol, start_ms, end_ms) -> pd.DataFrame:
-        return self._select(self.bars, exchanges, symbol, start_ms, end_ms)
 
-    def query_liquidations(self, exchanges, symbol, start_ms, end_ms) -> pd.DataFrame:
-        return self._select(self.liquidations, exchanges, symbol, start_ms, end_ms)
+def next_bar(db: Path, exchange: str = "binance", symbol: str = BTC, close: float = 99_999.0) -> int:
+    """Upsert one more hourly bar after the last stored one (retrying while the server reads); its time."""
+    for _ in range(100):
+        try:
+            with Store(db) as store:
+                last = store.query_bars(exchange, symbol).tail(1).copy()
+                last["timestamp"] += HOUR_MS
+                last[["open", "high", "low", "close", "mark_price"]] = close
+                store.upsert("bars", last)
+                return int(last["timestamp"].iloc[0])
+        except Exception:  # the app holds a read-only connection this instant
+            time.sleep(0.02)
+    raise AssertionError("could not write to the store")
 
-    def symbols(self) -> pd.DataFrame:
-        g = self.bars.groupby(["exchange", "symbol"])["timestamp"]
-        return g.agg(first_ms="min", last_ms="max", rows="count").reset_index()
 
-    def last_timestamp(self, table: str, exchange: str, symbol: str) -> int | None:
-        rows = self._select(self.bars, [exchange], symbol, None, None)
-        return None if rows.empty else int(rows["timestamp"].max())
-
-    def append(self, bars: pd.DataFrame) -> None:
-        self.bars = pd.concat([self.bars, bars], ignore_index=True)
+@pytest.fixture
+def add_bar() -> Callable[..., int]:
+    """:func:`next_bar`: append one hourly bar to a store the test owns."""
+    return next_bar
 
 
 @dataclass
-class FakeOutput:
-    heatmap: Heatmap
-    events: pd.DataFrame
+class Counted:
+    """Services whose engine runs are recorded as (model, n_bars)."""
 
-    def liqmap(self, at_ms: int | None = None) -> LiqMap:
-        return self.heatmap.at(at_ms)
-
-
-def fake_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None) -> FakeOutput:
-    """Deterministic stand-in: each bar's quote volume opens 10x longs (liq. −10 %) and shorts (+10 %)."""
-    t = np.sort(bars["timestamp"].unique())
-    close = bars.groupby("timestamp")["close"].last().reindex(t).to_numpy()
-    notional = (bars["volume"] * bars["close"]).groupby(bars["timestamp"]).sum().reindex(t).to_numpy()
-    lo, hi = float(bars["low"].min()) * 0.8, float(bars["high"].max()) * 1.2
-    n = bins if bin_usd is None else int(np.ceil((hi - lo) / bin_usd))
-    edges = np.linspace(lo, hi, n + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
-    scale = {"oi-delta": 1.0, "volume": 0.5, "uniform": 0.25}[model]
-    long_i = np.clip(np.searchsorted(edges, close * 0.9) - 1, 0, n - 1)
-    short_i = np.clip(np.searchsorted(edges, close * 1.1) - 1, 0, n - 1)
-    long_usd = np.zeros((len(t), n))
-    short_usd = np.zeros((len(t), n))
-    long_usd[np.arange(len(t)), long_i] = notional * scale
-    short_usd[np.arange(len(t)), short_i] = notional * scale
-    hm = Heatmap(
-        symbol=str(bars["symbol"].iloc[0]),
-        times_ms=t,
-        price_bins=centres,
-        long_usd=np.cumsum(long_usd, axis=0),
-        short_usd=np.cumsum(short_usd, axis=0),
-        close=close,
-        model=model,
-    )
-    return FakeOutput(hm, pd.DataFrame())
-
-
-def fake_report(lm: LiqMap, window_pct: float, top: int) -> dict:
-    return {
-        "clusters": [c.to_dict() for c in key_levels(lm, top=top)],
-        "imbalance": imbalance(lm, window_pct=window_pct).to_dict(),
-        "asymmetry": [],
-    }
-
-
-def fake_cascade(lm: LiqMap, bars: pd.DataFrame, shock_pct: float) -> dict:
-    final = lm.price * (1 + 2 * shock_pct / 100)
-    return {
-        "rounds": [
-            {"price": lm.price * (1 + shock_pct / 100), "liquidated_usd": 1.0},
-            {"price": final, "liquidated_usd": 2.0},
-        ],
-        "final_price": final,
-        "total_liquidated_usd": 3.0,
-        "amplification": 2.0,
-        "critical_shock_up_pct": None,
-        "critical_shock_down_pct": -3.0,
-    }
-
-
-def fake_validate(outputs: dict, model: str, liquidations: pd.DataFrame) -> dict:
-    return {
-        "events": len(liquidations),
-        "top_decile_capture": 0.5,
-        "lift_vs_volume": 1.5,
-        "lift_vs_uniform": 2.0,
-        "liq_volume_corr": None,
-        "models": sorted(outputs),
-    }
-
-
-@dataclass
-class Harness:
-    store: MemoryStore
-    calls: list[str]
     services: Services
-
-    @staticmethod
-    def engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None) -> FakeOutput:
-        """The engine behind the app, uncounted (to compute expected values)."""
-        return fake_engine(bars, model, bins, bin_usd)
+    runs: list[tuple[str, int]]
 
 
-@pytest.fixture
-def harness() -> Harness:
-    bars = pd.concat([real_bars("binance", "BTC", 24 * 60), real_bars("bybit", "BTC", 24 * 60)], ignore_index=True)
-    store = MemoryStore(bars)
-    calls: list[str] = []
+def counted_services(db: Path) -> Counted:
+    base = default_services(db)
+    runs: list[tuple[str, int]] = []
 
-    @contextmanager
-    def open_store() -> Iterator[MemoryStore]:
-        yield store
+    def run_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None):
+        runs.append((model, len(bars)))
+        return base.run_engine(bars, model, bins, bin_usd)
 
-    def engine(bars, model, bins, bin_usd):
-        calls.append(model)
-        return fake_engine(bars, model, bins, bin_usd)
-
-    return Harness(store, calls, Services(open_store, engine, fake_report, fake_cascade, fake_validate))
+    return Counted(replace(base, run_engine=run_engine), runs)
 
 
 @pytest.fixture
-def client(harness: Harness):
-    from fastapi.testclient import TestClient
+def app_factory() -> Callable[..., tuple[TestClient, Counted]]:
+    """Build ``(TestClient, Counted)`` for a store path; clients are closed after the test."""
+    clients: list[TestClient] = []
 
-    app = create_app(None, services=harness.services, poll_interval_s=0.05)
-    with TestClient(app) as c:
-        yield c
+    def make(db: Path, **services: Callable) -> tuple[TestClient, Counted]:
+        counted = counted_services(db)
+        counted.services = replace(counted.services, **services)
+        client = TestClient(create_app(db, services=counted.services, poll_interval_s=0.05))
+        clients.append(client.__enter__())
+        return client, counted
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(app_factory, sample_db: Path) -> TestClient:
+    return app_factory(sample_db)[0]
+
+
+@pytest.fixture
+def expected(sample_db: Path):
+    """The bars and engine result for a query, computed directly (not through the server)."""
+    from liqmap.engine import EngineConfig, run
+
+    def compute(exchanges: list[str], start_ms: int, end_ms: int, model: str = "oi-delta", bins: int = 500):
+        with Store(sample_db, read_only=True) as store:
+            bars = store.query_bars(exchanges, BTC, start_ms, end_ms)
+        return bars, run(bars, model, EngineConfig(n_bins=bins, max_snapshots=1000))
+
+    return compute
+
+
+class LiveServer:
+    """The app served by uvicorn in a background thread on 127.0.0.1 and a free port."""
+
+    def __init__(self, db: Path) -> None:
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = uvicorn.Config(create_app(db), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 20 s")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_db: Path) -> Iterator[LiveServer]:
+    server = LiveServer(sample_db)
+    yield server
+    server.stop()
+
+
+def _ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip("no /usr/bin/chromium and no apt-get to install Debian's chromium package")
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+        done = subprocess.run(install, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"apt-get could not install chromium: {done.stderr.strip()[-300:]}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (installed with apt when missing; never downloaded)."""
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

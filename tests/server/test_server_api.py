@@ -1,67 +1,91 @@
-"""HTTP API: real values, validation messages and caching, over injected services."""
+"""HTTP API over the real sample store: values equal the engine's and the analytics', validation
+messages, caching per (query, last bar), read-only behaviour."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import duckdb
 import numpy as np
 import pytest
 
+from liqmap.analytics import liquidated_by_move, map_report
+from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
+from liqmap.analytics.impact import SqrtImpact
+from liqmap.data.store import Store
+
 DAY_MS = 86_400_000
 BTC = "BTC/USDT:USDT"
+LAST_MS = 1_772_704_800_000  # last sample bar: 2026-03-05 10:00 UTC
 
 
-def test_symbols_lists_each_stored_series(client, harness):
+def test_symbols_lists_each_stored_series(client, sample_db):
     body = client.get("/api/symbols").json()
     rows = {(r["exchange"], r["symbol"]): r for r in body["symbols"]}
-    assert set(rows) == {("binance", BTC), ("bybit", BTC)}
-    b = harness.store.bars
-    binance = b[b["exchange"] == "binance"]
+    assert set(rows) == {(e, s) for e in ("binance", "bybit", "okx") for s in (BTC, "ETH/USDT:USDT")}
     assert rows[("binance", BTC)] == {
         "exchange": "binance",
         "symbol": BTC,
-        "first_ms": int(binance["timestamp"].min()),
-        "last_ms": int(binance["timestamp"].max()),
-        "rows": len(binance),
+        "first_ms": 1_764_892_800_000,
+        "last_ms": LAST_MS,
+        "rows": 2171,
+        "timeframe": "1h",
     }
 
 
-def test_map_equals_engine_liqmap_for_same_query(client, harness):
-    r = client.get("/api/map", params={"symbol": "BTCUSDT", "exchange": "binance", "days": 30, "bins": 400})
+def test_map_equals_engine_liqmap_for_same_query(client, expected):
+    r = client.get("/api/map", params={"symbol": "BTCUSDT", "exchange": "binance", "days": 30, "bins": 500})
     assert r.status_code == 200, r.text
     body = r.json()
-    bars = harness.store.query_bars(["binance"], BTC, None, None)
-    last = int(bars["timestamp"].max())
-    window = bars[bars["timestamp"] >= last - 30 * DAY_MS]
-    lm = harness.engine(window, "oi-delta", 400, None).liqmap()
+    bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
+    lm = res.liqmap()
     assert body["symbol"] == BTC and body["exchanges"] == ["binance"] and body["model"] == "oi-delta"
-    assert body["start_ms"] == last - 30 * DAY_MS and body["end_ms"] == last == body["as_of_ms"]
-    assert body["bars"] == len(window) == 721
-    assert body["price"] == float(bars["close"].iloc[-1])
-    assert len(body["price_bins"]) == 400
-    np.testing.assert_allclose(body["long_usd"], lm.long_usd, rtol=1e-12)
-    np.testing.assert_allclose(body["short_cumulative_usd"], lm.short_cumulative_usd, rtol=1e-12)
-    np.testing.assert_allclose(body["long_cumulative_usd"], lm.long_cumulative_usd, rtol=1e-12)
+    assert body["start_ms"] == LAST_MS - 30 * DAY_MS and body["end_ms"] == LAST_MS == body["as_of_ms"]
+    assert body["bars"] == len(bars) == 721
+    assert body["price"] == float(bars["close"].iloc[-1]) == lm.price
+    assert body["price_bins"] == lm.price_bins.tolist() and len(body["price_bins"]) == 500
+    assert body["long_usd"] == lm.long_usd.tolist() and body["short_usd"] == lm.short_usd.tolist()
+    assert body["long_cumulative_usd"] == lm.long_cumulative_usd.tolist()
+    assert body["short_cumulative_usd"] == lm.short_cumulative_usd.tolist()
     assert body["total_long_usd"] == pytest.approx(lm.long_usd.sum(), rel=1e-12)
     assert body["total_short_usd"] == pytest.approx(lm.short_usd.sum(), rel=1e-12)
+    assert body["total_long_usd"] > 1e9  # the sample's OI proxy puts billions on each side
     assert "not where price must go" in body["caveat"]
 
 
-def test_map_at_time_and_two_exchanges(client, harness):
-    bars = harness.store.bars
-    at = int(np.sort(bars["timestamp"].unique())[-100])
-    body = client.get(
-        "/api/map", params=[("exchange", "binance"), ("exchange", "bybit"), ("at_ms", at + 1), ("days", 10)]
-    ).json()
-    assert body["exchanges"] == ["binance", "bybit"] and body["as_of_ms"] == at
-    assert body["bars"] == 2 * (10 * 24 + 1)
+def test_map_two_exchanges_and_leverage_layers(client, expected):
+    params = [("exchange", "binance"), ("exchange", "bybit"), ("days", 10), ("layers", "true")]
+    body = client.get("/api/map", params=params).json()
+    _, res = expected(["binance", "bybit"], LAST_MS - 10 * DAY_MS, LAST_MS)
+    lm = res.liqmap()
+    assert body["exchanges"] == ["binance", "bybit"] and body["bars"] == 2 * 241
+    assert set(body["by_exchange"]) == {"binance", "bybit"}
+    both = np.add(body["by_exchange"]["binance"]["long_usd"], body["by_exchange"]["bybit"]["long_usd"])
+    np.testing.assert_allclose(both, body["long_usd"], rtol=1e-9, atol=1e-3)
+    assert body["leverages"] == [5.0, 10.0, 20.0, 25.0, 50.0, 100.0]
+    np.testing.assert_allclose(body["long_by_leverage"], lm.long_by_leverage, rtol=1e-12)
+    np.testing.assert_allclose(np.sum(body["short_by_leverage"], axis=0), body["short_usd"], rtol=1e-9, atol=1e-3)
 
 
-def test_heatmap_thins_snapshots_and_keeps_close(client, harness):
+def test_map_at_earlier_time(client, expected):
+    at = LAST_MS - 5 * DAY_MS
+    body = client.get("/api/map", params={"days": 20, "at_ms": at + 1_000}).json()
+    _, res = expected(["binance"], LAST_MS - 20 * DAY_MS, LAST_MS)
+    assert body["as_of_ms"] == at
+    assert body["long_usd"] == res.liqmap(at).long_usd.tolist()
+
+
+def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
     body = client.get("/api/heatmap", params={"days": 20, "bins": 100, "snapshots": 50}).json()
     assert len(body["times_ms"]) == 50 and len(body["price_bins"]) == 100
     assert np.shape(body["long_usd"]) == (50, 100) == np.shape(body["short_usd"])
-    bars = harness.store.query_bars(["binance"], BTC, None, None).set_index("timestamp")
-    assert body["close"] == bars.loc[body["times_ms"], "close"].tolist()
-    assert body["times_ms"][0] == body["start_ms"] and body["times_ms"][-1] == body["end_ms"]
+    bars, res = expected(["binance"], LAST_MS - 20 * DAY_MS, LAST_MS, bins=100)
+    closes = bars.set_index("timestamp")["close"]
+    assert body["close"] == closes.loc[body["times_ms"]].tolist()
+    assert body["times_ms"][0] == body["start_ms"] and body["times_ms"][-1] == LAST_MS
+    i = int(np.searchsorted(res.heatmap.times_ms, body["times_ms"][7]))
+    assert body["short_usd"][7] == res.heatmap.short_usd[i].tolist()
 
 
 @pytest.mark.parametrize(
@@ -75,10 +99,11 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, harness):
         ({"model": "magic"}, 422, "'oi-delta', 'volume' or 'uniform'"),
         ({"symbol": "../etc/passwd"}, 422, "String should match pattern"),
         ({"symbol": "DOGEUSDT"}, 404, "no bars stored for DOGE/USDT:USDT on binance"),
+        ({"exchange": "hyperliquid"}, 404, "no bars stored for BTC/USDT:USDT on hyperliquid"),
         ({"start_ms": 2, "end_ms": 1}, 422, "start_ms (2) must be before end_ms (1)"),
         ({"start_ms": 0}, 422, "exceeds the 366-day cap"),
-        ({"end_ms": 1_000}, 404, "no bars for BTC/USDT:USDT on binance in [0, 1000]"),
-        ({"bin_usd": 0.5}, 422, "use a wider bin"),
+        ({"end_ms": 1_000}, 404, "no bars for binance BTC/USDT:USDT"),
+        ({"bin_usd": 0.5}, 422, "(cap 4000); use bin_usd ≥"),
         ({"at_ms": 5}, 422, "no snapshot at or before 5"),
     ],
 )
@@ -88,57 +113,103 @@ def test_bad_parameters_get_4xx_with_clear_message(client, params, status, messa
     assert message in r.text
 
 
-def test_heatmap_cell_cap(client):
-    r = client.get("/api/heatmap", params={"bins": 4000, "snapshots": 1000, "days": 60})
+def test_heatmap_cell_cap_rejects_before_computing(app_factory, sample_db):
+    client, counted = app_factory(sample_db)
+    r = client.get("/api/heatmap", params={"bins": 4000, "snapshots": 1000})
     assert r.status_code == 422 and "exceeds 2,000,000 cells" in r.json()["detail"]
+    assert counted.runs == []
 
 
-def test_results_cached_per_query_and_last_bar(client, harness):
+def test_results_cached_per_query_and_last_bar(app_factory, writable_db):
+    client, counted = app_factory(writable_db)
     params = {"days": 5, "bins": 200}
     first = client.get("/api/map", params=params).json()
-    client.get("/api/map", params=params)
-    client.get("/api/levels", params=params)  # same engine run, different view
-    assert harness.calls == ["oi-delta"]
+    assert client.get("/api/map", params=params).json() == first
+    client.get("/api/levels", params=params)  # same engine run, another view of it
+    assert counted.runs == [("oi-delta", 121)]
     client.get("/api/map", params={**params, "model": "volume"})
-    assert harness.calls == ["oi-delta", "volume"]
+    assert counted.runs == [("oi-delta", 121), ("volume", 121)]
     cache = client.app.state.liqmap.response_cache
-    assert cache.hits >= 1 and len(cache) == 3
-    # a new bar changes the key: the next request recomputes and moves the map forward
-    nxt = harness.store.query_bars(["binance"], BTC, None, None).tail(1).copy()
-    nxt["timestamp"] += 3_600_000
-    nxt[["open", "high", "low", "close"]] = 100_000.0
-    harness.store.append(nxt)
-    import time
+    assert cache.hits == 1 and len(cache) == 3
 
-    time.sleep(0.06)  # > poll_interval_s of the test app
+
+def test_new_bar_changes_the_cache_key(app_factory, writable_db, add_bar):
+    client, counted = app_factory(writable_db)
+    params = {"days": 5, "bins": 200}
+    first = client.get("/api/map", params=params).json()
+    new_ms = add_bar(writable_db, close=99_999.0)
+    time.sleep(0.06)  # > the test app's poll_interval_s
     second = client.get("/api/map", params=params).json()
-    assert second["as_of_ms"] == first["as_of_ms"] + 3_600_000 and second["price"] == 100_000.0
-    assert harness.calls == ["oi-delta", "volume", "oi-delta"]
+    assert new_ms == first["as_of_ms"] + 3_600_000 == second["as_of_ms"] == second["last_bar_ms"]
+    assert second["price"] == 99_999.0 and second["start_ms"] == first["start_ms"] + 3_600_000
+    assert [m for m, _ in counted.runs] == ["oi-delta", "oi-delta"]
 
 
-def test_levels_match_analytics(client, harness):
-    from liqmap.analytics.levels import key_levels
+def test_levels_equal_analytics_report(client, expected):
+    body = client.get("/api/levels", params={"days": 30, "top": 3, "window_pct": 8}).json()
+    _, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
+    lm = res.liqmap()
+    report = map_report(lm, window_pct=8, top=3)
+    assert body["clusters"] == report["clusters"] and len(body["clusters"]) == 3
+    assert body["imbalance"]["short_above_usd"] == report["imbalance"]["short_above_usd"] > 0
+    assert body["imbalance"]["ratio"] == pytest.approx(report["imbalance"]["ratio"], rel=1e-12)
+    assert body["asymmetry"] == report["asymmetry"] and len(body["asymmetry"]) == 3
+    assert body["by_move"] == [m.to_dict() for m in liquidated_by_move(lm, [1, 2, 3, 5, 10])]
 
-    body = client.get("/api/levels", params={"days": 30, "bins": 500, "top": 3, "window_pct": 15}).json()
-    bars = harness.store.query_bars(["binance"], BTC, body["start_ms"], None)
-    lm = harness.engine(bars, "oi-delta", 500, None).liqmap()
-    assert [c["peak_price"] for c in body["clusters"]] == [c.peak_price for c in key_levels(lm, top=3)]
-    assert body["imbalance"]["window_pct"] == 15
-    assert body["imbalance"]["short_above_usd"] > 0 and body["imbalance"]["long_below_usd"] > 0
 
-
-def test_cascade_passes_shock_and_rejects_zero(client):
-    body = client.get("/api/cascade", params={"shock_pct": -2}).json()
-    assert body["shock_pct"] == -2 and body["final_price"] == pytest.approx(body["start_price"] * 0.96)
-    assert [r["liquidated_usd"] for r in body["rounds"]] == [1.0, 2.0]
+def test_cascade_equals_simulation(client, expected):
+    body = client.get("/api/cascade", params={"days": 30, "shock_pct": -3, "resilience": 0.2}).json()
+    bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
+    lm, impact = res.liqmap(), SqrtImpact.from_bars(bars)
+    sim = simulate_cascade(lm, -3, impact, resilience=0.2)
+    assert body["shock_price"] == pytest.approx(lm.price * 0.97) and body["final_price"] == sim.final_price
+    assert [r["liquidated_usd"] for r in body["rounds"]] == [r.liquidated_usd for r in sim.rounds]
+    assert body["total_liquidated_usd"] == pytest.approx(sum(r["liquidated_usd"] for r in body["rounds"]))
+    assert body["critical_shock_down_pct"] == critical_shock_pct(lm, impact, Direction.DOWN, resilience=0.2)
+    assert body["impact"]["sigma_daily"] == impact.sigma_daily
     r = client.get("/api/cascade", params={"shock_pct": 0})
     assert r.status_code == 422 and "non-zero" in r.json()["detail"]
     assert client.get("/api/cascade", params={"shock_pct": 80}).status_code == 422
+    assert client.get("/api/cascade").status_code == 422  # shock_pct is required
 
 
-def test_validate_needs_stored_liquidations(client, harness):
-    r = client.get("/api/validate")
-    assert r.status_code == 404 and "no realized liquidations stored" in r.json()["detail"]
+def test_validate_scores_stored_liquidations(app_factory, sample_db):
+    seen = {}
+
+    def validate(outputs, model, bars, liquidations):
+        seen.update(models=sorted(outputs), model=model, n_bars=len(bars), events=len(liquidations))
+        return {
+            "events": len(liquidations),
+            "top_decile_capture": 0.5,
+            "lift_vs_volume": 1.5,
+            "lift_vs_uniform": 2.0,
+            "liq_volume_corr": None,
+        }
+
+    client, _ = app_factory(sample_db, validate=validate)
+    body = client.get("/api/validate", params={"exchange": "okx", "days": 2}).json()
+    with Store(sample_db, read_only=True) as store:
+        liqs = store.query_liquidations("okx", BTC, LAST_MS - 2 * DAY_MS, LAST_MS)
+    assert seen == {"models": ["oi-delta", "uniform", "volume"], "model": "oi-delta", "n_bars": 49, "events": len(liqs)}
+    assert body["scores"]["events"] == len(liqs) > 1000
+    r = client.get("/api/validate", params={"days": 2})
+    assert r.status_code == 404 and "no liquidations for binance" in r.json()["detail"]
+
+
+def test_store_locked_by_writer_gives_503(client, app_factory, writable_db):
+    client, _ = app_factory(writable_db)
+    with duckdb.connect(str(writable_db)):  # a writer in this process holds the file
+        r = client.get("/api/symbols")
+    assert r.status_code == 503 and "the store is busy" in r.json()["detail"]
+    assert r.headers["retry-after"] == "1"
+    assert client.get("/api/symbols").status_code == 200
+
+
+def test_missing_store_is_404_and_never_created(app_factory, tmp_path):
+    client, _ = app_factory(tmp_path / "none.duckdb")
+    r = client.get("/api/map")
+    assert r.status_code == 404 and "no liqmap store at" in r.json()["detail"]
+    assert not (tmp_path / "none.duckdb").exists()
 
 
 def test_openapi_documents_every_route(client):
@@ -150,12 +221,12 @@ def test_openapi_documents_every_route(client):
     assert bins["schema"]["maximum"] == 4000
 
 
-def test_plotly_served_from_installed_package(client):
-    from pathlib import Path
-
+def test_static_files_and_plotly_from_installed_package(client):
     import plotly
 
     r = client.get("/static/plotly.min.js")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
     assert r.content == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
     assert client.get("/static/..%2Fdeps.py").status_code == 404
+    assert client.get("/static/app.js").status_code == 200
+    assert "<title>liqmap" in client.get("/").text

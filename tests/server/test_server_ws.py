@@ -1,21 +1,25 @@
-"""``/ws/map`` pushes a new map when a new bar is stored, and errors clearly on bad parameters."""
+"""``/ws/map`` pushes a new map when a new bar is upserted into the store, and errors clearly."""
 
 from __future__ import annotations
 
 HOUR_MS = 3_600_000
 
 
-def test_ws_pushes_map_on_new_bar(client, harness):
+def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
+    client, counted = app_factory(writable_db)
     with client.websocket_connect("/ws/map?symbol=BTCUSDT&days=3&bins=100") as ws:
         first = ws.receive_json()
         assert first["symbol"] == "BTC/USDT:USDT" and len(first["price_bins"]) == 100
-        nxt = harness.store.query_bars(["binance"], "BTC/USDT:USDT", None, None).tail(1).copy()
-        nxt["timestamp"] += HOUR_MS
-        nxt[["open", "high", "low", "close"]] = 99_999.0
-        harness.store.append(nxt)
+        new_ms = add_bar(writable_db, close=99_999.0)
         second = ws.receive_json()
-    assert second["as_of_ms"] == first["as_of_ms"] + HOUR_MS
-    assert second["price"] == 99_999.0 and second["last_bar_ms"] == second["as_of_ms"]
+        other = add_bar(writable_db, exchange="bybit")  # another series: no push for this query
+        newer = add_bar(writable_db, close=88_888.0)
+        third = ws.receive_json()
+    assert other == new_ms
+    assert second["as_of_ms"] == new_ms == first["as_of_ms"] + HOUR_MS
+    assert second["price"] == 99_999.0 and second["last_bar_ms"] == new_ms
+    assert third["as_of_ms"] == newer and third["price"] == 88_888.0
+    assert [n for _, n in counted.runs] == [73, 73, 73]  # 3 days + 1 bar, window slides with the last bar
 
 
 def test_ws_reports_missing_series_and_closes(client):

@@ -18,7 +18,7 @@ from liqmap import __version__
 from liqmap.errors import StoreError
 from liqmap.server.api.routes import cascade, dashboard, heatmap, levels, live, maps, symbols, validate
 from liqmap.server.cache import LRUCache
-from liqmap.server.deps import ServerState, Services, StoreWatcher, default_services
+from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
 
 
 def create_app(
@@ -60,10 +60,13 @@ def create_app(
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """Project errors → 4xx with their message; a missing series → 404."""
+    """Project errors → 422 with their message; missing data → 404; a store locked by a writer → 503."""
 
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    async def store_busy(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
     async def bad_input(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -73,5 +76,6 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
     app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(StoreBusyError, store_busy)
     app.add_exception_handler(ValueError, bad_input)  # LiqmapError and the core's input checks
     app.add_exception_handler(ValidationError, internal)

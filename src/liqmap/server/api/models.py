@@ -18,6 +18,7 @@ class SeriesInfo(BaseModel):
     end_ms: int = Field(description="Last bar of the window, UTC epoch ms.")
     last_bar_ms: int = Field(description="Last stored bar when this was computed (the cache key).")
     bars: int = Field(description="Bars the engine read.")
+    warnings: list[str] = Field(description="Repairs the engine applied to the input (gaps, NaN OI, ...).")
     caveat: str = Field(default=CAVEAT, description="How to read a liquidation map.")
 
 
@@ -31,4 +32,5 @@ def series_info(c: Computed) -> dict[str, object]:
         "end_ms": c.window.end_ms,
         "last_bar_ms": c.window.last_bar_ms,
         "bars": len(c.bars),
+        "warnings": list(c.output.warnings),
     }

@@ -14,8 +14,9 @@ import pandas as pd
 from fastapi import Response
 from pydantic import BaseModel
 
+from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError, StoreError
-from liqmap.server.api.params import MAX_BINS, MAX_DAYS, SeriesQuery
+from liqmap.server.api.params import MAX_DAYS, SeriesQuery
 from liqmap.server.deps import EngineOutput, ServerState
 
 DAY_MS = 86_400_000
@@ -71,20 +72,15 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
             )
         if len(bars) > MAX_BARS:
             raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
-        if q.bin_usd is not None:
-            n_est = (float(bars["high"].max()) - float(bars["low"].min())) / q.bin_usd
-            if n_est > MAX_BINS:
-                raise LiqmapError(
-                    f"bin_usd={q.bin_usd:g} gives over {MAX_BINS} bins over the price range; use a wider bin"
-                )
         output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd)
-        if len(output.heatmap.price_bins) > MAX_BINS:
-            raise LiqmapError(
-                f"the grid has {len(output.heatmap.price_bins)} bins, over the {MAX_BINS} cap; use a wider bin_usd"
-            )
         return Computed(q, window, bars, output)
 
     return state.engine_cache.get_or_compute(("engine", q, window), run)
+
+
+def liqmap_at(state: ServerState, c: Computed, at_ms: int | None) -> LiqMap:
+    """The (cached) map of a computed query at ``at_ms`` (default: its last bar), shared by the routes."""
+    return state.engine_cache.get_or_compute(("liqmap", c.query, c.window, at_ms), lambda: c.output.liqmap(at_ms))
 
 
 def cached_json(state: ServerState, key: Hashable, build: Callable[[], BaseModel]) -> Response:

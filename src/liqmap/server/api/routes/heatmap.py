@@ -62,6 +62,8 @@ def get_heatmap(
     ] = 300,
 ) -> Response:
     """Outstanding long and short liquidation notional per snapshot and price bin, with the close."""
+    if q.bin_usd is None and snapshots * q.bins > MAX_CELLS:
+        raise LiqmapError(f"{snapshots} snapshots × {q.bins} bins exceeds {MAX_CELLS:,} cells; lower one of them")
     window = resolve_window(state, q)
     return cached_json(
         state, ("heatmap", q, window, snapshots), lambda: build_heatmap(compute(state, q, window), snapshots)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from liqmap.server.api.models import SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, resolve_window
+from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
 from liqmap.server.api.routes.maps import AtMs
 from liqmap.server.deps import ServerState, get_state
 
@@ -50,28 +50,43 @@ class ImbalanceOut(SideSplitOut):
 
 
 class AsymmetryOut(BaseModel):
-    """Moves up/down needed to liquidate ``target_usd`` of shorts/longs; null when not reachable."""
+    """Moves up/down needed to liquidate ``target_usd`` of shorts/longs; null (and ``reachable_*``
+    false) when the map does not hold that much on that side."""
 
     target_usd: float
     move_up_usd: float | None
-    move_down_usd: float | None
     move_up_pct: float | None
+    reachable_up: bool
+    move_down_usd: float | None
     move_down_pct: float | None
+    reachable_down: bool
+
+
+class MoveOut(BaseModel):
+    """Notional liquidated by a rise of ``move_pct`` (shorts) and by a fall of ``move_pct`` (longs)."""
+
+    move_pct: float
+    up_price: float
+    down_price: float
+    shorts_liquidated_usd: float
+    longs_liquidated_usd: float
 
 
 class LevelsResponse(SeriesInfo):
-    """Clusters ranked by notional, the imbalance in the window and the asymmetry table."""
+    """Clusters ranked by notional, the imbalance in the window, moves per target notional (asymmetry)
+    and notional liquidated per move."""
 
     as_of_ms: int
     price: float
     clusters: list[ClusterOut]
     imbalance: ImbalanceOut
     asymmetry: list[AsymmetryOut]
+    by_move: list[MoveOut]
 
 
 def build_levels(state: ServerState, c: Computed, at_ms: int | None, window_pct: float, top: int) -> LevelsResponse:
     """The :class:`LevelsResponse` of a computed query."""
-    lm = c.output.liqmap(at_ms)
+    lm = liqmap_at(state, c, at_ms)
     report = state.services.map_report(lm, window_pct, top)
     return LevelsResponse(
         **series_info(c),
@@ -80,6 +95,7 @@ def build_levels(state: ServerState, c: Computed, at_ms: int | None, window_pct:
         clusters=report["clusters"],
         imbalance=report["imbalance"],
         asymmetry=report["asymmetry"],
+        by_move=report["by_move"],
     )
 
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.routes.maps import AtMs, map_json
+from liqmap.server.api.routes.maps import AtMs, Layers, map_json
 from liqmap.server.deps import ServerState, get_ws_state
 
 router = APIRouter(tags=["live"])
@@ -31,6 +31,7 @@ async def ws_map(
     state: Annotated[ServerState, Depends(get_ws_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     at_ms: AtMs = None,
+    layers: Layers = False,
 ) -> None:
     """Send the map now and again after every change of the last stored bar."""
     await websocket.accept()
@@ -40,7 +41,7 @@ async def ws_map(
             try:
                 last = await run_in_threadpool(state.watcher.last_bar_ms, q.exchanges, q.symbol)
                 if last != sent_for:  # None (no bars) raises StoreError in map_json
-                    response = await run_in_threadpool(map_json, state, q, at_ms)
+                    response = await run_in_threadpool(map_json, state, q, at_ms, layers)
                     await websocket.send_text(bytes(response.body).decode())
                     sent_for = last
             except ValueError as exc:  # LiqmapError/StoreError: tell the client, then close

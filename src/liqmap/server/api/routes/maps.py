@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from liqmap.server.api.models import SeriesInfo, series_info
 from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, resolve_window
+from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["maps"])
@@ -40,6 +40,9 @@ class MapResponse(SeriesInfo):
     total_long_usd: float
     total_short_usd: float
     by_exchange: dict[str, ExchangeLayer] = Field(default_factory=dict)
+    leverages: list[float] = Field(default_factory=list, description="Leverage of each layer (layers=true).")
+    long_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
+    short_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
 
 
 AtMs = Annotated[
@@ -47,10 +50,15 @@ AtMs = Annotated[
     Query(ge=0, le=MAX_TIME_MS, description="Map time, UTC epoch ms (default: the window's last bar)."),
 ]
 
+Layers = Annotated[
+    bool, Query(description="Also return the per-leverage layers (available for the map at the last bar).")
+]
 
-def build_map(c: Computed, at_ms: int | None) -> MapResponse:
-    """The :class:`MapResponse` of a computed query at ``at_ms``."""
-    lm = c.output.liqmap(at_ms)
+
+def build_map(state: ServerState, c: Computed, at_ms: int | None, layers: bool) -> MapResponse:
+    """The :class:`MapResponse` of a computed query at ``at_ms`` (with per-leverage layers if ``layers``)."""
+    lm = liqmap_at(state, c, at_ms)
+    has_layers = layers and lm.long_by_leverage is not None and lm.short_by_leverage is not None
     return MapResponse(
         **series_info(c),
         as_of_ms=lm.as_of_ms,
@@ -67,13 +75,18 @@ def build_map(c: Computed, at_ms: int | None) -> MapResponse:
             name: ExchangeLayer(long_usd=lng.tolist(), short_usd=sht.tolist())
             for name, (lng, sht) in lm.by_exchange.items()
         },
+        leverages=list(lm.leverages) if has_layers else [],
+        long_by_leverage=lm.long_by_leverage.tolist() if has_layers else [],
+        short_by_leverage=lm.short_by_leverage.tolist() if has_layers else [],
     )
 
 
-def map_json(state: ServerState, q: SeriesQuery, at_ms: int | None) -> Response:
+def map_json(state: ServerState, q: SeriesQuery, at_ms: int | None, layers: bool) -> Response:
     """The cached JSON response of ``/api/map`` (shared with the ``/ws/map`` pushes)."""
     window = resolve_window(state, q)
-    return cached_json(state, ("map", q, window, at_ms), lambda: build_map(compute(state, q, window), at_ms))
+    return cached_json(
+        state, ("map", q, window, at_ms, layers), lambda: build_map(state, compute(state, q, window), at_ms, layers)
+    )
 
 
 @router.get("/api/map", response_model=MapResponse, summary="Liquidation map at one instant")
@@ -81,6 +94,7 @@ def get_map(
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     at_ms: AtMs = None,
+    layers: Layers = False,
 ) -> Response:
     """Long liquidations below price and short liquidations above it, per bin and cumulative."""
-    return map_json(state, q, at_ms)
+    return map_json(state, q, at_ms, layers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from liqmap.server.deps import ServerState, get_state
 
@@ -20,6 +20,7 @@ class SymbolRow(BaseModel):
     first_ms: int
     last_ms: int
     rows: int
+    timeframe: str | None = Field(description="Bar size, e.g. 1h (null if the series has one bar).")
 
 
 class SymbolsResponse(BaseModel):
@@ -40,6 +41,7 @@ def get_symbols(state: Annotated[ServerState, Depends(get_state)]) -> SymbolsRes
             first_ms=int(r.first_ms),
             last_ms=int(r.last_ms),
             rows=int(r.rows),
+            timeframe=r.timeframe,
         )
         for r in frame.sort_values(["symbol", "exchange"]).itertuples(index=False)
     ]

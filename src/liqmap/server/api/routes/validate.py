@@ -44,7 +44,8 @@ def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> Vali
             "import some (liqmap import liquidations FILE) or choose another range"
         )
     runs = {m: compute(state, replace(q, model=m), window) for m in (q.model, Model.VOLUME, Model.UNIFORM)}
-    scores = state.services.validate({m.value: r.output for m, r in runs.items()}, q.model.value, liqs)
+    outputs = {m.value: r.output for m, r in runs.items()}
+    scores = state.services.validate(outputs, q.model.value, runs[q.model].bars, liqs)
     return ValidateResponse(**series_info(runs[q.model]), scores=scores)
 
 
