@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -218,13 +219,19 @@ _KILLED_CHILD = textwrap.dedent(
     """
     import sys, numpy as np, pandas as pd
     from liqmap.data.store import Store
-    n = 3_000_000
+    n = 1_000_000
     ts = 1_767_225_600_000 + 10 * 60_000 + np.arange(n, dtype="int64") * 60_000
     c = np.full(n, 100.0)
     bars = pd.DataFrame({"exchange": "binance", "symbol": "BTC/USDT:USDT", "timestamp": ts, "open": c,
                          "high": c, "low": c, "close": c, "volume": c})
+    original = Store._write
+
+    def announce(self, kind, table):  # signal the parent once the transaction is writing rows
+        print("writing", flush=True)
+        original(self, kind, table)
+
+    Store._write = announce
     with Store(sys.argv[1]) as store:
-        print("upserting", flush=True)
         store.upsert("bars", bars)
         print("done", flush=True)
     """
@@ -236,10 +243,8 @@ def test_killed_import_leaves_earlier_data_intact(db_path):
         s.upsert("bars", make_bars(10))
         expected = s.query_bars("binance", "BTCUSDT")
     child = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(db_path)], stdout=subprocess.PIPE, text=True)
-    assert child.stdout.readline().strip() == "upserting"
-    import time
-
-    time.sleep(0.4)  # well inside validation + the write of 3M rows
+    assert child.stdout.readline().strip() == "writing"
+    time.sleep(0.1)  # inside the transaction that writes 1M rows (~0.5 s)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL

@@ -14,7 +14,7 @@ rows. Row numbers count data rows from 1 in input order (header excluded).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,14 +96,14 @@ def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
             out[name] = _numbers(k, src, name, fld.nullable).astype("int32")
         else:
             out[name] = _numbers(k, src, name, fld.nullable)
-    table = pd.DataFrame(out)
+    table = pd.DataFrame(out, copy=False)
     _check_ranges(k, table)
     if k is TableKind.BARS:
         _check_ohlc(table)
-    _check_duplicates(k, table)
-    if k is TableKind.BARS:
         _check_order_and_resolution(table)
-    elif k is TableKind.TIERS:
+        return table
+    _check_duplicates(k, table)
+    if k is TableKind.TIERS:
         table = table.sort_values(["exchange", "symbol", "tier"], kind="stable", ignore_index=True)
     else:
         table = table.sort_values(["exchange", "symbol", "timestamp"], kind="stable", ignore_index=True)
@@ -188,25 +188,47 @@ def _scale_epoch(num: np.ndarray, what: str) -> np.ndarray:
 
 
 def _exchanges(k: TableKind, col: pd.Series) -> pd.Series:
-    names = col.astype("str").str.strip().str.lower()
     known = {e.value for e in Exchange}
-    bad = ~names.isin(known) | col.isna()
-    if bad.any():
-        first = col[bad].iloc[0]
-        _raise_rows(bad, f"{k}: unknown exchange {first!r} (known: {', '.join(sorted(known))})")
-    return names
+
+    def norm(raw: object) -> str:
+        name = str(raw).strip().lower()
+        if raw is None or name not in known:
+            raise LookupError(f"{k}: unknown exchange {raw!r} (known: {', '.join(sorted(known))})")
+        return name
+
+    return _map_labels(col, norm)
 
 
 def _symbols(k: TableKind, col: pd.Series) -> pd.Series:
     _raise_rows(col.isna(), f"{k}: column 'symbol' is empty")
-    text = col.astype("str")
-    mapping: dict[str, str] = {}
-    for raw in text.unique():
+
+    def norm(raw: object) -> str:
         try:
-            mapping[raw] = normalize_symbol(raw)
+            return normalize_symbol(str(raw))
         except UnknownSymbolError as exc:
-            _raise_rows(text == raw, f"{k}: {exc}")
-    return text.map(mapping).astype("str")
+            raise LookupError(f"{k}: {exc}") from None
+
+    return _map_labels(col, norm)
+
+
+def _map_labels(col: pd.Series, norm: Callable[[object], str]) -> pd.Series:
+    """Apply ``norm`` once per distinct label (fast for long, low-cardinality columns)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    missing = codes < 0
+    if missing.any():
+        try:
+            norm(None)
+        except LookupError as exc:
+            _raise_rows(missing, str(exc.args[0]))
+    mapped: list[str] = []
+    for code, raw in enumerate(uniques):
+        try:
+            mapped.append(norm(raw))
+        except LookupError as exc:
+            _raise_rows(codes == code, str(exc.args[0]))
+    if len(mapped) == 1 and not missing.any():
+        return pd.Series(mapped[0], index=pd.RangeIndex(len(col)), dtype="str")
+    return pd.Series(np.asarray(mapped, dtype=object)[codes], dtype="str")
 
 
 def _sides(k: TableKind, col: pd.Series) -> pd.Series:
@@ -231,12 +253,15 @@ def _numbers(k: TableKind, src: pd.DataFrame, name: str, nullable: bool) -> pd.S
     if name not in src:
         return pd.Series(np.full(len(src), np.nan))
     raw = src[name]
-    num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    _raise_rows(num.isna() & raw.notna(), f"{k}: column {name!r} is not a number")
+    if raw.dtype.kind in "fiu":
+        arr = raw.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        arr = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        _raise_rows(np.isnan(arr) & raw.notna().to_numpy(), f"{k}: column {name!r} is not a number")
     if not nullable:
-        _raise_rows(num.isna(), f"{k}: column {name!r} is NaN/empty")
-    _raise_rows(np.isinf(num), f"{k}: column {name!r} is infinite")
-    return num
+        _raise_rows(np.isnan(arr), f"{k}: column {name!r} is NaN/empty")
+    _raise_rows(np.isinf(arr), f"{k}: column {name!r} is infinite")
+    return pd.Series(arr, copy=False)
 
 
 def _check_ranges(k: TableKind, t: pd.DataFrame) -> None:
@@ -252,8 +277,9 @@ def _check_ranges(k: TableKind, t: pd.DataFrame) -> None:
 
 def _check_ohlc(t: pd.DataFrame) -> None:
     _raise_rows(t["high"] < t["low"], "bars: high < low")
-    _raise_rows(t["high"] < t[["open", "close"]].max(axis=1), "bars: high is below open or close")
-    _raise_rows(t["low"] > t[["open", "close"]].min(axis=1), "bars: low is above open or close")
+    o, c = t["open"].to_numpy(), t["close"].to_numpy()
+    _raise_rows(t["high"].to_numpy() < np.maximum(o, c), "bars: high is below open or close")
+    _raise_rows(t["low"].to_numpy() > np.minimum(o, c), "bars: low is above open or close")
     over = t["taker_buy_volume"] > t["volume"] * (1 + 1e-9)
     _raise_rows(over, "bars: taker_buy_volume exceeds volume")
 
@@ -265,24 +291,41 @@ def _check_duplicates(k: TableKind, t: pd.DataFrame) -> None:
 
 
 def _check_order_and_resolution(t: pd.DataFrame) -> None:
-    groups = t.groupby(["exchange", "symbol"], sort=False)["timestamp"]
-    diff = groups.diff()
-    _raise_rows(diff < 0, "bars: timestamps are not sorted ascending within each exchange/symbol")
-    for (exchange, symbol), idx in t.groupby(["exchange", "symbol"], sort=False).groups.items():
-        d = diff.loc[idx].dropna()
-        if d.empty:
+    """Per exchange/symbol series: strictly increasing timestamps on one bar grid (gaps allowed)."""
+    single = not _multi_series(t)
+    codes = np.zeros(len(t), dtype="int64") if single else pd.factorize(t["exchange"] + "|" + t["symbol"])[0]
+    order = np.argsort(codes, kind="stable")
+    ts = t["timestamp"].to_numpy()[order]
+    same = codes[order][1:] == codes[order][:-1]
+    diff = np.diff(ts)
+    if (diff[same] <= 0).any():
+        _check_duplicates(TableKind.BARS, t)
+        back = np.zeros(len(t), dtype=bool)
+        back[order[1:][same & (diff < 0)]] = True
+        _raise_rows(back, "bars: timestamps are not sorted ascending within each exchange/symbol")
+    for code in np.unique(codes):
+        d = diff[same & (codes[order][1:] == code)]
+        if d.size == 0:
             continue
-        step = int(d.mode().iloc[0])
-        odd = (d.astype("int64") % step) != 0
+        values, counts = np.unique(d, return_counts=True)
+        step = int(values[np.argmax(counts)])
+        odd = d % step != 0
         if odd.any():
-            bad = pd.Series(False, index=t.index)
-            bad.loc[odd[odd].index] = True
-            other = int(d[odd].iloc[0])
+            rows = order[1:][same & (codes[order][1:] == code)][odd]
+            bad = np.zeros(len(t), dtype=bool)
+            bad[rows] = True
+            first = int(rows[0])
+            other = int(d[odd][0])
             _raise_rows(
                 bad,
-                f"bars: mixed resolutions in {exchange} {symbol}: bars are {format_step(step)} apart "
-                f"but also {format_step(other)}",
+                f"bars: mixed resolutions in {t['exchange'].iloc[first]} {t['symbol'].iloc[first]}: bars are "
+                f"{format_step(step)} apart but also {format_step(other)}",
             )
+
+
+def _multi_series(t: pd.DataFrame) -> bool:
+    ex, sym = t["exchange"], t["symbol"]
+    return not ((ex == ex.iloc[0]).all() and (sym == sym.iloc[0]).all())
 
 
 def _check_crossed(t: pd.DataFrame) -> None:
