@@ -43,7 +43,10 @@ def test_color_scales_hide_empty_cells_and_label_in_dollars():
     v = np.array([[0.0, 1e6, 1e7], [1e8, 0.0, 1e9]])
     z, _, labels = color_values(v, ColorScale.LOG)
     assert np.isnan(z[0, 0]) and np.isnan(z[1, 1])
-    assert z[1, 2] == pytest.approx(9.0) and labels[-1] == "$1B" and "$10M" in labels
+    # colour spans the median ($55M) to the 99.8th percentile; smaller cells share the darkest colour
+    assert z[0, 1] == z[0, 2] == pytest.approx(np.log10(5.5e7))
+    assert z[1, 2] == pytest.approx(np.log10(np.quantile([1e6, 1e7, 1e8, 1e9], 0.998)))
+    assert labels == ["$100M", "$200M", "$500M"]
     zq, _, _ = color_values(v, ColorScale.QUANTILE)
     assert list(zq[~np.isnan(zq)]) == [0.25, 0.5, 0.75, 1.0]
 
@@ -176,3 +179,19 @@ def test_cascade_html_and_png(tmp_path, cascade):
 def test_cascade_rejects_objects_without_rounds():
     with pytest.raises(LiqmapError, match="start_price and rounds"):
         plot_cascade(object())
+
+
+def test_liqmap_merges_bins_without_mixing_sides(liqmap_snapshot):
+    from liqmap.viz._layers import display_map
+
+    lm = liqmap_snapshot
+    view = display_map(lm, None, max_bars=50)  # 120 bins → groups of 3 aligned on the price
+    assert view.bin_usd == pytest.approx(3 * lm.bin_usd)
+    first_above = int(np.searchsorted(lm.price_bins, lm.price))
+    middle = np.abs(lm.price_bins[:, None] - view.price_bins).argmin(axis=0)  # a group's centre: its middle bin
+    assert set((middle - 1 - first_above) % 3) == {0}  # group edges fall on the price
+    below = lm.price_bins < view.price_bins[0] - 1.5 * lm.bin_usd
+    dropped_long = lm.long_usd[below].sum() + lm.long_usd[lm.price_bins > view.price_bins[-1] + 1.5 * lm.bin_usd].sum()
+    assert view.long_usd.sum() + dropped_long == pytest.approx(lm.long_usd.sum())
+    assert view.long_by_leverage.shape == (len(LEVERAGES), len(view.price_bins))
+    np.testing.assert_allclose(view.long_by_leverage.sum(axis=0), view.long_usd)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -49,19 +49,43 @@ class Cluster:
         return f"#{self.rank} {st.fmt_usd(self.notional_usd)} {'longs' if self.side is Side.LONG else 'shorts'}"
 
 
-def window_mask(lm: LiqMap, window_pct: float | None) -> np.ndarray:
-    """Bins within ±``window_pct`` % of the map's price (all bins when ``None``)."""
-    if window_pct is None:
-        return np.ones(len(lm.price_bins), dtype=bool)
-    if not window_pct > 0:
+def display_map(lm: LiqMap, window_pct: float | None, max_bars: int) -> LiqMap:
+    """``lm`` cut to ±``window_pct`` % around price (all bins when ``None``) and, when more than
+    ``max_bars`` bins remain, merged ``k`` bins at a time (notional adds up) with group edges aligned on the
+    price so no bar mixes bins from both sides of it; partial groups at the window edges are dropped."""
+    if window_pct is not None and not window_pct > 0:
         raise LiqmapError(f"window_pct must be a positive percentage, got {window_pct!r}")
-    mask = np.abs(lm.price_bins / lm.price - 1) * 100 <= window_pct * (1 + 1e-9)
-    if mask.sum() < 2:
+    if max_bars < 2:
+        raise LiqmapError(f"max_bars must be at least 2, got {max_bars}")
+    keep = np.ones(len(lm.price_bins), dtype=bool)
+    if window_pct is not None:
+        keep = np.abs(lm.price_bins / lm.price - 1) * 100 <= window_pct * (1 + 1e-9)
+    idx = np.flatnonzero(keep)
+    k = max(1, -(-len(idx) // max_bars))
+    if k > 1:
+        first = int(np.searchsorted(lm.price_bins[idx], lm.price))  # first bin at/above price
+        idx = idx[first % k :]
+        idx = idx[: len(idx) - len(idx) % k]
+    if len(idx) < 2 * k:
         raise LiqmapError(
-            f"only {int(mask.sum())} price bin(s) lie within ±{window_pct}% of {st.fmt_price(lm.price)}; "
+            f"only {len(idx)} price bin(s) lie within ±{window_pct}% of {st.fmt_price(lm.price)}; "
             "widen window_pct or use finer bins"
         )
-    return mask
+
+    def cut(a: np.ndarray) -> np.ndarray:
+        part = a[..., idx]
+        return part.reshape(*part.shape[:-1], -1, k).sum(axis=-1)
+
+    lev_l, lev_s = lm.long_by_leverage, lm.short_by_leverage
+    return replace(
+        lm,
+        price_bins=lm.price_bins[idx].reshape(-1, k).mean(axis=1),
+        long_usd=cut(lm.long_usd),
+        short_usd=cut(lm.short_usd),
+        long_by_leverage=None if lev_l is None else cut(lev_l),
+        short_by_leverage=None if lev_s is None else cut(lev_s),
+        by_exchange={name: (cut(a), cut(b)) for name, (a, b) in lm.by_exchange.items()},
+    )
 
 
 def resolve_stack(lm: LiqMap, stack: Stack | str) -> Stack:
@@ -77,8 +101,8 @@ def resolve_stack(lm: LiqMap, stack: Stack | str) -> Stack:
     return stack
 
 
-def layers(lm: LiqMap, stack: Stack, mask: np.ndarray) -> list[Layer]:
-    """Long layers then short layers, each restricted to ``mask``; colours shade one hue per side."""
+def layers(lm: LiqMap, stack: Stack) -> list[Layer]:
+    """Long layers then short layers; colours shade one hue per side."""
     if stack is Stack.LEVERAGE:
         assert lm.long_by_leverage is not None and lm.short_by_leverage is not None
         names = [f"{lev:g}x" for lev in lm.leverages]
@@ -93,7 +117,7 @@ def layers(lm: LiqMap, stack: Stack, mask: np.ndarray) -> list[Layer]:
     for side, arrays, base in ((Side.LONG, longs, st.LONG), (Side.SHORT, shorts, st.SHORT)):
         word = "longs" if side is Side.LONG else "shorts"
         for name, arr, color in zip(names, arrays, st.shades(base, len(names)), strict=True):
-            out.append(Layer(f"{word} {name}".strip(), side, color, np.asarray(arr, dtype=float)[mask]))
+            out.append(Layer(f"{word} {name}".strip(), side, color, np.asarray(arr, dtype=float)))
     return out
 
 
@@ -136,3 +160,22 @@ def imbalance_line(imbalance: Mapping[str, Any] | None) -> str | None:
     else:
         ratio = "one side empty"
     return f"{head}shorts above {st.fmt_usd(shorts)} vs longs below {st.fmt_usd(longs)} ({ratio})"
+
+
+def label_rows(labels: Sequence[Cluster], x_span: float, char_frac: float = 0.0085) -> list[int]:
+    """A row (0 = lowest) for each label so that labels in one row do not overlap horizontally; a label is
+    about ``char_frac`` of the x axis wide per character. Labels are placed in the given (rank) order."""
+    placed: list[list[tuple[float, float]]] = []
+    rows = []
+    for c in labels:
+        half = len(c.label) * char_frac * x_span / 2
+        span = (c.peak_price - half, c.peak_price + half)
+        for r, taken in enumerate(placed):
+            if all(span[1] < a or span[0] > b for a, b in taken):
+                taken.append(span)
+                rows.append(r)
+                break
+        else:
+            placed.append([span])
+            rows.append(len(placed) - 1)
+    return rows

@@ -27,6 +27,8 @@ HEAT_PLOTLY = "Viridis"
 HEAT_MPL = "viridis"
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
+LOG_FLOOR_QUANTILE = 0.5  # log colour scale: cells below the median notional share the darkest colour
+LOG_TOP_QUANTILE = 0.998  # ... and the top 0.2 % saturate, so a few extreme bins do not wash out the rest
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
@@ -95,8 +97,8 @@ def color_values(values: np.ndarray, scale: ColorScale) -> tuple[np.ndarray, lis
     if pos.size == 0:
         return z, [], []
     if scale is ColorScale.LOG:
-        hi = float(np.log10(pos.max()))
-        lo = max(float(np.log10(np.quantile(pos, 0.02))), hi - 4.0)
+        hi = float(np.log10(np.quantile(pos, LOG_TOP_QUANTILE)))
+        lo = max(float(np.log10(np.quantile(pos, LOG_FLOOR_QUANTILE))), hi - 3.0)
         z[v > 0] = np.clip(np.log10(pos), lo, hi)
         ticks = _log_ticks(lo, hi)
         return z, ticks, [fmt_usd(10**t) for t in ticks]
@@ -114,10 +116,10 @@ def color_values(values: np.ndarray, scale: ColorScale) -> tuple[np.ndarray, lis
 def _log_ticks(lo: float, hi: float) -> list[float]:
     """Round-dollar colour-bar ticks ($1M, $2M, $5M, $10M, ...) between ``10**lo`` and ``10**hi``."""
     decades = range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
-    for mantissas in ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0)):
+    for mantissas in ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
         ticks = [np.log10(m * 10.0**d) for d in decades for m in mantissas]
         inside = [t for t in ticks if lo - 1e-9 <= t <= hi + 1e-9]
-        if len(inside) >= 4:
+        if len(inside) >= 3:
             return inside
     return list(np.linspace(lo, hi, 5))
 

@@ -70,6 +70,11 @@ def plot_cascade(
     return _mpl(rounds, prices, liquidated, head, color)
 
 
+def _tick_labels(rounds: np.ndarray) -> list[str]:
+    """``start`` for the pre-shock price, then the round numbers (round 1 = the shock's own round)."""
+    return ["start", *(str(r) for r in rounds[1:])]
+
+
 def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: str, color: str) -> go.Figure:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -123,7 +128,7 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
             ],
         )
     )
-    fig.update_xaxes(gridcolor=st.GRID, color=st.TEXT, dtick=1)
+    fig.update_xaxes(gridcolor=st.GRID, color=st.TEXT, tickvals=rounds, ticktext=_tick_labels(rounds))
     fig.update_xaxes(title="round", row=2, col=1)
     fig.update_yaxes(gridcolor=st.GRID, color=st.TEXT)
     fig.update_yaxes(title="price", tickformat="$,.0f", row=1, col=1)
@@ -144,7 +149,7 @@ def _mpl(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: s
     ax_l.yaxis.set_major_formatter(st.usd_formatter())
     ax_l.set_ylabel("liquidated", color=st.TEXT)
     ax_l.set_xlabel("round", color=st.TEXT)
-    ax_l.set_xticks(rounds)
+    ax_l.set_xticks(rounds, labels=_tick_labels(rounds))
     ax_p.set_title(st.mpl_text(head), color=st.TEXT, loc="left", fontsize=12, fontweight="bold")
     fig.text(0.01, 0.005, CAVEAT, color=st.MUTED, fontsize=8)
     return fig

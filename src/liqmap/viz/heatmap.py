@@ -107,7 +107,7 @@ def plot_heatmap(
     bars: pd.DataFrame | None = None,
     scale: st.ColorScale | str = st.ColorScale.LOG,
     backend: Backend | str = Backend.PLOTLY,
-    window_pct: float | None = 20.0,
+    window_pct: float | None = 10.0,
     max_times: int = 600,
     max_bins: int = 400,
     title: str | None = None,

@@ -4,6 +4,7 @@ cumulative curves on a second axis, current price marked, clusters annotated wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,19 +15,48 @@ from liqmap.engine.results import LiqMap
 from liqmap.enums import Side
 from liqmap.viz import _style as st
 from liqmap.viz._io import Backend
-from liqmap.viz._layers import Cluster, Layer, Stack, imbalance_line, layers, parse_clusters, resolve_stack, window_mask
+from liqmap.viz._layers import (
+    Cluster,
+    Layer,
+    Stack,
+    display_map,
+    imbalance_line,
+    label_rows,
+    layers,
+    parse_clusters,
+    resolve_stack,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
     from matplotlib.figure import Figure
 
+_ROW_STEP = 0.1  # label rows are this fraction of the tallest bar apart
 
-def _headline(lm: LiqMap, title: str | None) -> str:
-    if title:
-        return title
-    when = pd.Timestamp(lm.as_of_ms, unit="ms").strftime("%Y-%m-%d %H:%M UTC")
-    model = f" · model {lm.model}" if lm.model else ""
-    return f"{lm.symbol} liquidation map · {when} · price {st.fmt_price(lm.price)}{model}"
+
+@dataclass(frozen=True)
+class _Drawn:
+    """Everything both backends draw, in display units."""
+
+    lm: LiqMap  # windowed (and possibly merged) map
+    layers: list[Layer]
+    cum_long: np.ndarray  # NaN at/above price
+    cum_short: np.ndarray  # NaN at/below price
+    labels: list[Cluster]
+    label_y: list[float]  # label heights (bar axis)
+    top: float  # tallest stacked bar
+    head: str
+    sub: str | None
+
+    def bar_top(self, price: float) -> float:
+        """Height of the stacked bar nearest ``price``."""
+        i = int(np.argmin(np.abs(self.lm.price_bins - price)))
+        return float(sum(layer.usd[i] for layer in self.layers))
+
+    @property
+    def y_max(self) -> float:
+        """Upper limit of the bar axis, leaving room for the labels and the price tag."""
+        return max([self.top * 1.12, *(y * 1.08 for y in self.label_y)])
 
 
 def plot_liqmap(
@@ -36,6 +66,7 @@ def plot_liqmap(
     imbalance: Mapping[str, Any] | None = None,
     stack: Stack | str = Stack.AUTO,
     window_pct: float | None = 10.0,
+    max_bars: int = 160,
     top_clusters: int = 6,
     backend: Backend | str = Backend.PLOTLY,
     title: str | None = None,
@@ -44,48 +75,55 @@ def plot_liqmap(
 
     Bars: notional whose liquidation price falls in each bin, longs (red) and shorts (green), stacked
     by leverage or exchange (``stack``); lines: cumulative longs liquidated on a fall and shorts on a
-    rally (right axis). ``clusters`` (from ``liqmap.analytics.report.map_report(lm)["clusters"]``: items
-    with ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``; ``imbalance``
+    rally (right axis). ``clusters`` (from ``liqmap.analytics.map_report(lm)["clusters"]``: items with
+    ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``; ``imbalance``
     (``window_pct, short_above_usd, long_below_usd``) goes in the subtitle. ``window_pct`` limits the
-    price axis to ±% around price (``None``: all bins).
+    price axis to ±% around price (``None``: all bins); more than ``max_bars`` bins are merged.
 
     >>> fig = plot_liqmap(lm, clusters=report["clusters"], backend="matplotlib")   # doctest: +SKIP
     """
     backend = Backend(backend)
-    mask = window_mask(lm, window_pct)
     used = resolve_stack(lm, stack)
-    drawn = layers(lm, used, mask)
-    prices = lm.price_bins[mask]
-    cum_long = np.where(prices < lm.price, lm.long_cumulative_usd[mask], np.nan)
-    cum_short = np.where(prices > lm.price, lm.short_cumulative_usd[mask], np.nan)
-    lo, hi = prices[0] - lm.bin_usd / 2, prices[-1] + lm.bin_usd / 2
-    labels = [c for c in parse_clusters(clusters, top_clusters) if lo <= c.peak_price <= hi]
-    sub = imbalance_line(imbalance)
-    head = _headline(lm, title)
-    args = (lm, prices, drawn, cum_long, cum_short, labels, head, sub)
-    return _plotly(*args) if backend is Backend.PLOTLY else _mpl(*args)
+    view = display_map(lm, window_pct, max_bars)
+    drawn_layers = layers(view, used)
+    prices = view.price_bins
+    half = view.bin_usd / 2
+    labels = [
+        c for c in parse_clusters(clusters, top_clusters) if prices[0] - half <= c.peak_price <= prices[-1] + half
+    ]
+    top = max(float(np.sum([layer.usd for layer in drawn_layers], axis=0).max()), 1.0)
+    rows = label_rows(labels, float(prices[-1] - prices[0]))
+    drawn = _Drawn(
+        lm=view,
+        layers=drawn_layers,
+        cum_long=np.where(prices < view.price, view.long_cumulative_usd, np.nan),
+        cum_short=np.where(prices > view.price, view.short_cumulative_usd, np.nan),
+        labels=labels,
+        label_y=[top * (1.06 + _ROW_STEP * r) for r in rows],
+        top=top,
+        head=title or _headline(lm),
+        sub=imbalance_line(imbalance),
+    )
+    return _plotly(drawn) if backend is Backend.PLOTLY else _mpl(drawn)
 
 
-def _bar_top(prices: np.ndarray, drawn: list[Layer], price: float) -> float:
-    i = int(np.argmin(np.abs(prices - price)))
-    return float(sum(layer.usd[i] for layer in drawn))
+def _headline(lm: LiqMap) -> str:
+    when = pd.Timestamp(lm.as_of_ms, unit="ms").strftime("%Y-%m-%d %H:%M UTC")
+    model = f" · model {lm.model}" if lm.model else ""
+    return f"{lm.symbol} liquidation map · {when} · price {st.fmt_price(lm.price)}{model}"
 
 
-def _plotly(
-    lm: LiqMap,
-    prices: np.ndarray,
-    drawn: list[Layer],
-    cum_long: np.ndarray,
-    cum_short: np.ndarray,
-    labels: list[Cluster],
-    head: str,
-    sub: str | None,
-) -> go.Figure:
+def _side_color(c: Cluster) -> str:
+    return st.LONG if c.side is Side.LONG else st.SHORT
+
+
+def _plotly(d: _Drawn) -> go.Figure:
     import plotly.graph_objects as go
 
+    lm, prices = d.lm, d.lm.price_bins
     fmt = np.vectorize(st.fmt_usd, otypes=[object])
     fig = go.Figure()
-    for layer in drawn:
+    for layer in d.layers:
         fig.add_trace(
             go.Bar(
                 x=prices,
@@ -96,7 +134,7 @@ def _plotly(
                 hovertemplate=f"{layer.name}<br>price %{{x:$,.2f}}<br><b>%{{customdata}}</b><extra></extra>",
             )
         )
-    for name, cum, color in (("cumulative longs", cum_long, st.LONG), ("cumulative shorts", cum_short, st.SHORT)):
+    for name, cum, color in (("cumulative longs", d.cum_long, st.LONG), ("cumulative shorts", d.cum_short, st.SHORT)):
         fig.add_trace(
             go.Scatter(
                 x=prices,
@@ -112,20 +150,24 @@ def _plotly(
     annotations: list[dict[str, object]] = [
         {
             "x": c.peak_price,
-            "y": _bar_top(prices, drawn, c.peak_price),
+            "y": y,
+            "ax": c.peak_price,
+            "ay": d.bar_top(c.peak_price),
+            "axref": "x",
+            "ayref": "y",
             "text": c.label,
             "showarrow": True,
-            "arrowhead": 2,
-            "arrowcolor": st.TEXT,
-            "ax": 0,
-            "ay": -34 - 14 * (i % 3),
-            "font": {"color": st.LONG if c.side is Side.LONG else st.SHORT, "size": 12},
-            "bgcolor": "rgba(19,23,34,0.85)",
+            "arrowhead": 0,
+            "arrowside": "start",
+            "arrowcolor": st.MUTED,
+            "standoff": 0,
+            "font": {"color": _side_color(c), "size": 12},
+            "bgcolor": st.PANEL,
             "bordercolor": st.GRID,
         }
-        for i, c in enumerate(labels)
+        for c, y in zip(d.labels, d.label_y, strict=True)
     ]
-    annotations.append(
+    annotations += [
         {
             "x": lm.price,
             "y": 1.0,
@@ -135,9 +177,7 @@ def _plotly(
             "font": {"color": st.PRICE},
             "yanchor": "bottom",
             "bgcolor": st.BG,
-        }
-    )
-    annotations.append(
+        },
         {
             "text": CAVEAT,
             "xref": "paper",
@@ -147,20 +187,21 @@ def _plotly(
             "showarrow": False,
             "font": {"size": 10, "color": st.MUTED},
             "xanchor": "left",
-        }
-    )
-    title = head if sub is None else f"{head}<br><span style='font-size:12px;color:{st.MUTED}'>{sub}</span>"
+        },
+    ]
+    title = d.head if d.sub is None else f"{d.head}<br><span style='font-size:12px;color:{st.MUTED}'>{d.sub}</span>"
     fig.update_layout(
         st.plotly_layout(
             title,
             barmode="stack",
-            bargap=0.08,
+            bargap=0.05,
             xaxis={"title": "liquidation price", "tickformat": "$,.0f", "gridcolor": st.GRID, "color": st.TEXT},
             yaxis={
                 "title": "liquidation notional per bin",
                 "tickformat": "$.2s",
                 "gridcolor": st.GRID,
                 "color": st.TEXT,
+                "range": [0, d.y_max],
             },
             yaxis2={
                 "title": "cumulative",
@@ -171,14 +212,7 @@ def _plotly(
                 "color": st.TEXT,
                 "rangemode": "tozero",
             },
-            legend={
-                "orientation": "h",
-                "y": 1.02,
-                "x": 1,
-                "xanchor": "right",
-                "yanchor": "bottom",
-                "font": {"color": st.TEXT},
-            },
+            legend={"orientation": "h", "y": -0.2, "x": 0.5, "xanchor": "center", "yanchor": "top"},
             shapes=[
                 {
                     "type": "line",
@@ -191,67 +225,63 @@ def _plotly(
                 }
             ],
             annotations=annotations,
-            margin={"l": 80, "r": 80, "t": 110, "b": 80},
+            margin={"l": 80, "r": 80, "t": 100, "b": 130},
         )
     )
     return fig
 
 
-def _mpl(
-    lm: LiqMap,
-    prices: np.ndarray,
-    drawn: list[Layer],
-    cum_long: np.ndarray,
-    cum_short: np.ndarray,
-    labels: list[Cluster],
-    head: str,
-    sub: str | None,
-) -> Figure:
+def _mpl(d: _Drawn) -> Figure:
+    lm, prices = d.lm, d.lm.price_bins
     fig, (ax,) = st.mpl_figure(size=(14.0, 7.0))
     bottom = np.zeros(len(prices))
-    width = lm.bin_usd * 0.92
-    for layer in drawn:
+    for layer in d.layers:
         if layer.usd.any():
-            ax.bar(prices, layer.usd, width=width, bottom=bottom, color=layer.color, label=layer.name, linewidth=0)
+            ax.bar(
+                prices,
+                layer.usd,
+                width=lm.bin_usd,
+                bottom=bottom,
+                color=layer.color,
+                label=layer.name,
+                linewidth=0,
+            )
         bottom = bottom + layer.usd
     ax2 = ax.twinx()
-    ax2.plot(prices, cum_long, color=st.LONG, linewidth=2, label="cumulative longs")
-    ax2.plot(prices, cum_short, color=st.SHORT, linewidth=2, label="cumulative shorts")
-    ax2.fill_between(prices, np.nan_to_num(cum_long), color=st.LONG, alpha=0.07, linewidth=0)
-    ax2.fill_between(prices, np.nan_to_num(cum_short), color=st.SHORT, alpha=0.07, linewidth=0)
-    ax2.set_ylim(0, max(float(np.nanmax(np.nan_to_num(np.r_[cum_long, cum_short]))), 1.0) * 1.08)
+    for cum, color, name in ((d.cum_long, st.LONG, "cumulative longs"), (d.cum_short, st.SHORT, "cumulative shorts")):
+        ax2.plot(prices, cum, color=color, linewidth=2, label=name)
+        ax2.fill_between(prices, np.nan_to_num(cum), color=color, alpha=0.07, linewidth=0)
+    ax2.set_ylim(0, max(float(np.nanmax(np.nan_to_num(np.r_[d.cum_long, d.cum_short]))), 1.0) * 1.08)
     ax2.yaxis.set_major_formatter(st.usd_formatter())
     ax2.tick_params(colors=st.TEXT, labelsize=9)
     for spine in ax2.spines.values():
         spine.set_color(st.GRID)
     ax2.set_ylabel("cumulative liquidations", color=st.TEXT)
-    top = max(float(bottom.max()), 1.0)
-    ax.set_ylim(0, top * 1.3)
+    ax.set_ylim(0, d.y_max)
     ax.axvline(lm.price, color=st.PRICE, linestyle="--", linewidth=1.4, zorder=5)
     ax.text(
         lm.price,
-        top * 1.27,
+        d.y_max * 0.985,
         st.mpl_text(f" price {st.fmt_price(lm.price)} "),
         color=st.PRICE,
         fontsize=10,
         va="top",
-        ha="left",
+        ha="center",
         fontweight="bold",
-        zorder=6,
+        zorder=8,
         bbox={"fc": st.BG, "ec": st.PRICE, "pad": 2},
     )
-    for i, c in enumerate(labels):
-        y = _bar_top(prices, drawn, c.peak_price)
+    for c, y in zip(d.labels, d.label_y, strict=True):
         ax.annotate(
             st.mpl_text(c.label),
-            xy=(c.peak_price, y),
-            xytext=(0, 18 + 13 * (i % 3)),
-            textcoords="offset points",
+            xy=(c.peak_price, d.bar_top(c.peak_price)),
+            xytext=(c.peak_price, y),
             ha="center",
+            va="bottom",
             fontsize=9.5,
             fontweight="bold",
-            color=st.LONG if c.side is Side.LONG else st.SHORT,
-            arrowprops={"arrowstyle": "-|>", "color": st.TEXT, "lw": 0.8},
+            color=_side_color(c),
+            arrowprops={"arrowstyle": "-", "color": st.MUTED, "lw": 0.8},
             bbox={"boxstyle": "round,pad=0.25", "fc": st.PANEL, "ec": st.GRID},
             zorder=7,
         )
@@ -265,14 +295,14 @@ def _mpl(
         handles=handles,
         loc="lower center",
         bbox_to_anchor=(0.5, 0.03),
-        ncol=min(len(handles), 10),
+        ncol=min(len(handles), 8),
         fontsize=8.5,
         frameon=False,
     )
     for text in legend.get_texts():
         text.set_color(st.TEXT)
-    ax.set_title(st.mpl_text(head), color=st.TEXT, loc="left", fontsize=13, fontweight="bold", pad=22 if sub else 8)
-    if sub:
-        ax.text(0, 1.015, st.mpl_text(sub), transform=ax.transAxes, color=st.MUTED, fontsize=10.5)
+    ax.set_title(st.mpl_text(d.head), color=st.TEXT, loc="left", fontsize=13, fontweight="bold", pad=22 if d.sub else 8)
+    if d.sub:
+        ax.text(0, 1.015, st.mpl_text(d.sub), transform=ax.transAxes, color=st.MUTED, fontsize=10.5)
     fig.text(0.01, 0.005, CAVEAT, color=st.MUTED, fontsize=8)
     return fig
