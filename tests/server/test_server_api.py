@@ -85,7 +85,7 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
     assert body["close"] == closes.loc[body["times_ms"]].tolist()
     assert body["times_ms"][0] == body["start_ms"] and body["times_ms"][-1] == LAST_MS
     i = int(np.searchsorted(res.heatmap.times_ms, body["times_ms"][7]))
-    assert body["short_usd"][7] == res.heatmap.short_usd[i].tolist()
+    assert body["short_usd"][7] == res.heatmap.short_usd[i].round(2).tolist()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ MAX_CELLS = 2_000_000
 
 class HeatmapResponse(SeriesInfo):
     """``long_usd[t][i]``/``short_usd[t][i]``: notional outstanding at ``times_ms[t]`` that liquidates in
-    price bin ``price_bins[i]``; ``close[t]`` is the price then. Snapshots are an evenly spaced subset of
+    price bin ``price_bins[i]`` (rounded to cents); ``close[t]`` is the price then. Snapshots are an evenly spaced subset of
     the engine's when it has more than ``snapshots`` (values are states, not sums, so nothing is lost
     between the kept ones)."""
 
@@ -48,8 +48,8 @@ def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
         times_ms=hm.times_ms[idx].tolist(),
         close=hm.close[idx].tolist(),
         price_bins=hm.price_bins.tolist(),
-        long_usd=hm.long_usd[idx].tolist(),
-        short_usd=hm.short_usd[idx].tolist(),
+        long_usd=hm.long_usd[idx].round(2).tolist(),
+        short_usd=hm.short_usd[idx].round(2).tolist(),
     )
 
 
