@@ -24,8 +24,13 @@ def binance_tables() -> dict[str, dict]:
     tables: dict[str, dict] = {}
     for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
         rows = [
-            [t["info"]["notionalFloor"], t["info"]["notionalCap"], t["maxLeverage"], t["maintenanceMarginRate"],
-             t["info"]["cum"]]
+            [
+                t["info"]["notionalFloor"],
+                t["info"]["notionalCap"],
+                t["maxLeverage"],
+                t["maintenanceMarginRate"],
+                t["info"]["cum"],
+            ]
             for t in raw[symbol]
         ]
         tables[symbol] = {"valid_from": "2026-09", "source": BINANCE_SOURCE, "tiers": rows}
@@ -50,11 +55,21 @@ def binance_tables() -> dict[str, dict]:
 # Source: Bybit "Margin data" page (pt-PT copy of /announcement-info/margin-parameters, undated; tier 2 matches
 # a v5 /market/risk-limit test fixture of the 2024–25 era). Every deduction satisfies Bybit's recursion.
 BYBIT_BTCUSDT = [
-    (2_000_000, 100, 0.005, 0), (2_600_000, 90, 0.0056, 1_200), (3_200_000, 80, 0.0063, 3_020),
-    (3_800_000, 75, 0.0067, 4_300), (4_400_000, 70, 0.0071, 5_820), (5_000_000, 65, 0.0077, 8_460),
-    (5_600_000, 55, 0.0091, 15_460), (8_500_000, 50, 0.01, 20_500), (10_000_000, 45, 0.013, 46_000),
-    (14_000_000, 40, 0.015, 66_000), (20_000_000, 35, 0.016, 80_000), (28_000_000, 30, 0.02, 160_000),
-    (38_000_000, 25, 0.025, 300_000), (50_000_000, 20, 0.029, 452_000), (55_000_000, 19, 0.03, 502_000),
+    (2_000_000, 100, 0.005, 0),
+    (2_600_000, 90, 0.0056, 1_200),
+    (3_200_000, 80, 0.0063, 3_020),
+    (3_800_000, 75, 0.0067, 4_300),
+    (4_400_000, 70, 0.0071, 5_820),
+    (5_000_000, 65, 0.0077, 8_460),
+    (5_600_000, 55, 0.0091, 15_460),
+    (8_500_000, 50, 0.01, 20_500),
+    (10_000_000, 45, 0.013, 46_000),
+    (14_000_000, 40, 0.015, 66_000),
+    (20_000_000, 35, 0.016, 80_000),
+    (28_000_000, 30, 0.02, 160_000),
+    (38_000_000, 25, 0.025, 300_000),
+    (50_000_000, 20, 0.029, 452_000),
+    (55_000_000, 19, 0.03, 502_000),
 ]
 
 
