@@ -8,6 +8,7 @@ position notional (USD, at entry) whose liquidation price falls in each bin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,9 +85,7 @@ class LiqMap:
         for name, (lng, sht) in self.by_exchange.items():
             out[f"{name}_long_usd"] = lng
             out[f"{name}_short_usd"] = sht
-        out.attrs.update(
-            symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, caveat=CAVEAT
-        )
+        out.attrs.update(symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, caveat=CAVEAT)
         return out
 
 
@@ -129,9 +128,7 @@ class Heatmap:
             return len(self.times_ms) - 1
         i = int(np.searchsorted(self.times_ms, time_ms, side="right")) - 1
         if i < 0:
-            raise ValueError(
-                f"no snapshot at or before {time_ms}; the heatmap starts at {int(self.times_ms[0])}"
-            )
+            raise ValueError(f"no snapshot at or before {time_ms}; the heatmap starts at {int(self.times_ms[0])}")
         return i
 
     def at(self, time_ms: int | None = None) -> LiqMap:
@@ -165,3 +162,78 @@ class Heatmap:
         )
         out.attrs.update(symbol=self.symbol, model=self.model, caveat=CAVEAT)
         return out
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What :func:`liqmap.engine.run` returns: the heatmap, predicted events, the grid and the final books.
+
+    ``engines`` maps each exchange to its :class:`liqmap.engine.IncrementalEngine` at the last bar, so a
+    live feed can continue exactly where the batch run stopped. ``accounting`` has one row per
+    (exchange, side) with seeded/opened/closed/liquidated/decayed/alive USD; ``warnings`` lists every
+    repair applied to the input (sorted rows, dropped duplicates, NaN OI, gaps, widened ranges).
+    """
+
+    heatmap: Heatmap
+    events: pd.DataFrame
+    grid: np.ndarray
+    model: str
+    config: Any
+    engines: dict[str, Any]
+    accounting: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    snapshot_every_ms: int = 0
+
+    def liqmap(self, at_ms: int | None = None) -> LiqMap:
+        """The :class:`LiqMap` at the last snapshot at or before ``at_ms`` (default: the last bar). The last
+        bar's map comes from the final books and always carries per-leverage layers."""
+        hm = self.heatmap
+        i = hm.index_at(at_ms)
+        if i < len(hm.times_ms) - 1 or self.model == "uniform":
+            return hm.at(at_ms)
+        parts = {name: eng.project() for name, eng in self.engines.items()}
+        total = [sum(p[j] for p in parts.values()) for j in range(4)]
+        return LiqMap(
+            symbol=hm.symbol,
+            as_of_ms=int(hm.times_ms[i]),
+            price=float(hm.close[i]),
+            price_bins=self.grid,
+            long_usd=total[0],
+            short_usd=total[1],
+            leverages=hm.leverages,
+            long_by_leverage=total[2],
+            short_by_leverage=total[3],
+            by_exchange={name: (p[0], p[1]) for name, p in parts.items()},
+            model=self.model,
+        )
+
+
+def map_payload(lm: LiqMap, max_bins: int | None = None) -> dict[str, Any]:
+    """JSON-ready dict of a :class:`LiqMap`: ``price``, ``as_of`` (ISO UTC), ``bins`` (non-empty
+    ``{price, long_usd, short_usd}``; all when ``max_bins`` is None, else the ``max_bins`` nearest price),
+    the cumulative curves over the same bins, totals per side and exchange, ``model`` and ``caveat``."""
+    keep = np.flatnonzero((lm.long_usd > 0) | (lm.short_usd > 0))
+    if max_bins is not None and len(keep) > max_bins:
+        keep = np.sort(keep[np.argsort(np.abs(lm.price_bins[keep] - lm.price), kind="stable")[:max_bins]])
+    cum_l, cum_s = lm.long_cumulative_usd, lm.short_cumulative_usd
+    return {
+        "symbol": lm.symbol,
+        "price": lm.price,
+        "as_of": pd.Timestamp(lm.as_of_ms, unit="ms", tz="UTC").isoformat(),
+        "as_of_ms": lm.as_of_ms,
+        "model": lm.model,
+        "bin_usd": lm.bin_usd,
+        "total_long_usd": float(lm.long_usd.sum()),
+        "total_short_usd": float(lm.short_usd.sum()),
+        "by_exchange": {
+            name: {"long_usd": float(lng.sum()), "short_usd": float(sht.sum())}
+            for name, (lng, sht) in lm.by_exchange.items()
+        },
+        "bins": [
+            {"price": float(lm.price_bins[i]), "long_usd": float(lm.long_usd[i]), "short_usd": float(lm.short_usd[i])}
+            for i in keep
+        ],
+        "long_cumulative_usd": [float(cum_l[i]) for i in keep],
+        "short_cumulative_usd": [float(cum_s[i]) for i in keep],
+        "caveat": CAVEAT,
+    }

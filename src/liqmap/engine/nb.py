@@ -1,0 +1,474 @@
+# ruff: noqa: ANN001 — kernels take plain NumPy arrays and scalars (documented in the module docstring)
+"""Numba kernels of the liquidation engine (imports only numpy/numba via :mod:`liqmap._jit`).
+
+State of one exchange (``s`` = 0 long, 1 short; ``K`` leverages; ``N`` price bins):
+
+* ``raw[s, k, e]`` — alive notional (USD at entry) of positions entered in bin ``e`` at leverage ``k``,
+  stored *divided by* the side's lazy scale ``st[SCALE + s]``: true USD = ``raw * scale``. Proportional
+  closure and decay multiply the scale (O(1)); it is folded back into ``raw`` when it underflows.
+* ``age[s, k, e]`` — mass-weighted mean open time (ms), maintained only for ``OLDEST_FIRST`` closure.
+* ``bounds[s, k] = (lo, hi)`` — hull of entry bins that may be non-empty (``lo > hi``: empty).
+* ``lp_price[s, k, e]``/``lp_bin[s, k, e]`` — liquidation price of a position entered at the centre of
+  bin ``e`` and its bin, precomputed once with :mod:`liqmap.margin`. For a fixed leverage the liquidation
+  price rises with the entry, so a bar low liquidates a *suffix* of long entry bins and a bar high a
+  *prefix* of short entry bins: scans stop at the first survivor (amortised O(1) per filled cell).
+* ``st`` — scalars (see the ``ST_*`` indices), ``acct[s, j]`` — cumulative accounting (``A_*``).
+
+Every kernel exists as a Python twin ``*_py`` and a compiled ``*_nb`` built from the same source by
+:func:`_compile`; tests assert both agree. The batch loop :func:`run_py` calls the very same :func:`step_py`
+that :class:`liqmap.engine.IncrementalEngine` calls per bar, so batch and incremental agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from types import FunctionType, SimpleNamespace
+
+import numpy as np
+
+from liqmap._jit import njit
+
+# bar row fields (float64)
+B_TS, B_OPEN, B_HIGH, B_LOW, B_CLOSE, B_VOL, B_QV, B_TBV, B_OI, B_MARK = range(10)
+N_BAR_FIELDS = 10
+# params (float64)
+P_MODEL, P_CLOSURE, P_ENTRY, P_HALF_LIFE, P_VOLFRAC, P_SEED, P_SEED_SPREAD, P_USE_MARK = range(8)
+P_GRID_LO, P_BIN, N_PARAMS = 8, 9, 10
+# state scalars (float64)
+ST_SCALE, ST_TOT, ST_PREV_CLOSE, ST_PREV_TS, ST_SEEDED, ST_PREV_OI, ST_NAN_OI = 0, 2, 4, 5, 6, 7, 8
+N_ST = 9
+# accounting columns
+A_SEEDED, A_OPENED, A_CLOSED, A_LIQUIDATED, A_DECAYED = range(5)
+N_ACCT = 5
+# event int columns
+E_TS, E_SIDE, E_LEV, E_BIN = range(4)
+# model / closure / entry codes (mirrors of liqmap.engine.enums)
+MODEL_OI, MODEL_VOLUME = 0, 1
+CLOSE_PROPORTIONAL, CLOSE_OLDEST, CLOSE_PROFITABLE = 0, 1, 2
+ENTRY_TRIANGULAR, ENTRY_UNIFORM, ENTRY_TYPICAL = 0, 1, 2
+
+_LN2 = math.log(2.0)
+_RENORM_BELOW = 1e-100
+_FULL_CLOSE_RTOL = 1e-12
+
+
+def new_state(n_lev: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh ``(raw, age, bounds, st, acct)`` arrays of an empty book."""
+    raw = np.zeros((2, n_lev, n_bins))
+    age = np.zeros((2, n_lev, n_bins))
+    bounds = np.empty((2, n_lev, 2), dtype=np.int64)
+    bounds[:, :, 0] = n_bins
+    bounds[:, :, 1] = -1
+    st = np.zeros(N_ST)
+    st[ST_SCALE] = st[ST_SCALE + 1] = 1.0
+    st[ST_PREV_CLOSE] = st[ST_PREV_TS] = np.nan
+    acct = np.zeros((2, N_ACCT))
+    return raw, age, bounds, st, acct
+
+
+def bin_of(price: float, grid_lo: float, bin_usd: float, n_bins: int) -> int:
+    """Bin holding ``price`` on the grid, clamped to ``[0, n_bins − 1]``."""
+    x = (price - grid_lo) / bin_usd
+    if not x >= 0.0:  # also NaN
+        return 0
+    if x >= n_bins:
+        return n_bins - 1
+    return int(x)
+
+
+def entry_cdf(x: float, a: float, m: float, b: float, dist: int) -> float:
+    """CDF at ``x`` of the entry distribution on ``[a, b]`` (triangular mode ``m`` or uniform)."""
+    if x <= a:
+        return 0.0
+    if x >= b:
+        return 1.0
+    if dist == ENTRY_UNIFORM:
+        return (x - a) / (b - a)
+    if x <= m:
+        return (x - a) * (x - a) / ((b - a) * (m - a))
+    return 1.0 - (b - x) * (b - x) / ((b - a) * (b - m))
+
+
+def add_cell(raw, age, bounds, st, s, k, e, usd, ts, track_age) -> float:
+    """Add ``usd`` of notional to cell ``(s, k, e)``; returns what was added."""
+    if usd <= 0.0:
+        return 0.0
+    r = usd / st[ST_SCALE + s]
+    old = raw[s, k, e]
+    if track_age:
+        age[s, k, e] = (age[s, k, e] * old + ts * r) / (old + r)
+    raw[s, k, e] = old + r
+    st[ST_TOT + s] += r
+    if e < bounds[s, k, 0]:
+        bounds[s, k, 0] = e
+    if e > bounds[s, k, 1]:
+        bounds[s, k, 1] = e
+    return usd
+
+
+def open_side(raw, age, bounds, st, params, s, usd, a, m, b, levw, ts) -> float:
+    """Open ``usd`` on side ``s`` spread over entries in ``[a, b]`` and leverages by ``levw``."""
+    if usd <= 0.0:
+        return 0.0
+    grid_lo, bin_usd = params[P_GRID_LO], params[P_BIN]
+    n_bins = raw.shape[2]
+    n_lev = raw.shape[1]
+    dist = int(params[P_ENTRY])
+    track = int(params[P_CLOSURE]) == CLOSE_OLDEST
+    e0 = bin_of(a, grid_lo, bin_usd, n_bins)
+    e1 = bin_of(b, grid_lo, bin_usd, n_bins)
+    added = 0.0
+    if dist == ENTRY_TYPICAL or e0 == e1 or not b > a:
+        e = bin_of(m, grid_lo, bin_usd, n_bins)
+        for k in range(n_lev):
+            added += add_cell(raw, age, bounds, st, s, k, e, usd * levw[k], ts, track)
+        return added
+    prev = 0.0
+    for e in range(e0, e1 + 1):
+        hi = b if e == e1 else grid_lo + (e + 1) * bin_usd
+        cdf = entry_cdf(hi, a, m, b, dist)
+        w = cdf - prev
+        prev = cdf
+        if w > 0.0:
+            for k in range(n_lev):
+                added += add_cell(raw, age, bounds, st, s, k, e, usd * w * levw[k], ts, track)
+    return added
+
+
+def clear_side(raw, age, bounds, st, s) -> None:
+    """Remove every position of side ``s``."""
+    n_bins = raw.shape[2]
+    for k in range(raw.shape[1]):
+        for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
+            raw[s, k, e] = 0.0
+            age[s, k, e] = 0.0
+        bounds[s, k, 0] = n_bins
+        bounds[s, k, 1] = -1
+    st[ST_TOT + s] = 0.0
+    st[ST_SCALE + s] = 1.0
+
+
+def renormalise(raw, bounds, st, s) -> None:
+    """Fold the lazy scale of side ``s`` back into ``raw`` once it gets tiny."""
+    sc = st[ST_SCALE + s]
+    if sc >= _RENORM_BELOW:
+        return
+    for k in range(raw.shape[1]):
+        for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
+            raw[s, k, e] *= sc
+    st[ST_TOT + s] *= sc
+    st[ST_SCALE + s] = 1.0
+
+
+def close_ordered(raw, age, bounds, st, s, usd, rule) -> float:
+    """Close ``usd`` of side ``s`` cell by cell: most-profitable entries first, or oldest first."""
+    sc = st[ST_SCALE + s]
+    n_lev, n_bins = raw.shape[1], raw.shape[2]
+    rem = usd
+    if rule == CLOSE_PROFITABLE:
+        e_lo, e_hi = n_bins, -1
+        for k in range(n_lev):
+            e_lo = min(e_lo, bounds[s, k, 0])
+            e_hi = max(e_hi, bounds[s, k, 1])
+        for i in range(e_hi - e_lo + 1):
+            e = e_lo + i if s == 0 else e_hi - i  # longs: lowest entry first; shorts: highest first
+            cell = 0.0
+            for k in range(n_lev):
+                cell += raw[s, k, e]
+            if cell <= 0.0:
+                continue
+            cell_usd = cell * sc
+            f = 0.0 if cell_usd <= rem else 1.0 - rem / cell_usd
+            for k in range(n_lev):
+                st[ST_TOT + s] -= raw[s, k, e] * (1.0 - f)
+                raw[s, k, e] *= f
+            rem -= min(rem, cell_usd)
+            if rem <= 0.0:
+                break
+    else:
+        n = 0
+        for k in range(n_lev):
+            n += max(0, bounds[s, k, 1] - bounds[s, k, 0] + 1)
+        keys = np.empty(n)
+        cells = np.empty(n, dtype=np.int64)
+        n = 0
+        for k in range(n_lev):
+            for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
+                if raw[s, k, e] > 0.0:
+                    keys[n] = age[s, k, e]
+                    cells[n] = k * n_bins + e
+                    n += 1
+        order = np.argsort(keys[:n], kind="mergesort")
+        for j in range(n):
+            k, e = cells[order[j]] // n_bins, cells[order[j]] % n_bins
+            cell_usd = raw[s, k, e] * sc
+            f = 0.0 if cell_usd <= rem else 1.0 - rem / cell_usd
+            st[ST_TOT + s] -= raw[s, k, e] * (1.0 - f)
+            raw[s, k, e] *= f
+            rem -= min(rem, cell_usd)
+            if rem <= 0.0:
+                break
+    if st[ST_TOT + s] < 0.0:
+        st[ST_TOT + s] = 0.0
+    return usd - rem
+
+
+def close_side(raw, age, bounds, st, s, usd, rule) -> float:
+    """Close ``usd`` of side ``s`` by the closure ``rule``; returns what was closed (≤ alive)."""
+    if usd <= 0.0:
+        return 0.0
+    alive = st[ST_TOT + s] * st[ST_SCALE + s]
+    if alive <= 0.0:
+        return 0.0
+    if usd >= alive * (1.0 - _FULL_CLOSE_RTOL):
+        clear_side(raw, age, bounds, st, s)
+        return alive
+    if rule == CLOSE_PROPORTIONAL:
+        st[ST_SCALE + s] *= 1.0 - usd / alive
+        renormalise(raw, bounds, st, s)
+        return usd
+    return close_ordered(raw, age, bounds, st, s, usd, rule)
+
+
+def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_usd, n_ev) -> tuple[float, int]:
+    """Remove side-``s`` positions whose liquidation price the bar reached; append/merge events.
+
+    Returns ``(liquidated_usd, n_ev)``. Longs die when ``low ≤ LP`` (a suffix of entry bins per
+    leverage), shorts when ``high ≥ LP`` (a prefix)."""
+    sc = st[ST_SCALE + s]
+    n_bins = raw.shape[2]
+    total = 0.0
+    side_sign = 1 if s == 0 else -1
+    for k in range(raw.shape[1]):
+        lo, hi = bounds[s, k, 0], bounds[s, k, 1]
+        if s == 0:
+            e = hi
+            while e >= lo and lp_price[s, k, e] >= trigger:
+                e -= 1
+            first, last = e + 1, hi
+            bounds[s, k, 1] = e
+        else:
+            e = lo
+            while e <= hi and lp_price[s, k, e] <= trigger:
+                e += 1
+            first, last = lo, e - 1
+            bounds[s, k, 0] = e
+        for j in range(first, last + 1):
+            cell = raw[s, k, j]
+            if cell <= 0.0:
+                continue
+            usd = cell * sc
+            total += usd
+            st[ST_TOT + s] -= cell
+            raw[s, k, j] = 0.0
+            age[s, k, j] = 0.0
+            b = lp_bin[s, k, j]
+            if (
+                n_ev > 0
+                and ev_i[n_ev - 1, E_TS] == ts
+                and ev_i[n_ev - 1, E_SIDE] == side_sign
+                and ev_i[n_ev - 1, E_LEV] == k
+                and ev_i[n_ev - 1, E_BIN] == b
+            ):
+                ev_usd[n_ev - 1] += usd
+            else:
+                ev_i[n_ev, E_TS] = ts
+                ev_i[n_ev, E_SIDE] = side_sign
+                ev_i[n_ev, E_LEV] = k
+                ev_i[n_ev, E_BIN] = b
+                ev_usd[n_ev] = usd
+                n_ev += 1
+        if bounds[s, k, 0] > bounds[s, k, 1]:
+            bounds[s, k, 0] = n_bins
+            bounds[s, k, 1] = -1
+    empty = True
+    for k in range(raw.shape[1]):
+        if bounds[s, k, 0] <= bounds[s, k, 1]:
+            empty = False
+    if empty or st[ST_TOT + s] < 0.0:
+        st[ST_TOT + s] = 0.0
+        if empty:
+            st[ST_SCALE + s] = 1.0
+    return total, n_ev
+
+
+def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev) -> int:
+    """Advance the book of one exchange by one bar; returns the new event count.
+
+    Order: decay → liquidations over the bar's trigger range → counterparty closes that keep
+    long = short → the model's opens/closes (positions opened in a bar are not liquidated in it)."""
+    ts = bar[B_TS]
+    high, low, close = bar[B_HIGH], bar[B_LOW], bar[B_CLOSE]
+    rule = int(params[P_CLOSURE])
+    ts_i = np.int64(ts)
+    lo_t, hi_t = low, high
+    pc = st[ST_PREV_CLOSE]
+    if pc == pc:  # price travelled from the previous close (bridges gaps)
+        lo_t = min(lo_t, pc)
+        hi_t = max(hi_t, pc)
+    mark = bar[B_MARK]
+    if params[P_USE_MARK] > 0.0 and mark == mark:
+        lo_t += mark - close
+        hi_t += mark - close
+    half_life = params[P_HALF_LIFE]
+    prev_ts = st[ST_PREV_TS]
+    if half_life > 0.0 and prev_ts == prev_ts and ts > prev_ts:
+        f = math.exp(-_LN2 * (ts - prev_ts) / half_life)
+        for s in range(2):
+            acct[s, A_DECAYED] += st[ST_TOT + s] * st[ST_SCALE + s] * (1.0 - f)
+            st[ST_SCALE + s] *= f
+            renormalise(raw, bounds, st, s)
+    liq_l, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 0, lo_t, ts_i, ev_i, ev_usd, n_ev)
+    liq_s, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 1, hi_t, ts_i, ev_i, ev_usd, n_ev)
+    acct[0, A_LIQUIDATED] += liq_l
+    acct[1, A_LIQUIDATED] += liq_s
+    # every contract has two sides: the liquidated side's counterparties close too
+    if liq_l > liq_s:
+        acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, liq_l - liq_s, rule)
+    elif liq_s > liq_l:
+        acct[0, A_CLOSED] += close_side(raw, age, bounds, st, 0, liq_s - liq_l, rule)
+    liq = max(liq_l, liq_s)
+    typical = (high + low + close) / 3.0
+    vol, tbv = bar[B_VOL], bar[B_TBV]
+    if tbv == tbv and vol > 0.0:
+        buy = tbv / vol
+    elif high > low:
+        buy = (close - low) / (high - low)  # close location value as taker-buy share
+    else:
+        buy = 0.5
+    buy = min(max(buy, 0.0), 1.0)
+    n_lev = levw.shape[1]
+    w_long = np.empty(n_lev)
+    w_short = np.empty(n_lev)
+    for k in range(n_lev):
+        w_long[k] = buy * levw[0, k] + (1.0 - buy) * levw[1, k]
+        w_short[k] = (1.0 - buy) * levw[0, k] + buy * levw[1, k]
+    net = 0.0
+    if int(params[P_MODEL]) == MODEL_OI:
+        oi = bar[B_OI]
+        if oi == oi:
+            if st[ST_SEEDED] == 0.0:
+                st[ST_SEEDED] = 1.0
+                if params[P_SEED] > 0.0:
+                    sp = params[P_SEED_SPREAD]
+                    w_seed = np.empty(n_lev)
+                    for k in range(n_lev):
+                        w_seed[k] = 0.5 * (levw[0, k] + levw[1, k])
+                    a, b = close * (1.0 - sp), close * (1.0 + sp)
+                    for s in range(2):
+                        acct[s, A_SEEDED] += open_side(
+                            raw, age, bounds, st, params, s, oi * close, a, close, b, w_seed, ts
+                        )
+            else:
+                net = (oi - st[ST_PREV_OI]) * typical + liq
+            st[ST_PREV_OI] = oi
+        else:
+            st[ST_NAN_OI] += 1.0
+            if st[ST_SEEDED] != 0.0:
+                net = liq  # unknown ΔOI counts as zero: the liquidated contracts were re-opened
+    else:
+        qv = bar[B_QV]
+        if qv != qv:
+            qv = vol * typical
+        net = qv * params[P_VOLFRAC]
+    if net > 0.0:
+        m = min(max(typical, low), high)
+        acct[0, A_OPENED] += open_side(raw, age, bounds, st, params, 0, net, low, m, high, w_long, ts)
+        acct[1, A_OPENED] += open_side(raw, age, bounds, st, params, 1, net, low, m, high, w_short, ts)
+    elif net < 0.0:
+        acct[0, A_CLOSED] += close_side(raw, age, bounds, st, 0, -net, rule)
+        acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, -net, rule)
+    st[ST_PREV_CLOSE] = close
+    st[ST_PREV_TS] = ts
+    return n_ev
+
+
+def project(raw, st, lp_bin, bounds, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
+    """Add alive notional to the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N))."""
+    for s in range(2):
+        sc = st[ST_SCALE + s]
+        out = out_long if s == 0 else out_short
+        lev = lev_long if s == 0 else lev_short
+        for k in range(raw.shape[1]):
+            for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
+                v = raw[s, k, e] * sc
+                if v > 0.0:
+                    b = lp_bin[s, k, e]
+                    out[b] += v
+                    if keep_lev:
+                        lev[k, b] += v
+
+
+def run(
+    bars,
+    start,
+    snap_row,
+    params,
+    levw,
+    lp_price,
+    lp_bin,
+    raw,
+    age,
+    bounds,
+    st,
+    acct,
+    ev_i,
+    ev_usd,
+    n_ev,
+    hm_long,
+    hm_short,
+    hml_long,
+    hml_short,
+    keep_lev,
+    max_ev_per_bar,
+) -> tuple[int, int]:
+    """Loop :func:`step` over ``bars[start:]``, projecting a heatmap row where ``snap_row ≥ 0``.
+
+    Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it)."""
+    cap = ev_usd.shape[0]
+    for i in range(start, bars.shape[0]):
+        if n_ev + max_ev_per_bar > cap:
+            return i, n_ev
+        n_ev = step(bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev)
+        r = snap_row[i]
+        if r >= 0:
+            project(raw, st, lp_bin, bounds, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
+    return bars.shape[0], n_ev
+
+
+KERNELS = (
+    "bin_of",
+    "entry_cdf",
+    "add_cell",
+    "open_side",
+    "clear_side",
+    "renormalise",
+    "close_ordered",
+    "close_side",
+    "liquidate",
+    "step",
+    "project",
+    "run",
+)
+
+
+def _compile() -> SimpleNamespace:
+    """Compiled twins: copies of the kernels above whose globals resolve sibling kernels to their
+    compiled versions (module-level functions, so numba's on-disk cache works)."""
+    env = dict(globals())
+    for name in KERNELS:
+        f = globals()[name]
+        env[name] = njit(FunctionType(f.__code__, env, name, f.__defaults__))
+    return SimpleNamespace(**{name: env[name] for name in KERNELS})
+
+
+_NB = _compile()
+
+bin_of_py, bin_of_nb = bin_of, _NB.bin_of
+entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
+open_side_py, open_side_nb = open_side, _NB.open_side
+close_side_py, close_side_nb = close_side, _NB.close_side
+liquidate_py, liquidate_nb = liquidate, _NB.liquidate
+step_py, step_nb = step, _NB.step
+project_py, project_nb = project, _NB.project
+run_py, run_nb = run, _NB.run
