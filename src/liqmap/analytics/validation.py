@@ -1,0 +1,324 @@
+"""Validation: how well a model's density located the liquidations that really happened.
+
+For every realized liquidation (canonical LIQUIDATIONS rows; ``side`` is the liquidated position's side)
+the model's heatmap is read at the last snapshot whose bar had *closed* before the event (snapshot time +
+bar length ≤ event time), on the event's side (long density for long liquidations), at the bin holding
+the event's price. Scores:
+
+* ``percentile`` — mid-rank percentile of that bin's density among all bins of the grid on that side
+  (ties share the average rank, so a flat density gives 50).
+* ``top_decile_capture`` — share of realized notional whose bin is among the 10 % densest bins; tied bins
+  straddling the decile boundary count by the expected share under random tie-breaking (a flat density
+  captures exactly 10 %). Events outside the grid count as not captured.
+* ``lift_vs_volume`` / ``lift_vs_uniform`` — capture divided by the ``volume`` / ``uniform`` baselines'
+  capture on the same events (``None`` if a baseline captures nothing).
+* ``liq_volume_corr`` — Pearson correlation of predicted (``EngineResult.events``) and realized liquidated
+  notional per UTC hour over the scored span (``None`` with fewer than 3 hours or a constant series).
+
+:func:`validate` splits the events by time (``train_frac`` of the span for training), picks the leverage
+mix (a few tilts of the engine's weights by ``leverage^γ``) that maximises capture on the training span,
+and reports every score on the test span only. The engine is causal (a snapshot uses only earlier bars),
+so one run over all bars serves both spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from liqmap import CAVEAT
+from liqmap.engine.results import Heatmap
+from liqmap.errors import DataValidationError, LiqmapError
+
+HOUR_MS = 3_600_000
+TOP_DECILE = 0.9
+BASELINES = ("volume", "uniform")
+DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0)
+
+
+class EngineOutput(Protocol):
+    """The part of :class:`liqmap.engine.EngineResult` validation reads."""
+
+    heatmap: Heatmap
+    events: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """Scores of one model on one span of realized events."""
+
+    model: str
+    events: int
+    realized_usd: float
+    top_decile_capture: float | None
+    median_percentile: float | None
+    mean_percentile: float | None
+    liq_volume_corr: float | None
+    outside_grid: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Headline scores of ``model`` (on the test span when split) plus baselines and calibration details."""
+
+    model: str
+    events: int
+    top_decile_capture: float | None
+    lift_vs_volume: float | None
+    lift_vs_uniform: float | None
+    liq_volume_corr: float | None
+    median_percentile: float | None
+    span_ms: tuple[int, int]
+    split_ms: int | None
+    scores: dict[str, ModelScore]
+    calibration: dict[str, Any] = field(default_factory=dict)
+    scored_events: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (per-event table omitted) with the caveat."""
+        return {
+            "model": self.model,
+            "events": self.events,
+            "top_decile_capture": self.top_decile_capture,
+            "lift_vs_volume": self.lift_vs_volume,
+            "lift_vs_uniform": self.lift_vs_uniform,
+            "liq_volume_corr": self.liq_volume_corr,
+            "median_percentile": self.median_percentile,
+            "span_ms": list(self.span_ms),
+            "split_ms": self.split_ms,
+            "scores": {k: v.to_dict() for k, v in self.scores.items()},
+            "calibration": self.calibration,
+            "caveat": CAVEAT,
+        }
+
+
+def score_events(heatmap: Heatmap, liquidations: pd.DataFrame, bar_ms: int) -> pd.DataFrame:
+    """Per realized event: the snapshot used, its bin, density ``percentile`` and ``top_decile`` weight.
+
+    Events with no closed snapshot before them are dropped; events outside the grid get ``percentile``
+    NaN and weight 0.
+    """
+    liq = _check_liquidations(liquidations)
+    t = liq["timestamp"].to_numpy(np.int64)
+    snap = np.searchsorted(heatmap.times_ms, t - bar_ms, side="right") - 1
+    liq = liq.assign(snapshot=snap)[snap >= 0].reset_index(drop=True)
+    bins, half = heatmap.price_bins, heatmap.bin_usd / 2
+    px = liq["price"].to_numpy(float)
+    inside = (px >= bins[0] - half) & (px <= bins[-1] + half)
+    b = np.clip(np.rint((px - bins[0]) / heatmap.bin_usd).astype(np.int64), 0, len(bins) - 1)
+    pct, weight = np.full(len(liq), np.nan), np.zeros(len(liq))
+    is_long = (liq["side"] == "long").to_numpy()
+    n = len(bins)
+    for (s, lg), idx in pd.Series(np.arange(len(liq))).groupby([liq["snapshot"], is_long]).groups.items():
+        idx = np.asarray(idx)
+        idx = idx[inside[idx]]
+        if idx.size == 0:
+            continue
+        row = (heatmap.long_usd if lg else heatmap.short_usd)[int(s)]
+        ordered = np.sort(row)
+        d = row[b[idx]]
+        lower = np.searchsorted(ordered, d, side="left")
+        upper = np.searchsorted(ordered, d, side="right")
+        pct[idx] = 100.0 * (lower + upper) / (2 * n)
+        weight[idx] = np.clip(upper - np.maximum(lower, TOP_DECILE * n), 0, None) / (upper - lower)
+    return liq.assign(
+        snapshot_ms=heatmap.times_ms[liq["snapshot"]], bin=b, inside_grid=inside, percentile=pct, top_decile=weight
+    )
+
+
+def hourly_corr(predicted: pd.DataFrame, realized: pd.DataFrame, start_ms: int, end_ms: int) -> float | None:
+    """Pearson correlation of predicted vs realized liquidated notional per UTC hour in ``[start, end)``."""
+    hours = np.arange(start_ms // HOUR_MS, (end_ms - 1) // HOUR_MS + 1)
+    if hours.size < 3:
+        return None
+    series = []
+    for frame in (predicted, realized):
+        f = frame[(frame["timestamp"] >= start_ms) & (frame["timestamp"] < end_ms)]
+        per = f.groupby(f["timestamp"].to_numpy(np.int64) // HOUR_MS)["notional_usd"].sum()
+        series.append(per.reindex(hours, fill_value=0.0).to_numpy(float))
+    if np.ptp(series[0]) == 0 or np.ptp(series[1]) == 0:
+        return None
+    return float(np.corrcoef(series[0], series[1])[0, 1])
+
+
+def score_model(
+    name: str, output: EngineOutput, liquidations: pd.DataFrame, bar_ms: int, span_ms: tuple[int, int]
+) -> tuple[ModelScore, pd.DataFrame]:
+    """:class:`ModelScore` of one engine output on the events in ``[span_ms[0], span_ms[1])``."""
+    lo, hi = span_ms
+    liq = liquidations[(liquidations["timestamp"] >= lo) & (liquidations["timestamp"] < hi)]
+    scored = score_events(output.heatmap, liq, bar_ms)
+    usd = scored["notional_usd"].to_numpy(float)
+    total = float(usd.sum())
+    pct = scored["percentile"].dropna()
+    score = ModelScore(
+        model=name,
+        events=len(scored),
+        realized_usd=total,
+        top_decile_capture=None if total <= 0 else float((usd * scored["top_decile"]).sum() / total),
+        median_percentile=None if pct.empty else float(pct.median()),
+        mean_percentile=None if pct.empty else float(pct.mean()),
+        liq_volume_corr=hourly_corr(output.events, liq, lo, hi),
+        outside_grid=int((~scored["inside_grid"]).sum()),
+    )
+    return score, scored
+
+
+def validate_outputs(
+    outputs: Mapping[str, EngineOutput],
+    model: str,
+    liquidations: pd.DataFrame,
+    bar_ms: int,
+    span_ms: tuple[int, int] | None = None,
+) -> ValidationResult:
+    """Score ``outputs[model]`` and the baselines present in ``outputs`` on the events in ``span_ms``
+    (default: all events); lifts are ``None`` for a missing baseline."""
+    if model not in outputs:
+        raise LiqmapError(f"no engine output for model {model!r}; got {sorted(outputs)}")
+    liq = _check_liquidations(liquidations)
+    if span_ms is None:
+        span_ms = (int(liq["timestamp"].min()), int(liq["timestamp"].max()) + 1)
+    scores, scored = {}, pd.DataFrame()
+    for name, out in outputs.items():
+        scores[name], table = score_model(name, out, liq, bar_ms, span_ms)
+        if name == model:
+            scored = table
+    main = scores[model]
+    if main.events == 0:
+        raise DataValidationError(
+            "no realized liquidation falls after the model's first closed bar in the span; "
+            "give liquidations that overlap the bars (same symbol, later times)"
+        )
+
+    def lift(base: str) -> float | None:
+        b = scores.get(base)
+        if b is None or not b.top_decile_capture or main.top_decile_capture is None:
+            return None
+        return main.top_decile_capture / b.top_decile_capture
+
+    return ValidationResult(
+        model=model,
+        events=main.events,
+        top_decile_capture=main.top_decile_capture,
+        lift_vs_volume=lift("volume"),
+        lift_vs_uniform=lift("uniform"),
+        liq_volume_corr=main.liq_volume_corr,
+        median_percentile=main.median_percentile,
+        span_ms=span_ms,
+        split_ms=None,
+        scores=scores,
+        scored_events=scored,
+    )
+
+
+def validation_report(
+    outputs: Mapping[str, EngineOutput], model: str, bars: pd.DataFrame, liquidations: pd.DataFrame
+) -> dict[str, Any]:
+    """JSON-ready :func:`validate_outputs` over all events (bar length taken from ``bars``)."""
+    return validate_outputs(outputs, model, liquidations, bar_length_ms(bars)).to_dict()
+
+
+def leverage_mixes(config: Any, tilts: Sequence[float] = DEFAULT_TILTS) -> dict[str, Any]:
+    """The engine ``config`` plus variants whose aggressive and passive weights are multiplied by
+    ``leverage^γ`` for each tilt ``γ`` and renormalised (γ > 0 favours high leverage)."""
+    levs = np.asarray(config.leverages, dtype=float)
+    out = {"default": config}
+    for g in tilts:
+        tilt = levs**g
+
+        def mix(w: Sequence[float], tilt: np.ndarray = tilt) -> tuple[float, ...]:
+            v = np.asarray(w, dtype=float) * tilt
+            return tuple((v / v.sum()).tolist()) if v.sum() > 0 else tuple(w)
+
+        out[f"tilt{g:+g}"] = replace(
+            config, aggressive_weights=mix(config.aggressive_weights), passive_weights=mix(config.passive_weights)
+        )
+    return out
+
+
+def validate(
+    bars: pd.DataFrame,
+    liquidations: pd.DataFrame,
+    model: str = "oi-delta",
+    *,
+    config: Any = None,
+    train_frac: float = 0.5,
+    calibrate: bool = True,
+    tilts: Sequence[float] = DEFAULT_TILTS,
+) -> ValidationResult:
+    """Run ``model`` and the ``volume``/``uniform`` baselines on ``bars``, calibrate the leverage mix on the
+    first ``train_frac`` of the events' time span (if ``calibrate`` and the model has one) and score every
+    model on the rest. ``train_frac=0`` scores all events with the uncalibrated ``config``."""
+    from liqmap.engine import EngineConfig, run
+
+    if not 0 <= train_frac < 1:
+        raise LiqmapError(f"train_frac must be in [0, 1), got {train_frac}")
+    liq = _check_liquidations(liquidations)
+    cfg = EngineConfig() if config is None else config
+    bar_ms = bar_length_ms(bars)
+    t0, t1 = int(liq["timestamp"].min()), int(liq["timestamp"].max()) + 1
+    split = int(t0 + train_frac * (t1 - t0)) if train_frac > 0 else None
+    test_span = (t0 if split is None else split, t1)
+    calibration: dict[str, Any] = {}
+    chosen = cfg
+    if calibrate and split is not None and model not in BASELINES:
+        train = {}
+        for name, c in leverage_mixes(cfg, tilts).items():
+            out = run(bars, model=model, config=c)
+            s, _ = score_model(name, out, liq, bar_ms, (t0, split))
+            train[name] = (s.top_decile_capture or 0.0, c, out)
+        best = max(train, key=lambda k: train[k][0])
+        chosen = train[best][1]
+        outputs: dict[str, Any] = {model: train[best][2]}
+        default_test, _ = score_model("default", train["default"][2], liq, bar_ms, test_span)
+        calibration = {
+            "train_span_ms": [t0, split],
+            "train_capture": {k: v[0] for k, v in train.items()},
+            "chosen": best,
+            "aggressive_weights": list(chosen.aggressive_weights),
+            "passive_weights": list(chosen.passive_weights),
+            "test_capture_default_mix": default_test.top_decile_capture,
+        }
+    else:
+        outputs = {model: run(bars, model=model, config=cfg)}
+    for base in BASELINES:
+        if base not in outputs:
+            outputs[base] = run(bars, model=base, config=cfg)
+    result = validate_outputs(outputs, model, liq, bar_ms, test_span)
+    return replace(result, split_ms=split, calibration=calibration)
+
+
+def bar_length_ms(bars: pd.DataFrame) -> int:
+    """Median spacing of bar timestamps (per exchange), in ms."""
+    if "timestamp" not in bars.columns or len(bars) < 2:
+        raise DataValidationError("need at least two bars with a 'timestamp' column to validate")
+    groups = bars.groupby("exchange")["timestamp"] if "exchange" in bars.columns else [(None, bars["timestamp"])]
+    diffs = [np.diff(np.sort(ts.to_numpy(np.int64))) for _, ts in groups]
+    diffs = [d[d > 0] for d in diffs if d.size]
+    if not diffs or not any(d.size for d in diffs):
+        raise DataValidationError("bars have a single timestamp; cannot tell the bar length")
+    return int(min(float(np.median(d)) for d in diffs if d.size))
+
+
+def _check_liquidations(liquidations: pd.DataFrame) -> pd.DataFrame:
+    missing = {"timestamp", "side", "price", "notional_usd"} - set(liquidations.columns)
+    if missing:
+        raise DataValidationError(f"liquidations lack column(s) {sorted(missing)} (schema LIQUIDATIONS)")
+    liq = liquidations
+    if liq.empty:
+        raise DataValidationError("no realized liquidations to validate against")
+    bad_side = ~liq["side"].isin(["long", "short"])
+    if bad_side.any():
+        raise DataValidationError(f"liquidation side must be long|short, got {sorted(set(liq['side'][bad_side]))}")
+    vals = liq[["price", "notional_usd"]].to_numpy(float)
+    if not np.all(np.isfinite(vals)) or np.any(vals <= 0):
+        raise DataValidationError("liquidation price and notional_usd must be positive finite numbers")
+    return liq.sort_values("timestamp", kind="stable").reset_index(drop=True)

@@ -1,0 +1,143 @@
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqmap import CAVEAT
+from liqmap.analytics.validation import (
+    bar_length_ms,
+    hourly_corr,
+    score_events,
+    validate,
+    validate_outputs,
+    validation_report,
+)
+from liqmap.engine.results import Heatmap
+from liqmap.errors import DataValidationError, LiqmapError
+
+H = 3_600_000
+BINS = np.arange(100.0, 110.0)  # ten $1 bins
+
+
+def _heatmap(long_rows, short_rows=None, times=(0, H)):
+    long_usd = np.asarray(long_rows, dtype=float)
+    short_usd = np.zeros_like(long_usd) if short_rows is None else np.asarray(short_rows, dtype=float)
+    return Heatmap("X", np.asarray(times, dtype=np.int64), BINS, long_usd, short_usd, np.full(len(times), 105.0))
+
+
+def _liqs(rows):
+    return pd.DataFrame(rows, columns=["timestamp", "side", "price", "notional_usd"])
+
+
+PEAKED = [0, 0, 0, 0, 0, 0, 0, 0, 5, 10]
+
+
+def test_percentile_and_top_decile_by_hand():
+    hm = _heatmap([PEAKED, np.ones(10)])
+    liq = _liqs(
+        [
+            (H - 1, "long", 109.0, 1.0),  # no bar closed yet → dropped
+            (H, "long", 109.0, 1.0),  # snapshot 0 (bar 0 closed at H): densest bin
+            (H + 5, "long", 108.2, 1.0),  # second densest: 9th of 10 → outside the top decile
+            (H + 6, "long", 100.0, 1.0),  # one of eight tied zeros
+            (H + 7, "long", 250.0, 1.0),  # off the grid
+            (2 * H, "long", 104.0, 1.0),  # snapshot 1: flat density
+            (2 * H, "short", 109.0, 1.0),  # short density is all zero
+        ]
+    )
+    s = score_events(hm, liq, bar_ms=H)
+    assert len(s) == 6
+    assert s["snapshot_ms"].tolist() == [0, 0, 0, 0, H, H]
+    np.testing.assert_allclose(s["percentile"], [95.0, 85.0, 40.0, np.nan, 50.0, 50.0])
+    np.testing.assert_allclose(s["top_decile"], [1.0, 0.0, 0.0, 0.0, 0.1, 0.1])
+    assert s["inside_grid"].tolist() == [True, True, True, False, True, True]
+
+
+def _out(hm, events=None):
+    ev = pd.DataFrame({"timestamp": [], "notional_usd": []}) if events is None else events
+    return SimpleNamespace(heatmap=hm, events=ev)
+
+
+def test_validate_outputs_lifts_and_caveat():
+    liq = _liqs([(H, "long", 109.0, 3.0), (H + 1, "long", 108.0, 1.0)])
+    outputs = {
+        "oi-delta": _out(_heatmap([PEAKED, PEAKED])),
+        "volume": _out(_heatmap([np.ones(10), np.ones(10)])),
+        "uniform": _out(_heatmap([np.zeros(10), np.zeros(10)])),
+    }
+    v = validate_outputs(outputs, "oi-delta", liq, bar_ms=H)
+    assert v.events == 2
+    assert v.top_decile_capture == 0.75  # $3 of $4 in the densest bin
+    assert v.lift_vs_volume == pytest.approx(7.5)  # flat density captures exactly 10 %
+    assert v.lift_vs_uniform == pytest.approx(7.5)
+    assert v.scores["volume"].median_percentile == 50.0
+    d = v.to_dict()
+    assert d["caveat"] == CAVEAT and d["events"] == 2
+    only = validate_outputs({"oi-delta": outputs["oi-delta"]}, "oi-delta", liq, bar_ms=H)
+    assert only.lift_vs_volume is None and only.lift_vs_uniform is None
+    with pytest.raises(LiqmapError, match="no engine output"):
+        validate_outputs(outputs, "nope", liq, bar_ms=H)
+    with pytest.raises(DataValidationError, match="first closed bar"):
+        validate_outputs(outputs, "oi-delta", _liqs([(5, "long", 109.0, 1.0)]), bar_ms=H)
+
+
+def test_hourly_correlation():
+    pred = pd.DataFrame({"timestamp": [0, H, H + 5, 2 * H], "notional_usd": [1.0, 1.0, 1.0, 3.0]})
+    real = pd.DataFrame({"timestamp": [10, H, 2 * H], "notional_usd": [2.0, 4.0, 6.0]})
+    assert hourly_corr(pred, real, 0, 3 * H) == pytest.approx(1.0)
+    assert hourly_corr(pred, real, 0, 2 * H) is None  # two hours only
+    flat = pd.DataFrame({"timestamp": [0, H, 2 * H], "notional_usd": [1.0, 1.0, 1.0]})
+    assert hourly_corr(flat, real, 0, 3 * H) is None
+
+
+def test_bad_liquidations_and_bars():
+    hm = _heatmap([PEAKED, PEAKED])
+    with pytest.raises(DataValidationError, match="notional_usd"):
+        score_events(hm, pd.DataFrame({"timestamp": [1], "side": ["long"], "price": [1.0]}), H)
+    with pytest.raises(DataValidationError, match="long\\|short"):
+        score_events(hm, _liqs([(H, "buy", 109.0, 1.0)]), H)
+    with pytest.raises(DataValidationError, match="positive finite"):
+        score_events(hm, _liqs([(H, "long", 109.0, -1.0)]), H)
+    with pytest.raises(DataValidationError, match="no realized"):
+        score_events(hm, _liqs([]), H)
+    bars = pd.DataFrame({"exchange": ["a", "a", "a", "b", "b"], "timestamp": [0, 60_000, 120_000, 0, 3_600_000]})
+    assert bar_length_ms(bars) == 60_000
+    with pytest.raises(DataValidationError, match="two bars"):
+        bar_length_ms(bars.iloc[:1])
+
+
+@pytest.fixture(scope="module")
+def crash_sim():
+    from liqmap.sim import SimConfig, simulate
+
+    return simulate(SimConfig(seed=1, days=2, n_traders=600, regime="crash"))
+
+
+def test_simulator_truth_is_found_better_than_baselines(crash_sim):
+    v = validate(crash_sim.bars, crash_sim.liquidations, "oi-delta")
+    assert v.events > 100
+    assert v.split_ms is not None and v.span_ms[0] == v.split_ms
+    assert v.top_decile_capture > 0.8
+    assert v.lift_vs_volume > 1.3 and v.lift_vs_uniform > 1.3
+    assert v.median_percentile > v.scores["volume"].median_percentile
+    assert v.scores["volume"].top_decile_capture < v.top_decile_capture
+    cal = v.calibration
+    assert cal["chosen"] in cal["train_capture"]
+    assert cal["train_capture"][cal["chosen"]] == max(cal["train_capture"].values())
+    assert sum(cal["aggressive_weights"]) == pytest.approx(1.0)
+
+
+def test_validation_report_for_server(crash_sim):
+    from liqmap.engine import run
+
+    outputs = {m: run(crash_sim.bars, model=m) for m in ("oi-delta", "volume", "uniform")}
+    r = validation_report(outputs, "oi-delta", crash_sim.bars, crash_sim.liquidations)
+    assert r["events"] > 100 and r["split_ms"] is None
+    assert r["lift_vs_volume"] > 1 and r["lift_vs_uniform"] > 1
+    assert -1 <= r["liq_volume_corr"] <= 1
+
+
+def test_validate_rejects_bad_split(crash_sim):
+    with pytest.raises(LiqmapError, match="train_frac"):
+        validate(crash_sim.bars, crash_sim.liquidations, train_frac=1.0)
