@@ -129,13 +129,13 @@ def expected(sample_db: Path):
 class LiveServer:
     """The app served by uvicorn in a background thread on 127.0.0.1 and a free port."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, **app_options: float) -> None:
         import uvicorn
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(db), host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(create_app(db, **app_options), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -153,9 +153,24 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(sample_db: Path) -> Iterator[LiveServer]:
+    """The app over the sample store, served on loopback for the whole session."""
     server = LiveServer(sample_db)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LiveServer]]:
+    """Start a :class:`LiveServer` over a given store (``poll_interval_s`` passed on); stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(db: Path, **app_options: float) -> LiveServer:
+        servers.append(LiveServer(db, **app_options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def _ensure_chromium() -> None:

@@ -1,0 +1,100 @@
+"""The dashboard in a real browser (Debian chromium through Playwright): it loads, re-renders with the
+API's data when symbol and range change, runs a cascade, follows new bars live, and is screenshotted."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+DAY_MS = 86_400_000
+
+
+def plot_data(page, div: str, trace: int, key: str):
+    return page.evaluate(f"document.getElementById('{div}').data[{trace}].{key}")
+
+
+def wait_for(page, condition: str) -> None:
+    page.wait_for_function(condition, timeout=60_000)
+
+
+@pytest.fixture
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("requestfailed", lambda r: errors.append(f"{r.url} {r.failure}"))
+    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield pg
+    pg.close()
+    assert errors == []
+
+
+def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp_path):
+    api = httpx.Client(base_url=live_server.url, timeout=60)
+    page.goto(live_server.url)
+    wait_for(page, "window.liqmap.renders.cascade >= 1")
+    assert page.title().startswith("liqmap")
+    assert page.evaluate("typeof Plotly.version") == "string"  # served from /static, no CDN
+
+    m = api.get("/api/map", params={"symbol": "BTC/USDT:USDT", "exchange": "binance", "days": 30, "bins": 500}).json()
+    assert plot_data(page, "map", 0, "y") == m["long_usd"] and plot_data(page, "map", 1, "y") == m["short_usd"]
+    assert plot_data(page, "map", 0, "x") == m["price_bins"]
+    assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
+    hm = api.get("/api/heatmap", params={"days": 30, "bins": 500, "snapshots": 400}).json()
+    assert plot_data(page, "heatmap", 1, "y") == hm["close"] and plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
+    assert page.evaluate("document.getElementById('heatmap').data[0].z.length") == 500
+    lv = api.get("/api/levels", params={"days": 30, "bins": 500}).json()
+    rows = page.locator("#levels-table tbody tr")
+    assert rows.count() == len(lv["clusters"]) == 10
+    assert rows.nth(0).locator("td").nth(4).inner_text().startswith("$")
+    assert plot_data(page, "gauge", 0, "value") == pytest.approx(
+        100
+        * lv["imbalance"]["short_above_usd"]
+        / (lv["imbalance"]["short_above_usd"] + lv["imbalance"]["long_below_usd"])
+    )
+
+    # another symbol: every chart re-renders with ETH's data
+    page.select_option("#symbol", "ETH/USDT:USDT")
+    eth_sym = "'ETH/USDT:USDT'"
+    wait_for(page, f"window.liqmap.map.symbol === {eth_sym} && window.liqmap.cascade.symbol === {eth_sym}")
+    eth = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 30, "bins": 500}).json()
+    assert plot_data(page, "map", 1, "y") == eth["short_usd"] and eth["price"] < 5_000
+    assert "ETH/USDT:USDT" in page.inner_text("#heatmap-sub")
+
+    # another range: 7 days
+    page.select_option("#days", "7")
+    wait_for(page, "window.liqmap.heatmap.bars < 200 && window.liqmap.cascade.bars < 200")
+    eth7 = api.get("/api/heatmap", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "snapshots": 400}).json()
+    assert eth7["bars"] == 169 and eth7["end_ms"] - eth7["start_ms"] == 7 * DAY_MS
+    assert plot_data(page, "heatmap", 0, "x") == eth7["times_ms"]
+    assert plot_data(page, "heatmap", 1, "y") == eth7["close"]
+
+    # the cascade panel: a +3 % shock
+    page.fill("#shock", "3")
+    page.click("#cascade-form button")
+    wait_for(page, "window.liqmap.cascade.shock_pct === 3")
+    c = api.get("/api/cascade", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "shock_pct": 3}).json()
+    assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in c["rounds"]]
+    assert "amplification" in page.inner_text("#cascade-summary")
+
+    page.evaluate("window.scrollTo(0, 0)")
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 50_000
+
+
+def test_live_toggle_redraws_on_new_bar(page, serve, writable_db, add_bar):
+    server = serve(writable_db, poll_interval_s=0.2)
+    page.goto(server.url)
+    wait_for(page, "window.liqmap.renders.cascade >= 1")
+    page.check("#live")
+    wait_for(page, "window.liqmap.ws && window.liqmap.ws.readyState === 1")
+    before = page.evaluate("window.liqmap.map.last_bar_ms")
+    new_ms = add_bar(writable_db, close=77_777.0)
+    wait_for(page, f"window.liqmap.map.last_bar_ms === {new_ms} && window.liqmap.cascade.last_bar_ms === {new_ms}")
+    assert new_ms == before + 3_600_000
+    assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == 77_777.0
+    assert plot_data(page, "heatmap", 1, "y")[-1] == 77_777.0
+    assert "2026-03-05 11:00" in page.inner_text("#status")
