@@ -1,9 +1,282 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""``liqmap heatmap`` and ``liqmap map``: run the liquidation engine over stored or file bars.
+
+Examples::
+
+    liqmap heatmap --input bars.parquet --symbol BTCUSDT --out heatmap.parquet --events-out events.parquet
+    liqmap map --db liqmap.duckdb --exchange binance --exchange bybit --symbol BTCUSDT --at 2026-02-01T12:00
+    liqmap map --input sim-run/ --symbol BTCUSDT --model volume --bin-usd 100 --json
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from liqmap import CAVEAT
+from liqmap.cli._common import (
+    DbOpt,
+    EndOpt,
+    ExchangeOpt,
+    InputOpt,
+    JsonOpt,
+    StartOpt,
+    SymbolOpt,
+    load_bars,
+    parse_time_ms,
+)
+from liqmap.engine import EngineConfig, EngineResult, LiqMap, Model, map_payload, run
+from liqmap.errors import LiqmapError
+
+ModelOpt = Annotated[Model, typer.Option("--model", help="oi-delta (needs OI) | volume | uniform (baseline).")]
+BinUsdOpt = Annotated[float | None, typer.Option("--bin-usd", help="Price bin width in USD.")]
+BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (default 1000).")]
+ClosureOpt = Annotated[
+    str, typer.Option("--closure", help="OI-decrease rule: proportional | oldest-first | most-profitable-first.")
+]
+HalfLifeOpt = Annotated[
+    str | None, typer.Option("--half-life", help="Decay half-life of positions, e.g. 12h, 3d (default none).")
+]
+TiersFromOpt = Annotated[
+    str | None,
+    typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the result to this Parquet file.")]
+
+_UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_SHOW_LEVELS_PCT = (1.0, 2.0, 5.0, 10.0)
+
+
+def parse_duration_ms(value: str | None, name: str) -> int | None:
+    """``"15m"``/``"1h"``/``"3d"``/``"500ms"`` or plain milliseconds → ms; ``None`` passes through."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d|w)?\s*", value.lower())
+    if not m or float(m.group(1)) <= 0:
+        raise LiqmapError(f"{name}: cannot read duration {value!r}; use e.g. 15m, 1h, 3d")
+    return int(float(m.group(1)) * _UNITS_MS[m.group(2) or "ms"])
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` (with its ``attrs`` as metadata) to ``path``; the parent directory must exist."""
+    if not path.parent.is_dir():
+        raise LiqmapError(f"--out: directory {path.parent} does not exist; create it first")
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def _compute(
+    input_path: Path | None,
+    db: Path | None,
+    exchanges: list[str] | None,
+    symbol: str,
+    start: str | None,
+    end: str | None,
+    model: Model,
+    config: dict[str, Any],
+    tiers_from: str | None,
+) -> EngineResult:
+    bars = load_bars(input_path, db, exchanges, symbol, start, end)
+    if tiers_from:
+        from liqmap.margin import available_tiers
+        from liqmap.symbols import normalize_symbol
+
+        have = {ex for ex, sym in available_tiers() if sym == normalize_symbol(symbol)} | {"sim"}
+        config["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
+    return run(bars, model, EngineConfig(**config))
+
+
+def _config(bin_usd: float | None, bins: int | None, closure: str, half_life: str | None, **kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "bin_usd": bin_usd,
+        "n_bins": bins,
+        "closure": closure,
+        "decay_half_life_ms": parse_duration_ms(half_life, "--half-life"),
+        **kw,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def heatmap(
+    input_path: InputOpt = None,
+    db: DbOpt = None,
+    exchange: ExchangeOpt = None,
+    symbol: SymbolOpt = "BTC/USDT:USDT",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    model: ModelOpt = Model.OI_DELTA,
+    bin_usd: BinUsdOpt = None,
+    bins: BinsOpt = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Heatmap time step, e.g. 1h (default: every bar, ≤10,000 rows).")
+    ] = None,
+    closure: ClosureOpt = "proportional",
+    half_life: HalfLifeOpt = None,
+    by_leverage: Annotated[bool, typer.Option("--by-leverage", help="Keep per-leverage layers.")] = False,
+    tiers_from: TiersFromOpt = None,
+    out: OutOpt = None,
+    events_out: Annotated[
+        Path | None, typer.Option("--events-out", help="Write predicted liquidation events to this Parquet file.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Liquidation heatmap (time × price): outstanding long/short liquidation notional per price bin."""
+    cfg = _config(
+        bin_usd,
+        bins,
+        closure,
+        half_life,
+        snapshot_every_ms=parse_duration_ms(every, "--every"),
+        keep_leverage_layers=by_leverage,
+    )
+    res = _compute(input_path, db, exchange, symbol, start, end, model, cfg, tiers_from)
+    hm = res.heatmap
+    written = []
+    if out is not None:
+        frame = hm.to_frame()
+        if hm.long_by_leverage is not None and hm.short_by_leverage is not None:
+            for i, lev in enumerate(hm.leverages):
+                frame[f"long_{lev:g}x"] = hm.long_by_leverage[:, i, :].ravel()
+                frame[f"short_{lev:g}x"] = hm.short_by_leverage[:, i, :].ravel()
+        if len(hm.by_exchange) > 1:
+            for name, (lng, sht) in hm.by_exchange.items():
+                frame[f"{name}_long_usd"], frame[f"{name}_short_usd"] = lng.ravel(), sht.ravel()
+        written.append(str(write_parquet(frame, out)))
+    if events_out is not None:
+        written.append(str(write_parquet(res.events, events_out)))
+    summary = {
+        "symbol": hm.symbol,
+        "model": res.model,
+        "exchanges": sorted(res.engines),
+        "snapshots": len(hm.times_ms),
+        "snapshot_every_ms": res.snapshot_every_ms,
+        "start": _iso(int(hm.times_ms[0])),
+        "end": _iso(int(hm.times_ms[-1])),
+        "bins": len(hm.price_bins),
+        "bin_usd": hm.bin_usd,
+        "price_range": [float(hm.price_bins[0]), float(hm.price_bins[-1])],
+        "last_long_usd": float(hm.long_usd[-1].sum()),
+        "last_short_usd": float(hm.short_usd[-1].sum()),
+        "events": len(res.events),
+        "events_notional_usd": float(res.events["notional_usd"].sum()),
+        "written": written,
+        "warnings": list(res.warnings),
+        "caveat": CAVEAT,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    table = Table(title=f"{hm.symbol} liquidation heatmap ({res.model}, {', '.join(summary['exchanges'])})")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("snapshots", f"{summary['snapshots']:,} × {_fmt_ms(res.snapshot_every_ms)}")
+    table.add_row("period", f"{summary['start']} → {summary['end']}")
+    table.add_row("price bins", f"{summary['bins']:,} × {hm.bin_usd:,.2f} USD")
+    table.add_row(
+        "alive longs / shorts (last)", f"{_usd(summary['last_long_usd'])} / {_usd(summary['last_short_usd'])}"
+    )
+    table.add_row("predicted liquidations", f"{summary['events']:,} rows, {_usd(summary['events_notional_usd'])}")
+    for path in written:
+        table.add_row("written", path)
+    _print(table, res.warnings)
+
+
+def liq_map(
+    input_path: InputOpt = None,
+    db: DbOpt = None,
+    exchange: ExchangeOpt = None,
+    symbol: SymbolOpt = "BTC/USDT:USDT",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default the last bar.")
+    ] = None,
+    model: ModelOpt = Model.OI_DELTA,
+    bin_usd: BinUsdOpt = None,
+    bins: BinsOpt = None,
+    closure: ClosureOpt = "proportional",
+    half_life: HalfLifeOpt = None,
+    tiers_from: TiersFromOpt = None,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Liquidation map at one instant: long liquidations below price, shorts above, with cumulative curves."""
+    at_ms = parse_time_ms(at, "--at")
+    end_ms = parse_time_ms(end, "--end")
+    if at_ms is not None and end_ms is not None and at_ms > end_ms:
+        raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
+    cfg = _config(bin_usd, bins, closure, half_life, snapshot_every_ms=None, max_snapshots=1_000)
+    res = _compute(
+        input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end, model, cfg, tiers_from
+    )
+    lm = res.liqmap()
+    if out is not None:
+        write_parquet(lm.to_frame(), out)
+    if as_json:
+        payload = map_payload(lm)
+        payload["warnings"] = list(res.warnings)
+        typer.echo(json.dumps(payload))
+        return
+    _print(_map_table(lm), res.warnings)
+
+
+def _map_table(lm: LiqMap) -> Table:
+    """Totals and cumulative liquidations within ±1/2/5/10 % of price, plus the largest bins each side."""
+    table = Table(title=f"{lm.symbol} liquidation map at {_iso(lm.as_of_ms)} ({lm.model}), price {lm.price:,.2f}")
+    table.add_column("move")
+    table.add_column("longs liquidated (down)", justify="right")
+    table.add_column("shorts liquidated (up)", justify="right")
+    p, bins = lm.price, lm.price_bins
+    for pct in _SHOW_LEVELS_PCT:
+        down = float(lm.long_usd[(bins < p) & (bins >= p * (1 - pct / 100))].sum())
+        up = float(lm.short_usd[(bins > p) & (bins <= p * (1 + pct / 100))].sum())
+        table.add_row(f"±{pct:g}%", _usd(down), _usd(up))
+    table.add_row("all", _usd(float(lm.long_usd.sum())), _usd(float(lm.short_usd.sum())))
+    top_l = np.argsort(np.where(bins < p, lm.long_usd, 0.0))[::-1][:3]
+    top_s = np.argsort(np.where(bins > p, lm.short_usd, 0.0))[::-1][:3]
+    for rank, (i, j) in enumerate(zip(top_l, top_s, strict=True), start=1):
+        table.add_row(
+            f"cluster #{rank}",
+            f"{_usd(float(lm.long_usd[i]))} @ {bins[i]:,.0f}",
+            f"{_usd(float(lm.short_usd[j]))} @ {bins[j]:,.0f}",
+        )
+    return table
+
+
+def _print(table: Table, warnings: tuple[str, ...]) -> None:
+    console = Console()
+    console.print(table)
+    for w in warnings:
+        console.print(f"[yellow]repaired:[/yellow] {w}")
+    console.print(f"[dim]{CAVEAT}[/dim]")
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
+
+
+def _usd(x: float) -> str:
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"${x / div:,.2f}{unit}"
+    return f"${x:,.0f}"
+
+
+def _fmt_ms(ms: int) -> str:
+    for unit in ("w", "d", "h", "m", "s"):
+        if ms % _UNITS_MS[unit] == 0:
+            return f"{ms // _UNITS_MS[unit]}{unit}"
+    return f"{ms}ms"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``heatmap`` and ``map`` to ``app``."""
+    app.command("heatmap")(heatmap)
+    app.command("map")(liq_map)

@@ -1,0 +1,97 @@
+"""`liqmap heatmap` and `liqmap map` over a canonical bars file, checked against the library's numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_bars import random_bars
+from typer.testing import CliRunner
+
+from liqmap.cli import app
+from liqmap.cli.engine import parse_duration_ms
+from liqmap.engine import EngineConfig, run
+from liqmap.errors import LiqmapError
+
+
+@pytest.fixture(scope="module")
+def bars_file(tmp_path_factory):
+    bars = pd.concat([random_bars(n=600), random_bars(n=600, seed=9, exchange="bybit")], ignore_index=True)
+    path = tmp_path_factory.mktemp("engine") / "bars.parquet"
+    bars.to_parquet(path, index=False)
+    return path, bars
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=True)
+
+
+def test_map_json_matches_library(bars_file):
+    path, bars = bars_file
+    at = int(bars["timestamp"].iloc[400])
+    r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--at", str(at), "--json")
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    lib = run(bars[(bars["exchange"] == "binance") & (bars["timestamp"] <= at)]).liqmap()
+    assert p["as_of_ms"] == at and p["as_of"] == pd.Timestamp(at, unit="ms", tz="UTC").isoformat()
+    assert p["price"] == pytest.approx(lib.price) and p["model"] == "oi-delta"
+    assert p["total_long_usd"] == pytest.approx(float(lib.long_usd.sum()), rel=1e-12)
+    assert {"price", "long_usd", "short_usd"} == set(p["bins"][0])
+    assert len(p["long_cumulative_usd"]) == len(p["short_cumulative_usd"]) == len(p["bins"])
+    assert "caveat" in p and p["by_exchange"].keys() == {"binance"}
+
+
+def test_map_two_exchanges_bin_usd_and_parquet(bars_file, tmp_path):
+    path, _ = bars_file
+    out = tmp_path / "map.parquet"
+    r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--bin-usd", "100", "--out", str(out), "--json")
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    assert p["bin_usd"] == pytest.approx(100.0) and set(p["by_exchange"]) == {"binance", "bybit"}
+    frame = pd.read_parquet(out)
+    assert {"price", "long_usd", "short_usd", "binance_long_usd", "bybit_short_usd", "long_100x"} <= set(frame.columns)
+    assert frame["long_usd"].sum() == pytest.approx(p["total_long_usd"], rel=1e-12)
+    np.testing.assert_allclose(frame["long_usd"], frame["binance_long_usd"] + frame["bybit_long_usd"], rtol=1e-12)
+
+
+def test_heatmap_writes_parquet_and_events(bars_file, tmp_path):
+    path, bars = bars_file
+    hm_out, ev_out = tmp_path / "hm.parquet", tmp_path / "ev.parquet"
+    r = invoke(
+        "heatmap", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--bins", "200",
+        "--every", "1h", "--out", str(hm_out), "--events-out", str(ev_out), "--json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["snapshots"] == 10 and s["snapshot_every_ms"] == 3_600_000 and s["bins"] == 200
+    hm = pd.read_parquet(hm_out)
+    assert len(hm) == 10 * 200 and list(hm.columns[:5]) == ["timestamp", "price", "long_usd", "short_usd", "close"]
+    lib = run(bars[bars["exchange"] == "binance"], config=EngineConfig(n_bins=200, snapshot_every_ms=3_600_000))
+    np.testing.assert_allclose(hm["long_usd"].to_numpy(), lib.heatmap.long_usd.ravel(), rtol=1e-12)
+    ev = pd.read_parquet(ev_out)
+    assert list(ev.columns) == ["timestamp", "exchange", "side", "price", "leverage", "notional_usd"]
+    assert ev["notional_usd"].sum() == pytest.approx(s["events_notional_usd"], rel=1e-12)
+
+
+def test_table_output_and_volume_model(bars_file):
+    path, _ = bars_file
+    r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--model", "volume", "--half-life", "6h")
+    assert r.exit_code == 0, r.output
+    assert "liquidation map" in r.output and "±5%" in r.output and "cluster #1" in r.output
+
+
+def test_bad_options():
+    assert parse_duration_ms("15m", "--every") == 900_000 and parse_duration_ms("2d", "x") == 172_800_000
+    with pytest.raises(LiqmapError, match="cannot read duration"):
+        parse_duration_ms("soon", "--every")
+
+
+def test_cli_exit_code_2_on_bad_input(bars_file):
+    path, _ = bars_file
+    cmd = [sys.executable, "-c", "from liqmap.cli import main; main()", "map", "--input", str(path)]
+    proc = subprocess.run([*cmd, "--bins", "100", "--bin-usd", "5"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "either n_bins or bin_usd" in proc.stderr
