@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
+from viz_helpers import LEVERAGES
 
 from liqmap.engine.results import Heatmap, LiqMap
-
-LEVERAGES = (10.0, 25.0, 50.0, 100.0)
 
 
 def build_heatmap(n_times: int = 48, n_bins: int = 120, seed: int = 11) -> Heatmap:
@@ -89,25 +85,3 @@ class Cascade:
 def cascade() -> Cascade:
     rounds = [Round(95_000.0, 120e6), Round(95_600.0, 310e6), Round(96_050.0, 90e6), Round(96_100.0, 4e6)]
     return Cascade(94_000.0, rounds, 96_100.0, 524e6, 2.23)
-
-
-def plotly_payload(path: Path) -> tuple[list[dict], dict]:
-    """The ``data`` and ``layout`` passed to ``Plotly.newPlot`` in a written HTML file."""
-    html = path.read_text()
-    start = html.index("Plotly.newPlot(")
-    dec = json.JSONDecoder()
-    pos = html.index("[", start)
-    data, end = dec.raw_decode(html, pos)
-    layout, _ = dec.raw_decode(html, html.index("{", end))
-    return data, layout
-
-
-def decode(arr: object) -> np.ndarray:
-    """A plotly JSON array (plain list or base64 typed array) as NumPy."""
-    import base64
-
-    if isinstance(arr, dict) and "bdata" in arr:
-        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-        shape = [int(s) for s in re.split(r",\s*", str(arr.get("shape", len(out))))]
-        return out.reshape(shape)
-    return np.asarray(arr)

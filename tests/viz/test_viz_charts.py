@@ -5,31 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LEVERAGES, decode, plotly_payload
+from viz_helpers import LEVERAGES, assert_offline_html, assert_png, decode, plotly_payload
 
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
 from liqmap.viz import Backend, backend_for, fmt_price, fmt_usd, plot_cascade, plot_heatmap, plot_liqmap, save
 from liqmap.viz._style import ColorScale, color_values
 from liqmap.viz.heatmap import HeatSide, _grid
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def assert_offline_html(path):
-    html = path.read_text()
-    assert html.startswith("<html>") or html.lower().startswith("<!doctype html>")
-    assert "plotly.js v" in html  # the library itself is inlined ...
-    assert "<script src=" not in html.replace(" ", "")  # ... and nothing is fetched from a CDN
-    assert path.stat().st_size > 3_000_000
-
-
-def assert_png(path, min_width=1000):
-    data = path.read_bytes()
-    assert data[:8] == PNG_MAGIC
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert width >= min_width and height >= 500
-    assert len(data) > 20_000  # a drawn chart, not an empty canvas
 
 
 def test_fmt_usd_matches_trader_notation():

@@ -1,0 +1,245 @@
+"""The demo report for people: Markdown (``report.md``) and rich console tables, rendered from the report
+dict that ``liqmap demo`` writes as ``report.json`` (maps from ``liqmap.analytics.map_report``, cascade and
+validation results as their ``to_dict()``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from liqmap.viz._style import fmt_price, fmt_usd
+from liqmap.viz.terminal import map_renderable
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from liqmap.engine.results import LiqMap
+
+MAP_TITLES = {"binance": "Binance", "all": "Binance + Bybit + OKX (aggregated)"}
+VALIDATIONS = {"validation_real": "Real liquidations (OKX)", "validation_sim": "Simulated market"}
+SCORE_COLUMNS = ("events", "top-decile capture", "median percentile", "hourly corr")
+
+
+def _pct(value: float | None, digits: int = 2, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.{digits}f}%" if signed else f"{value:.{digits}f}%"
+
+
+def _num(value: float | None, digits: int = 2, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _when(ms: int) -> str:
+    return pd.Timestamp(int(ms), unit="ms").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return out + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def cluster_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``#, side, peak, band, notional, distance`` of a map report's clusters."""
+    return [
+        [
+            str(c["rank"]),
+            c["side"],
+            fmt_price(c["peak_price"]),
+            f"{fmt_price(c['lo'])} – {fmt_price(c['hi'])}",
+            fmt_usd(c["notional_usd"]),
+            f"{'-' if c['distance_usd'] < 0 else '+'}{fmt_price(abs(c['distance_usd']))} "
+            f"({_pct(c['distance_pct'], signed=True)})",
+        ]
+        for c in rep["clusters"]
+    ]
+
+
+def imbalance_text(imb: Mapping[str, Any]) -> str:
+    """``within ±5%: shorts above $3.1B vs longs below $1.1B → ratio 2.89`` (with the report's note)."""
+    ratio = imb.get("ratio")
+    text = (
+        f"within ±{imb['window_pct']:g}% ({fmt_price(imb['lo'])} – {fmt_price(imb['hi'])}): shorts above "
+        f"{fmt_usd(imb['short_above_usd'])} vs longs below {fmt_usd(imb['long_below_usd'])} → "
+        f"short/long ratio {_num(ratio)}"
+    )
+    return f"{text} ({imb['note']})" if imb.get("note") else text
+
+
+def asymmetry_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``target, move up, move down`` (moves as $ and %; 'not reachable' when the side runs out)."""
+
+    def move(usd: float | None, pct: float | None) -> str:
+        return "not reachable" if usd is None else f"{fmt_price(usd)} ({_pct(pct)})"
+
+    return [
+        [
+            fmt_usd(a["target_usd"]),
+            move(a["move_up_usd"], a["move_up_pct"]),
+            move(a["move_down_usd"], a["move_down_pct"]),
+        ]
+        for a in rep["asymmetry"]
+    ]
+
+
+def cascade_rows(cascade: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``shock, rounds, final price, move, liquidated, amplification, runaway`` per cascade run."""
+    return [
+        [
+            _pct(r["shock_pct"], signed=True),
+            str(len(r["rounds"])),
+            fmt_price(r["final_price"]),
+            _pct(r["final_move_pct"], signed=True),
+            fmt_usd(r["total_liquidated_usd"]),
+            _num(r["amplification"], suffix="×"),
+            "yes" if r["runaway"] else "no",
+        ]
+        for r in cascade["runs"].values()
+    ]
+
+
+def score_rows(val: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``model, events, capture, median percentile, hourly corr`` for the model and its baselines."""
+    return [
+        [
+            name,
+            str(s["events"]),
+            _share(s["top_decile_capture"]),
+            _num(s["median_percentile"], 1),
+            _num(s["liq_volume_corr"]),
+        ]
+        for name, s in val["scores"].items()
+    ]
+
+
+def _critical(value: float | None) -> str:
+    return "none up to 10%" if value is None else _pct(value)
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """The demo report as Markdown, embedding the demo's PNG charts."""
+    data = report["data"]
+    lines = [
+        f"# liqmap demo — {data['symbol']}",
+        "",
+        f"> {report['caveat']}",
+        "",
+        "## Data",
+        "",
+        f"- Store: `{data['store']}`; rows written: "
+        + ", ".join(f"{k} {v:,}" for k, v in data["rows_written"].items()),
+        f"- Bars used: {', '.join(f'{k} {v:,}' for k, v in data['bars'].items())} "
+        f"(hourly, {data['start']} → {data['end']}{', quick slice' if data['quick'] else ''})",
+        f"- Open interest: {data['open_interest_note']}",
+        f"- Engine: `{report['engine']['model']}`, ${report['engine']['bin_usd']:g} price bins, "
+        f"{report['engine']['snapshots']:,} heatmap snapshots",
+        "",
+    ]
+    for key, rep in report.get("maps", {}).items():
+        lines += [
+            f"## Liquidation map — {MAP_TITLES.get(key, key)}",
+            "",
+            f"As of {_when(rep['as_of_ms'])}, price {fmt_price(rep['price'])}.",
+            "",
+            f"![liquidation map](liqmap_{key}.png)",
+            "",
+            "Key levels:",
+            "",
+            *_table(("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep)),
+            "",
+            f"Imbalance {imbalance_text(rep['imbalance'])}.",
+            "",
+            "Asymmetry (move needed to liquidate a target notional):",
+            "",
+            *_table(("target", "move up (shorts)", "move down (longs)"), asymmetry_rows(rep)),
+            "",
+        ]
+    if "maps" in report:
+        lines += ["## Heatmap — Binance", "", "![liquidation heatmap](heatmap_binance.png)", ""]
+    if "cascade" in report:
+        cas = report["cascade"]
+        imp = cas["impact"]
+        lines += [
+            "## Cascade (aggregated map)",
+            "",
+            f"Square-root impact calibrated on the Binance bars: daily volatility {_pct(100 * imp['sigma_daily'])}, "
+            f"daily volume {fmt_usd(imp['volume_daily_usd'])}.",
+            "",
+            *_table(
+                ("shock", "rounds", "final price", "move", "liquidated", "amplification", "runaway"),
+                cascade_rows(cas),
+            ),
+            "",
+            f"Smallest shock that triggers a runaway: up {_critical(cas['critical_shock_up_pct'])}, "
+            f"down {_critical(cas['critical_shock_down_pct'])}.",
+            "",
+            "![cascade up](cascade_up.png)",
+            "",
+        ]
+    for key, title in VALIDATIONS.items():
+        if key not in report:
+            continue
+        val = report[key]
+        lines += [
+            f"## Validation — {title}",
+            "",
+            f"What: {val['what']}",
+            "",
+            f"Scored on {val['events']:,} events (test span from {_when(val['split_ms'] or val['span_ms'][0])}): "
+            f"top-decile capture {_share(val['top_decile_capture'])}, "
+            f"lift vs volume {_num(val['lift_vs_volume'], suffix='×')}, "
+            f"lift vs uniform {_num(val['lift_vs_uniform'], suffix='×')}, "
+            f"hourly correlation {_num(val['liq_volume_corr'])}.",
+            "",
+            *_table(("model", *SCORE_COLUMNS), score_rows(val)),
+            "",
+        ]
+    if report.get("notes"):
+        lines += ["## Notes", "", *(f"- {n}" for n in report["notes"]), ""]
+    return "\n".join(lines)
+
+
+def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None) -> list[RenderableType]:
+    """Rich console summary: the terminal map of ``lm`` and tables of levels, cascades and scores."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+        t = Table(title=title, title_justify="left", header_style="bold")
+        for h in headers:
+            t.add_column(h)
+        for row in rows:
+            t.add_row(*row)
+        return t
+
+    out: list[RenderableType] = []
+    rep = report.get("maps", {}).get("all")
+    if lm is not None and rep is not None:
+        out.append(Panel(map_renderable(lm, rep["clusters"], rep["imbalance"]), title="aggregated liquidation map"))
+    for key, r in report.get("maps", {}).items():
+        out.append(
+            table(
+                f"key levels — {MAP_TITLES.get(key, key)}",
+                ("#", "side", "peak", "band", "notional", "distance"),
+                cluster_rows(r)[:5],
+            )
+        )
+        out.append(f"imbalance {imbalance_text(r['imbalance'])}")
+    if "cascade" in report:
+        cas = report["cascade"]
+        out.append(
+            table(
+                "cascades", ("shock", "rounds", "final", "move", "liquidated", "amplif.", "runaway"), cascade_rows(cas)
+            )
+        )
+    for key, title in VALIDATIONS.items():
+        if key in report:
+            out.append(table(f"validation — {title}", ("model", *SCORE_COLUMNS), score_rows(report[key])))
+            out.append(f"[dim]{report[key]['what']}[/]")
+    return out

@@ -1,0 +1,105 @@
+"""`liqmap demo --quick` end to end: the same steps as `make demo` on a one-week slice, into tmp dirs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from liqmap import CAVEAT
+from liqmap.cli import app
+from liqmap.data.sample import sample_bars
+from liqmap.data.store import Store
+from liqmap.viz import fmt_usd
+
+_spec = importlib.util.spec_from_file_location("viz_helpers", Path(__file__).parents[1] / "viz" / "viz_helpers.py")
+vh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(vh)
+
+CHARTS = ("heatmap_binance", "liqmap_binance", "liqmap_all", "cascade_up", "cascade_down")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    out, db = root / "out", root / "store.duckdb"
+    result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return out, db, result.output, json.loads((out / "report.json").read_text())
+
+
+def test_every_chart_and_report_is_written(demo):
+    out, _, _, report = demo
+    for stem in CHARTS:
+        vh.assert_offline_html(out / f"{stem}.html")
+        vh.assert_png(out / f"{stem}.png", min_width=900)
+    assert sorted(report["files"]) == sorted(
+        [f"{s}{x}" for s in CHARTS for x in (".html", ".png")] + ["report.json", "report.md"]
+    )
+    assert report["notes"] == []  # no step skipped: engine, analytics, sim and validation all ran
+    assert report["caveat"] == CAVEAT
+
+
+def test_sample_is_in_the_store_and_the_slice_is_one_week(demo):
+    _, db, _, report = demo
+    assert report["data"]["rows_written"] == {"bars": 13_004, "liquidations": 5_717, "depth": 600}
+    assert report["data"]["bars"] == {"binance": 169, "bybit": 169, "okx": 169}  # 7 days + 1 hourly bars
+    with Store(db, read_only=True) as store:
+        assert len(store.query_liquidations("okx", "BTC/USDT:USDT")) == 1_611
+        assert len(store.query_bars(["binance"], "BTC/USDT:USDT")) == 2_171
+
+
+def test_maps_report_real_prices_and_consistent_levels(demo):
+    _, _, _, report = demo
+    bars = sample_bars()
+    btc = bars[bars["symbol"] == "BTC/USDT:USDT"].sort_values("timestamp")
+    last = btc.groupby("exchange")["close"].last()
+    assert report["maps"]["binance"]["price"] == pytest.approx(73_399.9)
+    assert report["maps"]["all"]["price"] == pytest.approx(last.mean())  # mean of the three venues' closes
+    for rep in report["maps"].values():
+        clusters = rep["clusters"]
+        assert [c["rank"] for c in clusters] == list(range(1, len(clusters) + 1))
+        assert all((c["peak_price"] > rep["price"]) == (c["side"] == "short") for c in clusters)
+        imb = rep["imbalance"]
+        assert imb["ratio"] == pytest.approx(imb["short_above_usd"] / imb["long_below_usd"])
+
+
+def test_liqmap_html_carries_clusters_and_exchange_layers(demo):
+    out, _, _, report = demo
+    data, layout = vh.plotly_payload(out / "liqmap_all.html")
+    names = [t["name"] for t in data if t["type"] == "bar"]
+    assert names == [f"{s} {v}" for s in ("longs", "shorts") for v in ("binance", "bybit", "okx")]
+    top = report["maps"]["all"]["clusters"][0]
+    label = f"#1 {fmt_usd(top['notional_usd'])} {top['side']}s"
+    assert label in [a["text"] for a in layout["annotations"]]
+    heat = next(t for t in vh.plotly_payload(out / "heatmap_binance.html")[0] if t["type"] == "heatmap")
+    assert vh.decode(heat["z"]).shape[1] == 169  # one column per hourly snapshot of the slice
+
+
+def test_cascade_and_validation_results(demo):
+    out, _, _, report = demo
+    up = report["cascade"]["runs"]["up"]
+    assert up["shock_pct"] == 1.0 and up["rounds"][0]["price"] == pytest.approx(up["start_price"] * 1.01)
+    assert up["total_liquidated_usd"] == pytest.approx(sum(r["liquidated_usd"] for r in up["rounds"]))
+    data, _ = vh.plotly_payload(out / "cascade_up.html")
+    bars = next(t for t in data if t["type"] == "bar")
+    np.testing.assert_allclose(vh.decode(bars["y"]), [r["liquidated_usd"] for r in up["rounds"]])
+    real, sim = report["validation_real"], report["validation_sim"]
+    assert "real OKX" in real["what"] and "PROXY" in real["what"]
+    assert "SIMULATED" in sim["what"]
+    for val in (real, sim):
+        assert val["events"] > 0 and 0.0 <= val["top_decile_capture"] <= 1.0
+        assert set(val["scores"]) == {"oi-delta", "volume", "uniform"}
+
+
+def test_summary_and_markdown_say_what_the_data_is(demo):
+    out, _, output, report = demo
+    assert f"${report['maps']['all']['price']:,.0f} price" in output  # the terminal map's price line
+    assert "wrote 12 files" in output
+    md = (out / "report.md").read_text()
+    assert "## Validation — Real liquidations (OKX)" in md and "SIMULATED market" in md
+    assert "![liquidation map](liqmap_all.png)" in md and CAVEAT in md
