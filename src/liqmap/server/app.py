@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -60,7 +61,8 @@ def create_app(
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """Project errors → 422 with their message; missing data → 404; a store locked by a writer → 503."""
+    """Every error is ``{"detail": message}``: bad parameters and project errors → 422, missing data → 404,
+    a store locked by a writer → 503."""
 
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
@@ -75,6 +77,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         # pydantic's ValidationError is a ValueError too, but here it means a response model broke: a bug
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
+    async def bad_request(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, bad_request)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(StoreBusyError, store_busy)
     app.add_exception_handler(ValueError, bad_input)  # LiqmapError and the core's input checks

@@ -8,6 +8,19 @@ from liqmap import CAVEAT
 from liqmap.server.api.pipeline import Computed
 
 
+class ErrorResponse(BaseModel):
+    """Every error: one message saying what is wrong and how to fix it."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "No stored data for the query (or no store at all)."},
+    422: {"model": ErrorResponse, "description": "A parameter is out of range or inconsistent."},
+    503: {"model": ErrorResponse, "description": "The store is locked by a writer; retry after Retry-After s."},
+}
+
+
 class SeriesInfo(BaseModel):
     """What a map-like response was computed from."""
 

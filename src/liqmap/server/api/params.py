@@ -65,7 +65,7 @@ def series_query(
     bins: Annotated[int, Query(ge=MIN_BINS, le=MAX_BINS, description="Number of price bins.")] = 500,
     bin_usd: Annotated[
         float | None,
-        Query(gt=0, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
+        Query(ge=0.01, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
     ] = None,
 ) -> SeriesQuery:
     """FastAPI dependency: parse and validate the common series parameters."""

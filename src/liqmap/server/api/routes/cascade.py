@@ -8,13 +8,15 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from liqmap.errors import LiqmapError
-from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
 from liqmap.server.api.routes.maps import AtMs
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["analytics"])
+MIN_SHOCK_PCT = 0.01
+
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 
 class CascadeRound(BaseModel):
@@ -71,7 +73,7 @@ def get_cascade(
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     shock_pct: Annotated[
-        float, Query(ge=-50, le=50, description="Initial price shock in % (negative: down), e.g. -2.")
+        float, Query(ge=-50, le=50, description="Initial price shock in % (negative: down; size ≥ 0.01), e.g. -2.")
     ],
     resilience: Annotated[
         float, Query(ge=0, le=1, description="Fraction of the liquidations' price impact that decays per round.")
@@ -79,8 +81,8 @@ def get_cascade(
     at_ms: AtMs = None,
 ) -> Response:
     """Rounds of forced liquidations moving price through a square-root market-impact model."""
-    if shock_pct == 0:
-        raise LiqmapError("shock_pct must be non-zero, e.g. -2 (a 2 % drop) or 1.5")
+    if abs(shock_pct) < MIN_SHOCK_PCT:
+        raise LiqmapError(f"shock_pct must be at least {MIN_SHOCK_PCT} % in size, e.g. -2 (a 2 % drop) or 1.5")
     window = resolve_window(state, q)
     return cached_json(
         state,

@@ -8,22 +8,22 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Response
 
 from liqmap.errors import LiqmapError
-from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, cached_json, compute, resolve_window
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["maps"])
+router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)
 
 MAX_SNAPSHOTS = 1_000
-MAX_CELLS = 2_000_000
+MAX_CELLS = 1_000_000
 
 
 class HeatmapResponse(SeriesInfo):
     """``long_usd[t][i]``/``short_usd[t][i]``: notional outstanding at ``times_ms[t]`` that liquidates in
-    price bin ``price_bins[i]`` (rounded to cents); ``close[t]`` is the price then. Snapshots are an evenly spaced subset of
-    the engine's when it has more than ``snapshots`` (values are states, not sums, so nothing is lost
-    between the kept ones)."""
+    price bin ``price_bins[i]`` (rounded to cents); ``close[t]`` is the price then. Snapshots are an evenly
+    spaced subset of the engine's when it has more than ``snapshots`` (values are states, not sums, so
+    nothing is lost between the kept ones)."""
 
     bin_usd: float
     times_ms: list[int]

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
 from liqmap.server.api.routes.maps import AtMs
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["analytics"])
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 
 class ClusterOut(BaseModel):

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["maps"])
+router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)
 
 
 class ExchangeLayer(BaseModel):

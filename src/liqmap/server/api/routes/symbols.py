@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from liqmap.server.api.models import ERROR_RESPONSES
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["store"])
+router = APIRouter(tags=["store"], responses=ERROR_RESPONSES)
 
 
 class SymbolRow(BaseModel):

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 
 from liqmap.engine.enums import Model
 from liqmap.errors import StoreError
-from liqmap.server.api.models import SeriesInfo, series_info
+from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Window, cached_json, compute, resolve_window
 from liqmap.server.deps import ServerState, get_state
 
-router = APIRouter(tags=["analytics"])
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 
 class ValidationOut(BaseModel):
