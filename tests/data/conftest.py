@@ -18,3 +18,12 @@ def db_path(tmp_path: Path) -> Path:
 def store(db_path: Path):
     with Store(db_path) as s:
         yield s
+
+
+@pytest.fixture
+def fake_exchange():
+    from fakeexchange import FakeExchange
+
+    fake = FakeExchange().start()
+    yield fake
+    fake.stop()

@@ -37,6 +37,7 @@ from liqmap.errors import StoreError
 from liqmap.symbols import normalize_symbol
 
 ENV_DB = "LIQMAP_DB"
+_SERIES_KEY = ("exchange", "symbol", "timestamp")
 
 
 def default_db_path() -> Path:
@@ -233,12 +234,19 @@ class Store:
             return pd.DataFrame({"from_ms": [], "to_ms": [], "missing_bars": []}, dtype="int64")
         return self._frame(_sql.gaps_query(step), [names[0], sym])
 
-    def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None:
-        """Latest stored timestamp of one series (``None`` when nothing is stored)."""
+    def last_timestamp(self, kind: str, exchange: str, symbol: str, column: str | None = None) -> int | None:
+        """Latest stored timestamp of one series (``None`` when nothing is stored).
+
+        With ``column`` (bars only), the latest bar where that column is not null — where a resumed
+        download of OI, funding or ratios should restart.
+        """
         k = table_kind(kind)
-        column = "timestamp" if k is not TableKind.TIERS else "tier"
+        if column is not None and column not in SCHEMAS[k].names:
+            raise StoreError(f"{k} has no column {column!r}")
+        target = "timestamp" if k is not TableKind.TIERS else "tier"
+        extra = f" AND {column} IS NOT NULL" if column else ""
         row = self._con.execute(
-            f"SELECT max({column}) FROM {k} WHERE exchange = ? AND symbol = ?",
+            f"SELECT max({target}) FROM {k} WHERE exchange = ? AND symbol = ?{extra}",
             [_exchanges(exchange)[0], normalize_symbol(symbol)],
         ).fetchall()
         return None if row[0][0] is None else int(row[0][0])
@@ -326,7 +334,8 @@ class Store:
         self, k: TableKind, names: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
     ) -> pd.DataFrame:
         where, params = _sql.where(names, symbol, start_ms, end_ms)
-        return self._frame(f"SELECT * FROM {k} {where} ORDER BY exchange, timestamp", params)
+        order = ", ".join(["exchange", "timestamp", *(c for c in primary_key(k) if c not in _SERIES_KEY)])
+        return self._frame(f"SELECT * FROM {k} {where} ORDER BY {order}", params)
 
     def _query_events(
         self,

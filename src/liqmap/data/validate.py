@@ -106,7 +106,7 @@ def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
     if k is TableKind.TIERS:
         table = table.sort_values(["exchange", "symbol", "tier"], kind="stable", ignore_index=True)
     else:
-        table = table.sort_values(["exchange", "symbol", "timestamp"], kind="stable", ignore_index=True)
+        table = table.sort_values(primary_key(k), kind="stable", ignore_index=True)
     if k is TableKind.DEPTH:
         _check_crossed(table)
     return table

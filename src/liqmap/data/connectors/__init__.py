@@ -1,0 +1,145 @@
+"""Exchange connectors over ccxt: Binance USDⓈ-M, Bybit and OKX perpetuals.
+
+:func:`fetch_into_store` downloads bars first, then attaches OI, funding and long/short ratios to them,
+resuming each series from the store's last timestamp; order books, tiers and (OKX) liquidation orders
+go to their own tables. Every request is rate-limited by ccxt and retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any
+
+from liqmap.data.connectors.base import Connector, ConnectorError, timeframe_ms
+from liqmap.data.connectors.binance import BinanceUsdm
+from liqmap.data.connectors.bybit import Bybit
+from liqmap.data.connectors.okx import Okx
+from liqmap.data.store import Store
+from liqmap.symbols import normalize_symbol
+
+__all__ = ["CONNECTORS", "Connector", "ConnectorError", "Dataset", "connector", "fetch_into_store"]
+
+CONNECTORS: dict[str, type[Connector]] = {"binance": BinanceUsdm, "bybit": Bybit, "okx": Okx}
+
+
+class Dataset(StrEnum):
+    """What ``liqmap fetch --what`` can download."""
+
+    OHLCV = "ohlcv"
+    OPEN_INTEREST = "oi"
+    FUNDING = "funding"
+    LONG_SHORT = "ratio"
+    DEPTH = "depth"
+    TIERS = "tiers"
+    LIQUIDATIONS = "liquidations"
+
+    @classmethod
+    def parse(cls, text: str) -> Dataset:
+        """Parse a dataset name (also ``open-interest``, ``long-short``, ``klines``, ``orderbook``)."""
+        key = text.strip().lower().replace("_", "-")
+        aliases = {
+            "open-interest": "oi",
+            "long-short": "ratio",
+            "klines": "ohlcv",
+            "bars": "ohlcv",
+            "orderbook": "depth",
+            "book": "depth",
+        }
+        try:
+            return cls(aliases.get(key, key))
+        except ValueError:
+            raise ConnectorError(f"unknown dataset {text!r}: use {', '.join(d.value for d in cls)}") from None
+
+
+_FIELD_COLUMN = {
+    Dataset.OPEN_INTEREST: "open_interest",
+    Dataset.FUNDING: "funding_rate",
+    Dataset.LONG_SHORT: "long_short_ratio",
+}
+
+
+def connector(exchange: str, **kwargs: Any) -> Connector:
+    """The adapter for ``exchange`` (keyword arguments go to :class:`Connector`)."""
+    try:
+        return CONNECTORS[exchange.strip().lower()](**kwargs)
+    except KeyError:
+        raise ConnectorError(f"no connector for {exchange!r}: use one of {', '.join(CONNECTORS)}") from None
+
+
+def fetch_into_store(
+    store: Store,
+    exchange: str,
+    symbol: str,
+    datasets: Sequence[Dataset],
+    since_ms: int,
+    until_ms: int | None = None,
+    timeframe: str = "1h",
+    resume: bool = True,
+    progress: Callable[[str, float], None] | None = None,
+    client: Connector | None = None,
+) -> dict[str, int]:
+    """Download ``datasets`` for one exchange/symbol into ``store``; returns rows written per dataset.
+
+    Bars cover ``[since_ms, until_ms]`` (default: up to the last closed bar). With ``resume`` each series
+    restarts at its last stored timestamp (re-fetching that bar), so an interrupted download continues
+    where it stopped and re-running it writes no duplicates.
+    """
+    conn = client or connector(exchange)
+    sym = normalize_symbol(symbol)
+    step = timeframe_ms(timeframe)
+    until = until_ms if until_ms is not None else (conn.client.milliseconds() // step - 1) * step
+    order = sorted(set(datasets), key=list(Dataset).index)
+    counts: dict[str, int] = {}
+    for ds in order:
+        label = f"{conn.exchange} {sym} {ds.value}"
+
+        def report(done: float, label: str = label) -> None:
+            if progress is not None:
+                progress(label, done)
+
+        counts[ds.value] = _fetch_one(store, conn, ds, sym, since_ms, until, timeframe, resume, report)
+        report(1.0)
+    return counts
+
+
+def _fetch_one(
+    store: Store,
+    conn: Connector,
+    ds: Dataset,
+    sym: str,
+    since_ms: int,
+    until_ms: int,
+    timeframe: str,
+    resume: bool,
+    report: Callable[[float], None],
+) -> int:
+    ids = {"exchange": conn.exchange, "symbol": sym}
+    if ds is Dataset.OHLCV:
+        last = store.last_timestamp("bars", conn.exchange, sym) if resume else None
+        start = max(since_ms, last) if last is not None else since_ms
+        rows = conn.paginate(conn.ohlcv, sym, timeframe, start, until_ms, report)
+        return store.upsert("bars", rows.assign(**ids)) if not rows.empty else 0
+    if ds in _FIELD_COLUMN:
+        ep = {
+            Dataset.OPEN_INTEREST: conn.open_interest,
+            Dataset.FUNDING: conn.funding,
+            Dataset.LONG_SHORT: conn.long_short_ratio,
+        }[ds]
+        if ep is None:
+            raise ConnectorError(f"{conn.exchange} has no {ds.value} history")
+        sub_tf = conn.step_for(ep, timeframe) if ep.timeframe_param else None
+        lead = ep.step_ms or timeframe_ms(sub_tf)
+        last = store.last_timestamp("bars", conn.exchange, sym, _FIELD_COLUMN[ds]) if resume else None
+        start = (max(since_ms, last) if last is not None else since_ms) - lead
+        rows = conn.paginate(ep, sym, sub_tf, start, until_ms + timeframe_ms(timeframe), report)
+        return store.attach(rows.assign(**ids)) if not rows.empty else 0
+    if ds is Dataset.DEPTH:
+        return store.upsert("depth", conn.order_book(sym))
+    if ds is Dataset.TIERS:
+        return store.upsert("tiers", conn.tiers(sym))
+    fetch_liqs = getattr(conn, "liquidations", None)
+    if fetch_liqs is None:
+        raise ConnectorError(f"{conn.exchange}: {conn.supports('liquidations')}")
+    rows = fetch_liqs(sym, since_ms, until_ms)
+    return store.upsert("liquidations", rows.assign(**ids)) if not rows.empty else 0

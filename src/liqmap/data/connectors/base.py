@@ -1,0 +1,266 @@
+"""The shared machinery of every venue adapter: ccxt client setup, retries with exponential backoff,
+window pagination and normalisation into canonical frames.
+
+A venue adapter (``binance.py``, ``bybit.py``, ``okx.py``) *declares* its endpoints as :class:`Endpoint`
+values — ccxt implicit method, parameter names, page size, timeframe map — plus one small parser per
+payload; everything else lives here. Traffic goes through ccxt's synchronous client (``requests``) with
+ccxt's own rate limiter switched on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import ccxt
+import pandas as pd
+
+from liqmap.errors import LiqmapError
+from liqmap.symbols import normalize_symbol
+
+Progress = Callable[[float], None]
+Parser = Callable[[Any], pd.DataFrame]
+RETRYABLE = (ccxt.OperationFailed,)  # NetworkError (429/418, 5xx, timeouts, resets), BadResponse
+
+
+_VENUE_CODE = re.compile(r'"(?:retCode|code)"\s*:\s*"?(-?\d+)')
+
+
+class ConnectorError(LiqmapError):
+    """A download that failed for good (after retries) or returned a payload that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One paginated REST endpoint, as data.
+
+    ``start``/``end`` name the window parameters and the offset added to the inclusive window bound
+    (OKX's ``before``/``after`` are exclusive, hence ``-1``/``+1``). ``timeframes`` maps liqmap
+    timeframes to the venue's spelling (``None``: no timeframe parameter). ``step_ms`` fixes the record
+    spacing for event streams such as funding (else the timeframe is the spacing).
+    """
+
+    method: str
+    parse: Parser
+    page_limit: int
+    start: tuple[str, int] = ("startTime", 0)
+    end: tuple[str, int] = ("endTime", 0)
+    symbol_param: str = "symbol"
+    timeframe_param: str | None = None
+    timeframes: dict[str, str] = field(default_factory=dict)
+    step_ms: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Connector:
+    """Base adapter over one ccxt exchange class. Subclasses set the class attributes.
+
+    ``api_url`` replaces the scheme and host of every ccxt API URL (used to talk to a local fake
+    exchange in tests); ``sleep`` is injectable so tests can check the backoff schedule.
+    """
+
+    exchange: ClassVar[str]
+    ccxt_id: ClassVar[str]
+    ccxt_options: ClassVar[dict[str, Any]] = {}
+    ohlcv: ClassVar[Endpoint]
+    open_interest: ClassVar[Endpoint | None] = None
+    funding: ClassVar[Endpoint | None] = None
+    long_short_ratio: ClassVar[Endpoint | None] = None
+    retry_codes: ClassVar[frozenset[str]] = frozenset()
+    """Venue error codes that mean "try again" even where ccxt maps them to a permanent error."""
+    unsupported: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        timeout_ms: int = 10_000,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limit_ms: int | None = None,
+    ) -> None:
+        config: dict[str, Any] = {"enableRateLimit": True, "timeout": timeout_ms, "options": dict(self.ccxt_options)}
+        if rate_limit_ms is not None:
+            config["rateLimit"] = rate_limit_ms
+        self.client = getattr(ccxt, self.ccxt_id)(config)
+        if api_url is not None:
+            self.client.urls["api"] = _rebase(self.client.urls["api"], api_url.rstrip("/"))
+            self.client.hostname = api_url.split("://", 1)[-1]
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self._markets_loaded = False
+
+    # ------------------------------------------------------------------ plumbing
+    def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Call a ccxt implicit method (e.g. ``fapiPublicGetKlines``) through :meth:`retry`."""
+        return self.retry(lambda: getattr(self.client, method)(params), method)
+
+    def retry(self, request: Callable[[], Any], what: str) -> Any:
+        """Run ``request``, retrying transient failures with exponential backoff.
+
+        Retries on HTTP 429/418, 5xx, timeouts, resets and unreadable answers (ccxt ``OperationFailed``), waiting
+        ``backoff_s × 2^attempt`` seconds between attempts; venue error codes in :attr:`retry_codes` are
+        retried the same way; other exchange errors fail at once.
+        """
+        for attempt in range(self.max_retries + 1):
+            try:
+                return request()
+            except RETRYABLE as exc:
+                if attempt == self.max_retries:
+                    raise ConnectorError(
+                        f"{self.exchange}: {what} failed after {self.max_retries + 1} attempts: "
+                        f"{type(exc).__name__}: {_short(exc)}"
+                    ) from None
+                self._sleep(self.backoff_s * 2**attempt)
+            except ccxt.BaseError as exc:
+                code = _VENUE_CODE.search(str(exc))
+                if code is None or code.group(1) not in self.retry_codes or attempt == self.max_retries:
+                    raise ConnectorError(f"{self.exchange}: {what}: {type(exc).__name__}: {_short(exc)}") from None
+                self._sleep(self.backoff_s * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def market(self, symbol: str) -> dict[str, Any]:
+        """The ccxt market of ``symbol`` (markets are loaded once, with retries)."""
+        if not self._markets_loaded:
+            self.retry(self.client.load_markets, "load_markets")
+            self._markets_loaded = True
+        unified = normalize_symbol(symbol)
+        if unified not in self.client.markets:
+            raise ConnectorError(f"{self.exchange} lists no market {unified}")
+        return self.client.markets[unified]
+
+    def order_book(self, symbol: str, levels: int = 100) -> pd.DataFrame:
+        """One order-book snapshot as canonical depth rows (sizes in base units)."""
+        market = self.market(symbol)
+        book = self.retry(lambda: self.client.fetch_order_book(market["symbol"], levels), "fetch_order_book")
+        ts = book.get("timestamp") or self.client.milliseconds()
+        size = float(market.get("contractSize") or 1.0)
+        rows = [("bid", p, a * size) for p, a, *_ in book["bids"]] + [("ask", p, a * size) for p, a, *_ in book["asks"]]
+        out = pd.DataFrame(rows, columns=["side", "price", "size"])
+        return out.assign(exchange=self.exchange, symbol=market["symbol"], timestamp=int(ts))
+
+    def tiers(self, symbol: str) -> pd.DataFrame:
+        """Maintenance-margin tiers as canonical rows (``maintenance_amount`` from ``info.mmDeduction``)."""
+        reason = self.supports("tiers")
+        if reason:
+            raise ConnectorError(f"{self.exchange}: {reason}")
+        market = self.market(symbol)
+        tiers = self.retry(lambda: self.client.fetch_market_leverage_tiers(market["symbol"]), "leverage tiers")
+        rows = [
+            {
+                "tier": int(t["tier"]),
+                "notional_floor": float(t["minNotional"] or 0.0),
+                "notional_cap": float(t["maxNotional"]),
+                "max_leverage": float(t["maxLeverage"]),
+                "maintenance_margin_rate": float(t["maintenanceMarginRate"]),
+                "maintenance_amount": float((t.get("info") or {}).get("mmDeduction") or 0.0),
+            }
+            for t in tiers
+        ]
+        today = pd.Timestamp(self.client.milliseconds(), unit="ms").strftime("%Y-%m-%d")
+        return pd.DataFrame(rows).assign(
+            exchange=self.exchange, symbol=market["symbol"], valid_from=today, source=f"ccxt {self.ccxt_id}"
+        )
+
+    def paginate(
+        self,
+        ep: Endpoint,
+        symbol: str,
+        timeframe: str | None,
+        since_ms: int,
+        until_ms: int,
+        progress: Progress | None = None,
+    ) -> pd.DataFrame:
+        """All records of ``ep`` with ``since_ms <= timestamp <= until_ms``, fetched in windows of at most
+        ``page_limit`` records, oldest first, de-duplicated on timestamp."""
+        step = ep.step_ms or timeframe_ms(timeframe)
+        params: dict[str, Any] = dict(ep.extra)
+        params[ep.symbol_param] = self.market(symbol)["id"]
+        if ep.timeframe_param is not None:
+            params[ep.timeframe_param] = self._venue_timeframe(ep, timeframe)
+        frames = []
+        cursor = since_ms
+        span = max(until_ms - since_ms, 1)
+        while cursor <= until_ms:
+            window_end = min(until_ms, cursor + step * (ep.page_limit - 1))
+            params.update(
+                {
+                    ep.start[0]: cursor + ep.start[1],
+                    ep.end[0]: window_end + ep.end[1],
+                    "limit": ep.page_limit,
+                }
+            )
+            raw = self.call(ep.method, dict(params))
+            try:
+                page = ep.parse(raw)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ConnectorError(
+                    f"{self.exchange}: malformed {ep.method} payload ({type(exc).__name__}: {exc}): {str(raw)[:120]!r}"
+                ) from None
+            page = page[(page["timestamp"] >= cursor) & (page["timestamp"] <= window_end)]
+            frames.append(page)
+            if progress is not None:
+                progress(min(1.0, (window_end - since_ms + step) / (span + step)))
+            cursor = window_end + step
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"timestamp": []})
+        return out.drop_duplicates("timestamp", keep="last").sort_values("timestamp", ignore_index=True)
+
+    def _venue_timeframe(self, ep: Endpoint, timeframe: str | None) -> str:
+        if timeframe in ep.timeframes:
+            return ep.timeframes[timeframe]
+        # the venue lacks this resolution: take its finest period not above it, else its finest
+        target = timeframe_ms(timeframe)
+        periods = sorted(ep.timeframes, key=timeframe_ms)
+        below = [p for p in periods if timeframe_ms(p) <= target]
+        return ep.timeframes[below[-1] if below else periods[0]]
+
+    def supports(self, what: str) -> str | None:
+        """``None`` if the dataset is supported, else the reason it is not."""
+        return self.unsupported.get(what)
+
+    def step_for(self, ep: Endpoint, timeframe: str) -> str:
+        """The timeframe actually requested from ``ep`` for bars of ``timeframe``."""
+        venue = self._venue_timeframe(ep, timeframe)
+        inverse = {v: k for k, v in ep.timeframes.items()}
+        return inverse[venue]
+
+
+def timeframe_ms(timeframe: str | None) -> int:
+    """``'1h'`` → ``3_600_000`` (raises :class:`ConnectorError` on unreadable input)."""
+    if timeframe is None:
+        raise ConnectorError("a timeframe is required")
+    m = re.match(r"^(\d+)([mhdw])$", timeframe)
+    if not m:
+        raise ConnectorError(f"cannot read timeframe {timeframe!r}: use e.g. 1m, 5m, 1h, 4h, 1d")
+    unit = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}[m.group(2)]
+    return int(m.group(1)) * unit
+
+
+def _rebase(urls: Any, base: str) -> Any:
+    if isinstance(urls, dict):
+        return {k: _rebase(v, base) for k, v in urls.items()}
+    if isinstance(urls, str):
+        return re.sub(r"^https?://[^/]+", base, urls)
+    return urls
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def frame(rows: list[dict[str, Any]] | list[list[Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows of a payload → DataFrame with numeric columns (raises ValueError on a non-list payload)."""
+    if not isinstance(rows, list):
+        raise ValueError(f"expected a list of records, got {type(rows).__name__}")
+    out = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame({"timestamp": pd.Series([], dtype="int64")})
+    for c in out.columns:
+        if c not in ("symbol", "instId", "side", "posSide", "instType", "method"):
+            out[c] = pd.to_numeric(out[c], errors="raise")
+    return out

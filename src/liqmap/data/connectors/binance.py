@@ -1,0 +1,98 @@
+"""Binance USDⓈ-M futures (ccxt ``binanceusdm``): klines with taker-buy volume, OI, funding, L/S ratio.
+
+OI and long/short history (``/futures/data/*``) cover only the latest 30 days; leverage brackets need a
+signed request and public liquidations exist only on the ``forceOrder`` websocket stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from liqmap.data.connectors.base import Connector, Endpoint, frame
+from liqmap.data.layouts import BINANCE_KLINE_COLUMNS
+
+_PERIODS = {p: p for p in ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")}
+_KLINES = {p: p for p in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "1w")}
+
+
+def parse_klines(raw: Any) -> pd.DataFrame:
+    """``GET /fapi/v1/klines`` → bars columns.
+
+    Raw: ``[[1764892800000, "92034.70", "92665.50", "91917.70", "92104.90", "10956.852", 1764896399999,
+    "1009182742.37", 291843, "5210.441", "479928172.07", "0"], ...]`` (open time, OHLC, base volume,
+    close time, quote volume, trades, taker-buy base volume, taker-buy quote volume, ignore).
+    """
+    k = frame(raw, list(BINANCE_KLINE_COLUMNS))
+    if k.empty:
+        return k
+    return k.rename(columns={"open_time": "timestamp"})[
+        ["timestamp", "open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume"]
+    ]
+
+
+def parse_open_interest(raw: Any) -> pd.DataFrame:
+    """``GET /futures/data/openInterestHist`` → OI snapshots.
+
+    Raw: ``[{"symbol": "BTCUSDT", "sumOpenInterest": "74156.845", "sumOpenInterestValue": "6664876113.23",
+    "CMCCirculatingSupply": "19960000", "timestamp": 1765256400000}, ...]``.
+    """
+    f = frame(raw)
+    if f.empty:
+        return f
+    return pd.DataFrame(
+        {
+            "timestamp": f["timestamp"],
+            "open_interest": f["sumOpenInterest"],
+            "open_interest_usd": f["sumOpenInterestValue"],
+        }
+    )
+
+
+def parse_funding(raw: Any) -> pd.DataFrame:
+    """``GET /fapi/v1/fundingRate`` → funding events.
+
+    Raw: ``[{"symbol": "BTCUSDT", "fundingTime": 1764921600004, "fundingRate": "0.00004848",
+    "markPrice": "91307.90000000"}, ...]``.
+    """
+    f = frame(raw)
+    if f.empty:
+        return f
+    return pd.DataFrame({"timestamp": f["fundingTime"], "funding_rate": f["fundingRate"]})
+
+
+def parse_long_short(raw: Any) -> pd.DataFrame:
+    """``GET /futures/data/globalLongShortAccountRatio`` → accounts long / accounts short.
+
+    Raw: ``[{"symbol": "BTCUSDT", "longShortRatio": "1.8812", "longAccount": "0.6529",
+    "shortAccount": "0.3471", "timestamp": 1765256400000}, ...]``.
+    """
+    f = frame(raw)
+    if f.empty:
+        return f
+    return pd.DataFrame({"timestamp": f["timestamp"], "long_short_ratio": f["longShortRatio"]})
+
+
+class BinanceUsdm(Connector):
+    """Binance USDⓈ-M perpetuals."""
+
+    exchange: ClassVar[str] = "binance"
+    ccxt_id: ClassVar[str] = "binanceusdm"
+    ohlcv: ClassVar[Endpoint] = Endpoint(
+        "fapiPublicGetKlines", parse_klines, 1500, timeframe_param="interval", timeframes=_KLINES
+    )
+    open_interest: ClassVar[Endpoint | None] = Endpoint(
+        "fapiDataGetOpenInterestHist", parse_open_interest, 500, timeframe_param="period", timeframes=_PERIODS
+    )
+    funding: ClassVar[Endpoint | None] = Endpoint(
+        "fapiPublicGetFundingRate", parse_funding, 1000, step_ms=8 * 3_600_000
+    )
+    long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
+        "fapiDataGetGlobalLongShortAccountRatio", parse_long_short, 500, timeframe_param="period", timeframes=_PERIODS
+    )
+    retry_codes: ClassVar[frozenset[str]] = frozenset({"-1001", "-1003", "-1007"})  # internal, rate, timeout
+    unsupported: ClassVar[dict[str, str]] = {
+        "tiers": "Binance leverage brackets need a signed (API-key) request; liqmap bundles them (liqmap tiers)",
+        "liquidations": "Binance publishes liquidations only on the forceOrder websocket stream, not over REST",
+    }
