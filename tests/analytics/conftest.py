@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,6 +30,27 @@ def build_map(
             assert abs(bins[i] - px) < 1e-9, f"{px} is not a bin centre"
             arr[i] += usd
     return LiqMap("BTC/USDT:USDT", 0, price, bins, long_usd, short_usd, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def crash_sim() -> Any:
+    """A 2-day simulated crash with known truth (liqmap.sim), shared by the validation and CLI tests."""
+    from liqmap.sim import SimConfig, simulate
+
+    return simulate(SimConfig(seed=1, days=2, n_traders=600, regime="crash"))
+
+
+@pytest.fixture(scope="session")
+def sim_dir(crash_sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated crash written as canonical bars/liquidations/depth Parquet files."""
+    from liqmap.data.io import write_table
+    from liqmap.data.schemas import LIQUIDATIONS
+
+    d = tmp_path_factory.mktemp("sim")
+    write_table(crash_sim.bars, d / "bars.parquet")
+    write_table(crash_sim.liquidations[LIQUIDATIONS.names], d / "liquidations.parquet")
+    write_table(crash_sim.depth, d / "depth.parquet")
+    return d
 
 
 @pytest.fixture

@@ -188,3 +188,12 @@ def test_sqrt_impact_from_bars():
     assert m.move_frac(24e6) == pytest.approx(m.sigma_daily)
     with pytest.raises(DataValidationError, match="at least 3 bars"):
         SqrtImpact.from_bars(bars.iloc[:2])
+
+
+def test_sqrt_impact_combines_exchanges():
+    close = 100 * np.exp(np.cumsum([0.0, 0.01, -0.02, 0.01, 0.005]))
+    one = pd.DataFrame({"timestamp": np.arange(5) * 3_600_000, "close": close, "volume": 1.0})
+    two = pd.concat([one.assign(exchange="a"), one.assign(exchange="b", close=close * 1.001)])
+    m1, m2 = SqrtImpact.from_bars(one), SqrtImpact.from_bars(two)
+    assert m2.volume_daily_usd == pytest.approx(2.001 * m1.volume_daily_usd)
+    assert m2.sigma_daily == pytest.approx(m1.sigma_daily)

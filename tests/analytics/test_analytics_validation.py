@@ -107,13 +107,6 @@ def test_bad_liquidations_and_bars():
         bar_length_ms(bars.iloc[:1])
 
 
-@pytest.fixture(scope="module")
-def crash_sim():
-    from liqmap.sim import SimConfig, simulate
-
-    return simulate(SimConfig(seed=1, days=2, n_traders=600, regime="crash"))
-
-
 def test_simulator_truth_is_found_better_than_baselines(crash_sim):
     v = validate(crash_sim.bars, crash_sim.liquidations, "oi-delta")
     assert v.events > 100

@@ -60,27 +60,30 @@ class SqrtImpact:
 
     @classmethod
     def from_bars(cls, bars: pd.DataFrame, *, lookback_days: float = 30.0, y: float = 1.0) -> SqrtImpact:
-        """Calibrate on the last ``lookback_days`` of canonical bars (one exchange/symbol, any bar size).
+        """Calibrate on the last ``lookback_days`` of canonical bars of one symbol (any bar size).
 
-        ``sigma_daily`` = std of bar log returns × sqrt(bars per day); ``volume_daily_usd`` = mean USD volume
-        per bar (``quote_volume``, else ``volume × close``) × bars per day.
+        Several exchanges are combined per timestamp (mean close, summed USD volume). ``sigma_daily`` =
+        std of bar log returns × sqrt(bars per day); ``volume_daily_usd`` = mean USD volume per bar
+        (``quote_volume``, else ``volume × close``) × bars per day.
         """
         missing = {"timestamp", "close", "volume"} - set(bars.columns)
         if missing:
             raise DataValidationError(f"bars lack column(s) {sorted(missing)} needed to calibrate impact")
-        b = bars.sort_values("timestamp")
-        b = b[b["timestamp"] >= b["timestamp"].iloc[-1] - lookback_days * MS_PER_DAY] if len(b) else b
+        qv = bars["quote_volume"] if "quote_volume" in bars.columns else pd.Series(np.nan, index=bars.index)
+        usd = qv.astype(float).fillna(bars["volume"].astype(float) * bars["close"].astype(float))
+        b = (
+            bars.assign(usd=usd)
+            .groupby("timestamp", sort=True)
+            .agg(close=("close", "mean"), usd=("usd", "sum"))
+            .reset_index()
+        )
+        if len(b):
+            b = b[b["timestamp"] >= b["timestamp"].iloc[-1] - lookback_days * MS_PER_DAY]
         if len(b) < 3:
             raise DataValidationError(f"need at least 3 bars to calibrate the square-root law, got {len(b)}")
-        bar_ms = float(np.median(np.diff(b["timestamp"].to_numpy())))
-        if bar_ms <= 0:
-            raise DataValidationError("bars have duplicate timestamps; deduplicate before calibrating impact")
-        per_day = MS_PER_DAY / bar_ms
-        close = b["close"].to_numpy(dtype=float)
-        sigma = float(np.std(np.diff(np.log(close)), ddof=1) * np.sqrt(per_day))
-        usd = b["quote_volume"] if "quote_volume" in b.columns else pd.Series(np.nan, index=b.index)
-        usd = usd.astype(float).fillna(b["volume"].astype(float) * b["close"].astype(float))
-        volume = float(usd.mean() * per_day)
+        per_day = MS_PER_DAY / float(np.median(np.diff(b["timestamp"].to_numpy())))
+        sigma = float(np.std(np.diff(np.log(b["close"].to_numpy(float))), ddof=1) * np.sqrt(per_day))
+        volume = float(b["usd"].mean() * per_day)
         if not sigma > 0 or not volume > 0:
             raise DataValidationError(
                 f"bars give sigma_daily={sigma:g}, volume_daily_usd={volume:g}; need moving prices and volume"

@@ -1,9 +1,327 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""``liqmap levels``, ``liqmap cascade`` and ``liqmap validate``: what traders read off the map.
+
+Each takes its bars like ``liqmap map`` (``--input`` files or the ``--db`` store), runs the engine with
+``--model`` and prints rich tables, or one JSON object with ``--json``; every output carries the caveat.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from liqmap import CAVEAT
+from liqmap.cli._common import (
+    DbOpt,
+    EndOpt,
+    ExchangeOpt,
+    InputOpt,
+    JsonOpt,
+    StartOpt,
+    SymbolOpt,
+    load_bars,
+    parse_time_ms,
+)
+from liqmap.errors import LiqmapError
+from liqmap.viz._style import fmt_usd
+
+ModelOpt = Annotated[str, typer.Option("--model", help="Engine model: oi-delta | volume | uniform.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default: last bar.")]
+BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (engine default 1,000).")]
+
+
+def levels(
+    input_path: InputOpt = None,
+    db: DbOpt = None,
+    exchange: ExchangeOpt = None,
+    symbol: SymbolOpt = "BTC/USDT:USDT",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    model: ModelOpt = "oi-delta",
+    at: AtOpt = None,
+    bins: BinsOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Number of clusters to list.")] = 10,
+    window_pct: Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")] = 5.0,
+    target_usd: Annotated[
+        list[float] | None, typer.Option("--target-usd", help="Asymmetry target notional (repeat); default auto.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Key liquidation levels (clusters), short/long imbalance and up/down asymmetry of the map."""
+    from liqmap.analytics import map_report
+
+    bars = load_bars(input_path, db, exchange, symbol, start, end)
+    lm = _engine_run(bars, model, bins).liqmap(parse_time_ms(at, "--at"))
+    report = map_report(lm, window_pct=window_pct, targets_usd=target_usd, top=top)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    console = Console()
+    title = f"{lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} — price {lm.price:,.2f}"
+    t = Table(title=f"Key levels: {title}")
+    for col in ("#", "side", "peak", "band", "notional", "distance"):
+        t.add_column(col, justify="right")
+    for c in report["clusters"]:
+        t.add_row(
+            str(c["rank"]),
+            c["side"],
+            f"{c['peak_price']:,.2f}",
+            f"{c['lo']:,.2f} – {c['hi']:,.2f}",
+            fmt_usd(c["notional_usd"]),
+            f"{c['distance_usd']:+,.2f} ({c['distance_pct']:+.2f}%)",
+        )
+    console.print(t)
+    imb = report["imbalance"]
+    ratio = "n/a (" + imb["note"] + ")" if imb["ratio"] is None else f"{imb['ratio']:.2f}:1"
+    console.print(
+        f"Imbalance ±{window_pct:g}%: shorts above {fmt_usd(imb['short_above_usd'])} vs "
+        f"longs below {fmt_usd(imb['long_below_usd'])} — shorts/longs {ratio}"
+    )
+    a = Table(title="Move needed to liquidate")
+    for col in ("target", "move up (shorts)", "move down (longs)"):
+        a.add_column(col, justify="right")
+    for row in report["asymmetry"]:
+        a.add_row(
+            fmt_usd(row["target_usd"]),
+            _move(row["move_up_usd"], row["move_up_pct"], "+"),
+            _move(row["move_down_usd"], row["move_down_pct"], "−"),
+        )
+    console.print(a)
+    console.print(f"[dim]{CAVEAT}[/dim]")
+
+
+def cascade(
+    shock: Annotated[str, typer.Option("--shock", help="Initial move, e.g. +1% or -2.5%.")],
+    input_path: InputOpt = None,
+    db: DbOpt = None,
+    exchange: ExchangeOpt = None,
+    symbol: SymbolOpt = "BTC/USDT:USDT",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    model: ModelOpt = "oi-delta",
+    at: AtOpt = None,
+    bins: BinsOpt = None,
+    impact: Annotated[str, typer.Option("--impact", help="sqrt (square-root law) | book (order-book walk).")] = "sqrt",
+    depth: Annotated[
+        Path | None, typer.Option("--depth", help="Depth file/dir for --impact book (default: --input or --db).")
+    ] = None,
+    resilience: Annotated[
+        float, typer.Option("--resilience", help="Fraction of impact that decays before the next round (0…1).")
+    ] = 0.0,
+    runaway_amplification: Annotated[
+        float, typer.Option("--runaway-amplification", help="Amplification counted as a runaway.")
+    ] = 2.0,
+    max_shock_pct: Annotated[
+        float, typer.Option("--max-shock-pct", help="Largest shock searched for the critical shock.")
+    ] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate the liquidation cascade set off by a price shock, and the smallest runaway shock each way."""
+    from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
+
+    shock_pct = parse_pct(shock, "--shock")
+    bars = load_bars(input_path, db, exchange, symbol, start, end)
+    lm = _engine_run(bars, model, bins).liqmap(parse_time_ms(at, "--at"))
+    model_impact, impact_info = _impact(impact, bars, depth or input_path, db, exchange, symbol, lm.as_of_ms)
+    kw: dict[str, Any] = {"resilience": resilience, "runaway_amplification": runaway_amplification}
+    res = simulate_cascade(lm, shock_pct, model_impact, **kw)
+    out = res.to_dict()
+    for key, direction in (("critical_shock_up_pct", Direction.UP), ("critical_shock_down_pct", Direction.DOWN)):
+        out[key] = critical_shock_pct(lm, model_impact, direction, max_shock_pct=max_shock_pct, **kw)
+    out.update(symbol=lm.symbol, as_of_ms=lm.as_of_ms, model=lm.model, impact=impact_info)
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    console = Console()
+    t = Table(title=f"Cascade {shock_pct:+g}% on {lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} ({impact})")
+    for col in ("round", "price", "move", "liquidated", "side"):
+        t.add_column(col, justify="right")
+    for r in res.rounds:
+        move = 100 * (r.price - res.start_price) / res.start_price
+        t.add_row(str(r.index), f"{r.price:,.2f}", f"{move:+.2f}%", fmt_usd(r.liquidated_usd), r.side)
+    console.print(t)
+    console.print(
+        f"start {res.start_price:,.2f} → final {res.final_price:,.2f} ({res.final_move_pct:+.2f}%), "
+        f"liquidated {fmt_usd(res.total_liquidated_usd)}, amplification {res.amplification:.2f}"
+        f"{' — RUNAWAY' if res.runaway else ''}{' (left the map)' if res.hit_edge else ''}"
+    )
+    crit = [(k, out[k]) for k in ("critical_shock_up_pct", "critical_shock_down_pct")]
+    console.print(
+        "critical shock (runaway): "
+        + ", ".join(
+            f"{k.split('_')[2]} {'none ≤ ' + format(max_shock_pct, 'g') + '%' if v is None else f'{v:.3f}%'}"
+            for k, v in crit
+        )
+    )
+    console.print(f"[dim]{CAVEAT}[/dim]")
+
+
+def validate(
+    input_path: InputOpt = None,
+    db: DbOpt = None,
+    exchange: ExchangeOpt = None,
+    symbol: SymbolOpt = "BTC/USDT:USDT",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    model: ModelOpt = "oi-delta",
+    liquidations: Annotated[
+        Path | None,
+        typer.Option("--liquidations", help="Realized liquidations file/dir (default: --input dir or --db)."),
+    ] = None,
+    train_frac: Annotated[
+        float, typer.Option("--train-frac", help="Share of the events' span used to calibrate (0: no split).")
+    ] = 0.5,
+    calibrate: Annotated[bool, typer.Option(help="Grid-search the leverage mix on the training span.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a model against realized liquidations: top-decile capture, lift over baselines, correlation."""
+    from liqmap.analytics.validation import validate as run_validation
+
+    bars = load_bars(input_path, db, exchange, symbol, start, end)
+    liqs = _liquidations(liquidations or input_path, db, exchange, symbol, start, end)
+    res = run_validation(bars, liqs, model, train_frac=train_frac, calibrate=calibrate)
+    out = res.to_dict()
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    console = Console()
+    span = f"{_iso(res.span_ms[0])} → {_iso(res.span_ms[1])}"
+    t = Table(title=f"Validation of {model} on {res.events} realized liquidations ({span})")
+    for col in ("model", "events", "top-decile capture", "median percentile", "hourly corr"):
+        t.add_column(col, justify="right")
+    for s in res.scores.values():
+        t.add_row(
+            s.model,
+            str(s.events),
+            _num(s.top_decile_capture, "{:.1%}"),
+            _num(s.median_percentile, "{:.1f}"),
+            _num(s.liq_volume_corr, "{:.3f}"),
+        )
+    console.print(t)
+    console.print(
+        f"lift vs volume {_num(res.lift_vs_volume, '{:.2f}')}, vs uniform {_num(res.lift_vs_uniform, '{:.2f}')}"
+    )
+    if res.calibration:
+        cal = res.calibration
+        console.print(
+            f"calibrated on {_iso(cal['train_span_ms'][0])} → {_iso(cal['train_span_ms'][1])}: chose "
+            f"{cal['chosen']} (test capture with the default mix {_num(cal['test_capture_default_mix'], '{:.1%}')})"
+        )
+    console.print(f"[dim]{CAVEAT}[/dim]")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``levels``, ``cascade`` and ``validate`` to ``app``."""
+    app.command("levels")(levels)
+    app.command("cascade")(cascade)
+    app.command("validate")(validate)
+
+
+def parse_pct(value: str, name: str = "--shock") -> float:
+    """``"+1%"``, ``"-2.5%"``, ``"1"`` → the float percentage."""
+    try:
+        return float(value.strip().removesuffix("%"))
+    except ValueError:
+        raise LiqmapError(f"{name}: cannot read {value!r}; use a percentage like +1% or -2.5%") from None
+
+
+def _engine_run(bars: pd.DataFrame, model: str, bins: int | None) -> Any:
+    from liqmap.engine import EngineConfig, run
+
+    return run(bars, model=model, config=EngineConfig(n_bins=bins) if bins is not None else None)
+
+
+def _impact(
+    kind: str,
+    bars: pd.DataFrame,
+    depth_path: Path | None,
+    db: Path | None,
+    exchanges: list[str] | None,
+    symbol: str,
+    map_ms: int,
+) -> tuple[Any, dict[str, Any]]:
+    from liqmap.analytics.impact import BookImpact, SqrtImpact
+
+    if kind == "sqrt":
+        m = SqrtImpact.from_bars(bars)
+        return m, {"model": "sqrt", "sigma_daily": m.sigma_daily, "volume_daily_usd": m.volume_daily_usd, "y": m.y}
+    if kind != "book":
+        raise LiqmapError(f"--impact must be sqrt or book, got {kind!r}")
+    if depth_path is not None:
+        from liqmap.data.io import read_depth
+
+        depth = _filter(read_depth(depth_path), exchanges, symbol, None, None)
+    else:
+        from liqmap.data.store import Store
+
+        with Store(db, read_only=True) as store:
+            depth = store.query_depth(exchanges or None, symbol)
+    if depth.empty:
+        raise LiqmapError("--impact book needs depth snapshots: give --depth FILE or import depth into the store")
+    book = BookImpact.from_depth(depth, at_ms=map_ms + _bar_ms(bars))
+    info = {
+        "model": "book",
+        "bid_exponent": book.bid_exponent,
+        "ask_exponent": book.ask_exponent,
+        "bid_depth_usd": float(book.bid_depth_usd[-1]),
+        "bid_depth_pct": 100 * float(book.bid_dist[-1]),
+        "ask_depth_usd": float(book.ask_depth_usd[-1]),
+        "ask_depth_pct": 100 * float(book.ask_dist[-1]),
+    }
+    return book, info
+
+
+def _liquidations(
+    path: Path | None, db: Path | None, exchanges: list[str] | None, symbol: str, start: str | None, end: str | None
+) -> pd.DataFrame:
+    start_ms, end_ms = parse_time_ms(start, "--start"), parse_time_ms(end, "--end")
+    if path is not None:
+        from liqmap.data.io import read_liquidations
+
+        out = _filter(read_liquidations(path), exchanges, symbol, start_ms, end_ms)
+    else:
+        from liqmap.data.store import Store
+
+        with Store(db, read_only=True) as store:
+            out = store.query_liquidations(exchanges or None, symbol, start_ms, end_ms)
+    if out.empty:
+        raise LiqmapError(f"no realized liquidations for {symbol} in range; give --liquidations FILE or import some")
+    return out
+
+
+def _filter(
+    df: pd.DataFrame, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
+) -> pd.DataFrame:
+    from liqmap.symbols import normalize_symbol
+
+    mask = df["symbol"] == normalize_symbol(symbol)
+    if exchanges:
+        mask &= df["exchange"].isin(exchanges)
+    if start_ms is not None:
+        mask &= df["timestamp"] >= start_ms
+    if end_ms is not None:
+        mask &= df["timestamp"] <= end_ms
+    return df[mask].reset_index(drop=True)
+
+
+def _bar_ms(bars: pd.DataFrame) -> int:
+    from liqmap.analytics.validation import bar_length_ms
+
+    return bar_length_ms(bars)
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def _move(usd: float | None, pct: float | None, sign: str) -> str:
+    return "not reachable" if usd is None or pct is None else f"{sign}{usd:,.2f} ({sign}{pct:.2f}%)"
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "n/a" if x is None else fmt.format(x)

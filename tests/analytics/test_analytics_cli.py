@@ -1,0 +1,72 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from liqmap import CAVEAT
+from liqmap.cli import app
+from liqmap.cli.analytics import parse_pct
+from liqmap.errors import LiqmapError
+
+runner = CliRunner()
+
+
+def _json(args):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_levels_json_and_table(sim_dir):
+    out = _json(["levels", "--input", str(sim_dir), "--top", "3", "--json"])
+    assert out["caveat"] == CAVEAT and len(out["clusters"]) == 3
+    assert [c["rank"] for c in out["clusters"]] == [1, 2, 3]
+    notionals = [c["notional_usd"] for c in out["clusters"]]
+    assert notionals == sorted(notionals, reverse=True)
+    for c in out["clusters"]:
+        assert (c["side"] == "long") == (c["peak_price"] < out["price"])
+    assert set(out["imbalance"]) >= {"window_pct", "short_above_usd", "long_below_usd", "ratio"}
+    assert set(out["asymmetry"][0]) >= {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"}
+    table = runner.invoke(app, ["levels", "--input", str(sim_dir), "--top", "3"])
+    assert table.exit_code == 0 and "Key levels" in table.stdout and "not where price must" in table.stdout
+
+
+def test_cascade_json_keys_and_conservation(sim_dir):
+    out = _json(["cascade", "--input", str(sim_dir), "--shock", "+1%", "--json"])
+    for key in ("final_price", "total_liquidated_usd", "amplification", "critical_shock_up_pct", "caveat"):
+        assert key in out
+    assert "critical_shock_down_pct" in out and out["impact"]["model"] == "sqrt"
+    assert out["rounds"][0]["price"] == pytest.approx(out["start_price"] * 1.01)
+    assert sum(r["liquidated_usd"] for r in out["rounds"]) == pytest.approx(out["total_liquidated_usd"])
+    assert out["amplification"] >= 1.0
+    book = _json(["cascade", "--input", str(sim_dir), "--shock", "-2%", "--impact", "book", "--json"])
+    assert book["impact"]["model"] == "book" and book["rounds"][0]["price"] < book["start_price"]
+    assert book["final_price"] <= book["rounds"][0]["price"]
+
+
+def test_validate_json(sim_dir):
+    out = _json(["validate", "--input", str(sim_dir), "--model", "oi-delta", "--json"])
+    for key in ("top_decile_capture", "lift_vs_volume", "lift_vs_uniform", "liq_volume_corr", "events"):
+        assert key in out
+    assert out["events"] > 100 and out["lift_vs_volume"] > 1 and out["lift_vs_uniform"] > 1
+    assert out["caveat"] == CAVEAT
+
+
+def test_parse_pct():
+    assert (parse_pct("+1%"), parse_pct("-2.5%"), parse_pct("3")) == (1.0, -2.5, 3.0)
+    with pytest.raises(LiqmapError, match="--shock"):
+        parse_pct("abc", "--shock")
+
+
+def test_bad_shock_exits_2(sim_dir):
+    proc = subprocess.run(
+        [sys.executable, "-m", "liqmap", "cascade", "--input", str(sim_dir), "--shock", "lots"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "--shock: cannot read 'lots'" in proc.stderr
+    zero = runner.invoke(app, ["cascade", "--input", str(sim_dir), "--shock", "0%"])
+    assert isinstance(zero.exception, LiqmapError) and "non-zero" in str(zero.exception)
