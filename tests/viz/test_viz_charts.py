@@ -121,6 +121,12 @@ def test_liqmap_html_bars_curves_price_and_cluster_labels(tmp_path, liqmap_snaps
     assert f"price {fmt_price(lm.price)}" in texts
     assert "shorts above $14B vs longs below $1B (14.0:1 shorts)" in layout["title"]["text"]
     assert layout["shapes"][0]["x0"] == pytest.approx(lm.price)
+    ticks = layout["yaxis2"]["ticktext"]  # cumulative axis in trader units ($1.5B), not SI ($1.5G)
+    assert ticks[0] == "$0" and all(t.startswith("$") and not t.endswith("G") for t in ticks)
+    label = next(a for a in layout["annotations"] if a["text"] == "#1 $1.23B shorts")
+    assert label["x"] == pytest.approx(lm.price_bins[i]) and label["y"] == pytest.approx(
+        lm.short_usd[i] + lm.long_usd[i]
+    )
 
 
 def test_liqmap_window_and_exchange_stack(tmp_path):

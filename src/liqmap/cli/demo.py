@@ -118,7 +118,7 @@ def _maps_report(run: DemoRun) -> None:
 
 def _charts(run: DemoRun) -> None:
     """Heatmap with candles, and the liquidation maps (by leverage; by exchange) as HTML + PNG."""
-    from liqmap.viz import plot_heatmap, plot_liqmap
+    from liqmap.viz import fmt_price, plot_heatmap, plot_liqmap
 
     assert run.bars is not None
     binance_bars = run.bars[run.bars["exchange"] == "binance"]
@@ -127,7 +127,7 @@ def _charts(run: DemoRun) -> None:
     for key, stack in (("binance", "leverage"), ("all", "exchange")):
         rep = run.report["maps"][key]
         venues = "Binance" if key == "binance" else "Binance + Bybit + OKX"
-        title = f"{SYMBOL} liquidation map · {venues} · price {run.maps[key].price:,.0f}"
+        title = f"{SYMBOL} liquidation map · {venues} · price {fmt_price(run.maps[key].price)}"
         run.write_chart(
             lambda b, k=key, r=rep, s=stack, t=title: plot_liqmap(
                 run.maps[k], clusters=r["clusters"], imbalance=r["imbalance"], stack=s, backend=b, title=t

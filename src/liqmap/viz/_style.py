@@ -124,6 +124,15 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return list(np.linspace(lo, hi, 5))
 
 
+def usd_ticks(vmax: float, n: int = 6) -> dict[str, object]:
+    """Plotly axis settings with round ticks from 0 to ``vmax`` labelled ``$500M``, ``$1.5B`` (plotly's own
+    SI format would print ``$1.5G``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ticks = [float(t) for t in MaxNLocator(n).tick_values(0.0, max(float(vmax), 1.0)) if 0 <= t <= vmax * 1.0001]
+    return {"tickvals": ticks, "ticktext": [fmt_usd(t) for t in ticks], "range": [0, max(float(vmax), 1.0)]}
+
+
 def plotly_layout(title: str, **extra: object) -> dict[str, object]:
     """Dark layout shared by the plotly figures."""
     axis = {"gridcolor": GRID, "zerolinecolor": GRID, "linecolor": GRID, "color": TEXT}

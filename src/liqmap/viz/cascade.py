@@ -114,6 +114,7 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
         st.plotly_layout(
             head,
             showlegend=False,
+            margin={"l": 80, "r": 30, "t": 60, "b": 90},
             annotations=[
                 {
                     "text": CAVEAT,
@@ -132,7 +133,7 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
     fig.update_xaxes(title="round", row=2, col=1)
     fig.update_yaxes(gridcolor=st.GRID, color=st.TEXT)
     fig.update_yaxes(title="price", tickformat="$,.0f", row=1, col=1)
-    fig.update_yaxes(title="liquidated", tickformat="$.2s", row=2, col=1)
+    fig.update_yaxes(title="liquidated", row=2, col=1, **st.usd_ticks(float(liquidated.max(initial=0.0)) * 1.25))
     return fig
 
 

@@ -192,6 +192,7 @@ def _plotly(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, hea
             yaxis={"gridcolor": st.GRID, "color": st.TEXT, "tickformat": "$,.0f", "title": "price"},
             xaxis={"gridcolor": st.GRID, "color": st.TEXT, "rangeslider": {"visible": False}},
             annotations=[_caveat_annotation()],
+            margin={"l": 80, "r": 30, "t": 60, "b": 80},
         )
     )
     return fig

@@ -54,9 +54,14 @@ class _Drawn:
         return float(sum(layer.usd[i] for layer in self.layers))
 
     @property
+    def cum_max(self) -> float:
+        """Largest cumulative value drawn (at least 1, so empty maps still get an axis)."""
+        return max(float(np.nanmax(np.nan_to_num(np.r_[self.cum_long, self.cum_short]))), 1.0)
+
+    @property
     def y_max(self) -> float:
         """Upper limit of the bar axis, leaving room for the labels and the price tag."""
-        return max([self.top * 1.12, *(y * 1.08 for y in self.label_y)])
+        return max([self.top * 1.12, *(y + 0.16 * self.top for y in self.label_y)])
 
 
 def plot_liqmap(
@@ -149,18 +154,17 @@ def _plotly(d: _Drawn) -> go.Figure:
         )
     annotations: list[dict[str, object]] = [
         {
-            "x": c.peak_price,
-            "y": y,
-            "ax": c.peak_price,
-            "ay": d.bar_top(c.peak_price),
+            "x": c.peak_price,  # the arrow points at the cluster's bar ...
+            "y": d.bar_top(c.peak_price),
+            "ax": c.peak_price,  # ... from its label, placed on a row that keeps labels apart
+            "ay": y,
             "axref": "x",
             "ayref": "y",
+            "yanchor": "bottom",
             "text": c.label,
             "showarrow": True,
             "arrowhead": 0,
-            "arrowside": "start",
             "arrowcolor": st.MUTED,
-            "standoff": 0,
             "font": {"color": _side_color(c), "size": 12},
             "bgcolor": st.PANEL,
             "bordercolor": st.GRID,
@@ -194,25 +198,30 @@ def _plotly(d: _Drawn) -> go.Figure:
         st.plotly_layout(
             title,
             barmode="stack",
-            bargap=0.05,
+            bargap=0.0,
             xaxis={"title": "liquidation price", "tickformat": "$,.0f", "gridcolor": st.GRID, "color": st.TEXT},
             yaxis={
                 "title": "liquidation notional per bin",
-                "tickformat": "$.2s",
                 "gridcolor": st.GRID,
                 "color": st.TEXT,
-                "range": [0, d.y_max],
+                **st.usd_ticks(d.y_max),
             },
             yaxis2={
                 "title": "cumulative",
                 "overlaying": "y",
                 "side": "right",
-                "tickformat": "$.2s",
                 "showgrid": False,
                 "color": st.TEXT,
-                "rangemode": "tozero",
+                **st.usd_ticks(d.cum_max * 1.08),
             },
-            legend={"orientation": "h", "y": -0.2, "x": 0.5, "xanchor": "center", "yanchor": "top"},
+            legend={
+                "orientation": "h",
+                "y": -0.2,
+                "x": 0.5,
+                "xanchor": "center",
+                "yanchor": "top",
+                "traceorder": "normal",
+            },
             shapes=[
                 {
                     "type": "line",
@@ -251,7 +260,7 @@ def _mpl(d: _Drawn) -> Figure:
     for cum, color, name in ((d.cum_long, st.LONG, "cumulative longs"), (d.cum_short, st.SHORT, "cumulative shorts")):
         ax2.plot(prices, cum, color=color, linewidth=2, label=name)
         ax2.fill_between(prices, np.nan_to_num(cum), color=color, alpha=0.07, linewidth=0)
-    ax2.set_ylim(0, max(float(np.nanmax(np.nan_to_num(np.r_[d.cum_long, d.cum_short]))), 1.0) * 1.08)
+    ax2.set_ylim(0, d.cum_max * 1.08)
     ax2.yaxis.set_major_formatter(st.usd_formatter())
     ax2.tick_params(colors=st.TEXT, labelsize=9)
     for spine in ax2.spines.values():
