@@ -131,12 +131,15 @@ def fetch(
         str, typer.Option("--what", help="Comma list: ohlcv,oi,funding,ratio,taker,depth,tiers.")
     ] = "ohlcv,oi,funding",
     resume: Annotated[bool, typer.Option(help="Start after the last stored bar when later than --since.")] = True,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Send requests to this base URL (a proxy, mirror or local fake).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Download market data through ccxt into the store (paginated, rate-limited, retried, resumable)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from liqmap.data.connectors import Dataset, fetch_into_store
+    from liqmap.data.connectors import Dataset, connector, fetch_into_store
     from liqmap.data.store import Store
 
     since_ms = parse_time_ms(since, "--since")
@@ -151,8 +154,9 @@ def fetch(
                 tasks[name] = progress.add_task(name, total=1.0)
             progress.update(tasks[name], completed=done)
 
+        conn = connector(exchange, api_url=api_url)
         counts = fetch_into_store(
-            store, exchange, symbol, datasets, since_ms or 0, until_ms, timeframe, resume=resume, progress=report
+            store, exchange, symbol, datasets, since_ms or 0, until_ms, timeframe, resume, report, conn
         )
     for name, n in counts.items():
         typer.echo(f"{name}: {n:,} rows")
