@@ -34,6 +34,7 @@ from liqmap.cli._common import (
 )
 from liqmap.engine import EngineConfig, EngineResult, LiqMap, Model, map_payload, run
 from liqmap.errors import LiqmapError
+from liqmap.viz._style import fmt_usd
 
 ModelOpt = Annotated[Model, typer.Option("--model", help="oi-delta (needs OI) | volume | uniform (baseline).")]
 BinUsdOpt = Annotated[float | None, typer.Option("--bin-usd", help="Price bin width in USD.")]
@@ -180,9 +181,9 @@ def heatmap(
     table.add_row("period", f"{summary['start']} → {summary['end']}")
     table.add_row("price bins", f"{summary['bins']:,} × {hm.bin_usd:,.2f} USD")
     table.add_row(
-        "alive longs / shorts (last)", f"{_usd(summary['last_long_usd'])} / {_usd(summary['last_short_usd'])}"
+        "alive longs / shorts (last)", f"{fmt_usd(summary['last_long_usd'])} / {fmt_usd(summary['last_short_usd'])}"
     )
-    table.add_row("predicted liquidations", f"{summary['events']:,} rows, {_usd(summary['events_notional_usd'])}")
+    table.add_row("predicted liquidations", f"{summary['events']:,} rows, {fmt_usd(summary['events_notional_usd'])}")
     for path in written:
         table.add_row("written", path)
     _print(table, res.warnings)
@@ -237,15 +238,15 @@ def _map_table(lm: LiqMap) -> Table:
     for pct in _SHOW_LEVELS_PCT:
         down = float(lm.long_usd[(bins < p) & (bins >= p * (1 - pct / 100))].sum())
         up = float(lm.short_usd[(bins > p) & (bins <= p * (1 + pct / 100))].sum())
-        table.add_row(f"±{pct:g}%", _usd(down), _usd(up))
-    table.add_row("all", _usd(float(lm.long_usd.sum())), _usd(float(lm.short_usd.sum())))
+        table.add_row(f"±{pct:g}%", fmt_usd(down), fmt_usd(up))
+    table.add_row("all", fmt_usd(float(lm.long_usd.sum())), fmt_usd(float(lm.short_usd.sum())))
     top_l = np.argsort(np.where(bins < p, lm.long_usd, 0.0))[::-1][:3]
     top_s = np.argsort(np.where(bins > p, lm.short_usd, 0.0))[::-1][:3]
     for rank, (i, j) in enumerate(zip(top_l, top_s, strict=True), start=1):
         table.add_row(
             f"cluster #{rank}",
-            f"{_usd(float(lm.long_usd[i]))} @ {bins[i]:,.0f}",
-            f"{_usd(float(lm.short_usd[j]))} @ {bins[j]:,.0f}",
+            f"{fmt_usd(float(lm.long_usd[i]))} @ {bins[i]:,.0f}",
+            f"{fmt_usd(float(lm.short_usd[j]))} @ {bins[j]:,.0f}",
         )
     return table
 
@@ -260,13 +261,6 @@ def _print(table: Table, warnings: tuple[str, ...]) -> None:
 
 def _iso(ms: int) -> str:
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
-
-
-def _usd(x: float) -> str:
-    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"${x / div:,.2f}{unit}"
-    return f"${x:,.0f}"
 
 
 def _fmt_ms(ms: int) -> str:

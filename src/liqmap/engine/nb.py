@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 from types import FunctionType, SimpleNamespace
 
+import numba
 import numpy as np
 
-from liqmap._jit import njit
+from liqmap._jit import JIT_DISABLED, njit
 
 # bar row fields (float64)
 B_TS, B_OPEN, B_HIGH, B_LOW, B_CLOSE, B_VOL, B_QV, B_TBV, B_OI, B_MARK = range(10)
@@ -452,13 +453,20 @@ KERNELS = (
 )
 
 
+_INLINE = ("bin_of", "entry_cdf", "add_cell")  # hot leaf kernels: inlined (no call/refcount overhead)
+
+
 def _compile() -> SimpleNamespace:
     """Compiled twins: copies of the kernels above whose globals resolve sibling kernels to their
     compiled versions (module-level functions, so numba's on-disk cache works)."""
     env = dict(globals())
     for name in KERNELS:
         f = globals()[name]
-        env[name] = njit(FunctionType(f.__code__, env, name, f.__defaults__))
+        twin = FunctionType(f.__code__, env, name, f.__defaults__)
+        if name in _INLINE and not JIT_DISABLED:
+            env[name] = numba.njit(cache=True, inline="always")(twin)
+        else:
+            env[name] = njit(twin)
     return SimpleNamespace(**{name: env[name] for name in KERNELS})
 
 
