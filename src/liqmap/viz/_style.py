@@ -129,8 +129,10 @@ def usd_ticks(vmax: float, n: int = 6) -> dict[str, object]:
     SI format would print ``$1.5G``)."""
     from matplotlib.ticker import MaxNLocator
 
-    ticks = [float(t) for t in MaxNLocator(n).tick_values(0.0, max(float(vmax), 1.0)) if 0 <= t <= vmax * 1.0001]
-    return {"tickvals": ticks, "ticktext": [fmt_usd(t) for t in ticks], "range": [0, max(float(vmax), 1.0)]}
+    if not vmax > 0:
+        return {"tickvals": [0.0], "ticktext": ["$0"], "range": [0, 1]}
+    ticks = [float(t) for t in MaxNLocator(n).tick_values(0.0, float(vmax)) if 0 <= t <= vmax * 1.0001]
+    return {"tickvals": ticks, "ticktext": [fmt_usd(t) for t in ticks], "range": [0, float(vmax)]}
 
 
 def plotly_layout(title: str, **extra: object) -> dict[str, object]:

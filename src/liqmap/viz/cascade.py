@@ -30,21 +30,20 @@ def _path(result: Any) -> tuple[np.ndarray, np.ndarray]:
     return prices, liquidated
 
 
-def _headline(result: Any, prices: np.ndarray, liquidated: np.ndarray, title: str | None) -> str:
-    if title:
-        return title
-    move_pct = (prices[-1] / prices[0] - 1) * 100
-    parts = ["Liquidation cascade"]
+def _headline(result: Any, prices: np.ndarray, liquidated: np.ndarray, title: str | None) -> tuple[str, str]:
+    """Title (``Liquidation cascade · shock +1.00%``) and a subtitle with the path and outcome."""
     shock = getattr(result, "shock_pct", None)
-    if shock is not None:
-        parts.append(f"shock {st.fmt_pct(float(shock))}")
-    parts.append(f"{st.fmt_price(prices[0])} → {st.fmt_price(prices[-1])} ({st.fmt_pct(move_pct)})")
+    head = title or "Liquidation cascade" + ("" if shock is None else f" · shock {st.fmt_pct(float(shock))}")
+    move_pct = (prices[-1] / prices[0] - 1) * 100
     total = getattr(result, "total_liquidated_usd", None)
-    parts.append(f"{st.fmt_usd(float(total) if total is not None else float(liquidated.sum()))} liquidated")
+    parts = [
+        f"{st.fmt_price(prices[0])} → {st.fmt_price(prices[-1])} ({st.fmt_pct(move_pct)})",
+        f"{st.fmt_usd(float(total) if total is not None else float(liquidated.sum()))} liquidated",
+    ]
     amp = getattr(result, "amplification", None)
     if amp is not None and np.isfinite(float(amp)):
         parts.append(f"amplification {float(amp):.2f}×")
-    return " · ".join(parts)
+    return head, " · ".join(parts)
 
 
 def plot_cascade(
@@ -61,13 +60,13 @@ def plot_cascade(
     """
     backend = Backend(backend)
     prices, liquidated = _path(result)
-    head = _headline(result, prices, liquidated, title)
+    head, sub = _headline(result, prices, liquidated, title)
     rounds = np.arange(len(prices))
     up = prices[-1] >= prices[0]
     color = st.SHORT if up else st.LONG  # a rally liquidates shorts, a fall longs
     if backend is Backend.PLOTLY:
-        return _plotly(rounds, prices, liquidated, head, color)
-    return _mpl(rounds, prices, liquidated, head, color)
+        return _plotly(rounds, prices, liquidated, head, sub, color)
+    return _mpl(rounds, prices, liquidated, head, sub, color)
 
 
 def _tick_labels(rounds: np.ndarray) -> list[str]:
@@ -75,7 +74,9 @@ def _tick_labels(rounds: np.ndarray) -> list[str]:
     return ["start", *(str(r) for r in rounds[1:])]
 
 
-def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: str, color: str) -> go.Figure:
+def _plotly(
+    rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: str, sub: str, color: str
+) -> go.Figure:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -86,7 +87,7 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
             y=prices,
             mode="lines+markers",
             name="price",
-            line={"color": st.PRICE, "width": 2, "shape": "hv"},
+            line={"color": st.PRICE, "width": 2},
             marker={"size": 7},
             customdata=[st.fmt_price(p) for p in prices],
             hovertemplate="round %{x}<br>price <b>%{customdata}</b><extra></extra>",
@@ -112,9 +113,9 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
     fig.add_hline(y=prices[0], line={"color": st.MUTED, "dash": "dot", "width": 1}, row=1, col=1)
     fig.update_layout(
         st.plotly_layout(
-            head,
+            f"{head}<br><span style='font-size:12px;color:{st.MUTED}'>{sub}</span>",
             showlegend=False,
-            margin={"l": 80, "r": 30, "t": 60, "b": 90},
+            margin={"l": 80, "r": 30, "t": 80, "b": 90},
             annotations=[
                 {
                     "text": CAVEAT,
@@ -137,20 +138,26 @@ def _plotly(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head
     return fig
 
 
-def _mpl(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: str, color: str) -> Figure:
+def _mpl(rounds: np.ndarray, prices: np.ndarray, liquidated: np.ndarray, head: str, sub: str, color: str) -> Figure:
     fig, (ax_p, ax_l) = st.mpl_figure(2, height_ratios=(3, 2), size=(12.0, 7.0))
-    ax_p.step(rounds, prices, where="post", color=st.PRICE, linewidth=2)
-    ax_p.plot(rounds, prices, "o", color=st.PRICE, markersize=5)
+    ax_p.plot(rounds, prices, "-o", color=st.PRICE, linewidth=2, markersize=5)
     ax_p.axhline(prices[0], color=st.MUTED, linestyle=":", linewidth=1)
     ax_p.yaxis.set_major_formatter(st.price_formatter())
     ax_p.set_ylabel("price", color=st.TEXT)
     bars = ax_l.bar(rounds[1:], liquidated, color=color, width=0.6)
     ax_l.bar_label(bars, labels=[st.mpl_text(st.fmt_usd(v)) for v in liquidated], color=st.TEXT, fontsize=9, padding=2)
-    ax_l.set_ylim(0, max(float(liquidated.max(initial=0.0)), 1.0) * 1.25)
-    ax_l.yaxis.set_major_formatter(st.usd_formatter())
+    top = float(liquidated.max(initial=0.0))
+    if top > 0:
+        ax_l.set_ylim(0, top * 1.25)
+        ax_l.yaxis.set_major_formatter(st.usd_formatter())
+    else:
+        ax_l.set_ylim(0, 1)
+        ax_l.set_yticks([0], labels=["$0"])
+        ax_l.text(0.5, 0.5, "no liquidations reached", transform=ax_l.transAxes, color=st.MUTED, ha="center")
     ax_l.set_ylabel("liquidated", color=st.TEXT)
     ax_l.set_xlabel("round", color=st.TEXT)
     ax_l.set_xticks(rounds, labels=_tick_labels(rounds))
-    ax_p.set_title(st.mpl_text(head), color=st.TEXT, loc="left", fontsize=12, fontweight="bold")
+    ax_p.set_title(st.mpl_text(head), color=st.TEXT, loc="left", fontsize=12, fontweight="bold", pad=20)
+    ax_p.text(0, 1.02, st.mpl_text(sub), transform=ax_p.transAxes, color=st.MUTED, fontsize=10.5)
     fig.text(0.01, 0.005, CAVEAT, color=st.MUTED, fontsize=8)
     return fig
