@@ -4,9 +4,18 @@ Prints the batch time and bars/s (hourly heatmap snapshots), the incremental ``u
 percentiles, state memory and peak RSS; the last line is one JSON object.
 
     .venv/bin/python benchmarks/engine.py [--bars 525600] [--bins 2000]
+
+NumPy asks the kernel for transparent huge pages on large arrays; on hosts with THP ``defrag=madvise`` (this
+VM) first-touching the 280 MB heatmap then stalls in page compaction. The benchmark therefore defaults
+``NUMPY_MADVISE_HUGEPAGE=0`` (a deployment setting, see docs/engine.md); run it with
+``NUMPY_MADVISE_HUGEPAGE=1`` to measure NumPy's default.
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # must precede the NumPy import
 
 import argparse
 import gc
@@ -64,6 +73,7 @@ def main() -> None:
     eng = res.engines["binance"]
     lo, hi = float(bars["low"].min()), float(bars["high"].max())
     print(f"bars: {len(bars):,} 1-minute bars, price {lo:,.0f}–{hi:,.0f}")
+    print(f"NUMPY_MADVISE_HUGEPAGE={os.environ['NUMPY_MADVISE_HUGEPAGE']}, load average {os.getloadavg()[0]:.1f}")
     print(f"grid: {len(res.grid):,} bins of {hm.bin_usd:,.2f} USD × {len(cfg.leverages)} leverages")
     print(f"batch: {batch_s:.2f} s → {len(bars) / batch_s:,.0f} bars/s")
     print(f"heatmap: {hm.long_usd.shape[0]:,} hourly snapshots × {hm.long_usd.shape[1]:,} bins")
@@ -107,6 +117,8 @@ def main() -> None:
                 "liqmap_us": round(map_us, 1),
                 "state_mb": round(eng.state_nbytes / 1e6, 3),
                 "peak_rss_mb": round(peak_mb, 1),
+                "numpy_madvise_hugepage": os.environ["NUMPY_MADVISE_HUGEPAGE"],
+                "load_average": round(os.getloadavg()[0], 2),
             }
         )
     )

@@ -65,11 +65,13 @@ def _one_exchange(exchange: str, df: pd.DataFrame, model: Model, warnings: list[
     ts = pd.to_numeric(df["timestamp"], errors="coerce").to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(ts)) or np.any(ts != np.floor(ts)):
         raise DataValidationError(f"{exchange}: timestamp must be integer epoch milliseconds (found NaN/fractions)")
-    if np.any(np.diff(ts) < 0):
-        df = df.iloc[np.argsort(ts, kind="stable")]
+    steps = np.diff(ts)
+    if np.any(steps < 0):
+        order = np.argsort(ts, kind="stable")
+        df, steps = df.iloc[order], np.diff(ts[order])
         warnings.append(f"{exchange}: bars were out of time order; sorted by timestamp")
-    dup = df.duplicated(subset="timestamp", keep="first")
-    if dup.any():
+    if np.any(steps == 0):
+        dup = df.duplicated(subset="timestamp", keep="first")
         exact = df.duplicated(keep="first")
         if not exact[dup].all():
             first = int(df.loc[dup & ~exact, "timestamp"].iloc[0])
