@@ -5,11 +5,13 @@ the model's heatmap is read at the last snapshot whose bar had *closed* before t
 bar length ≤ event time), on the event's side (long density for long liquidations), at the bin holding
 the event's price. Scores:
 
-* ``percentile`` — mid-rank percentile of that bin's density among all bins of the grid on that side
-  (ties share the average rank, so a flat density gives 50).
+* ``percentile`` — mid-rank percentile of that bin's density among the bins within ``±window_pct``
+  (default 10 %) of that snapshot's close, on that side (ties share the average rank, so a flat density
+  gives 50). Ranking inside a window around price, not the whole grid, keeps the scores independent of
+  how wide the engine's grid happens to be.
 * ``top_decile_capture`` — share of realized notional whose bin is among the 10 % densest bins; tied bins
   straddling the decile boundary count by the expected share under random tie-breaking (a flat density
-  captures exactly 10 %). Events outside the grid count as not captured.
+  captures exactly 10 %). Events outside the window count as not captured.
 * ``lift_vs_volume`` / ``lift_vs_uniform`` — capture divided by the ``volume`` / ``uniform`` baselines'
   capture on the same events (``None`` if a baseline captures nothing).
 * ``liq_volume_corr`` — Pearson correlation of predicted (``EngineResult.events``) and realized liquidated
@@ -37,7 +39,8 @@ from liqmap.errors import DataValidationError, LiqmapError
 HOUR_MS = 3_600_000
 TOP_DECILE = 0.9
 BASELINES = ("volume", "uniform")
-DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0)
+DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
+DEFAULT_WINDOW_PCT = 10.0
 
 
 class EngineOutput(Protocol):
@@ -58,7 +61,7 @@ class ModelScore:
     median_percentile: float | None
     mean_percentile: float | None
     liq_volume_corr: float | None
-    outside_grid: int
+    outside_window: int
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -78,6 +81,7 @@ class ValidationResult:
     median_percentile: float | None
     span_ms: tuple[int, int]
     split_ms: int | None
+    window_pct: float | None
     scores: dict[str, ModelScore]
     calibration: dict[str, Any] = field(default_factory=dict)
     scored_events: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -94,43 +98,55 @@ class ValidationResult:
             "median_percentile": self.median_percentile,
             "span_ms": list(self.span_ms),
             "split_ms": self.split_ms,
+            "window_pct": self.window_pct,
             "scores": {k: v.to_dict() for k, v in self.scores.items()},
             "calibration": self.calibration,
             "caveat": CAVEAT,
         }
 
 
-def score_events(heatmap: Heatmap, liquidations: pd.DataFrame, bar_ms: int) -> pd.DataFrame:
+def score_events(
+    heatmap: Heatmap, liquidations: pd.DataFrame, bar_ms: int, window_pct: float | None = DEFAULT_WINDOW_PCT
+) -> pd.DataFrame:
     """Per realized event: the snapshot used, its bin, density ``percentile`` and ``top_decile`` weight.
 
-    Events with no closed snapshot before them are dropped; events outside the grid get ``percentile``
-    NaN and weight 0.
+    The bins ranked are those within ``±window_pct`` of the snapshot's close (``None``: the whole grid).
+    Events with no closed snapshot before them are dropped; events outside the window (or the grid) get
+    ``percentile`` NaN, weight 0 and ``in_window`` False.
     """
     liq = _check_liquidations(liquidations)
+    if window_pct is not None and not window_pct > 0:
+        raise LiqmapError(f"window_pct must be > 0 (or None for the whole grid), got {window_pct!r}")
     t = liq["timestamp"].to_numpy(np.int64)
     snap = np.searchsorted(heatmap.times_ms, t - bar_ms, side="right") - 1
     liq = liq.assign(snapshot=snap)[snap >= 0].reset_index(drop=True)
     bins, half = heatmap.price_bins, heatmap.bin_usd / 2
     px = liq["price"].to_numpy(float)
-    inside = (px >= bins[0] - half) & (px <= bins[-1] + half)
+    on_grid = (px >= bins[0] - half) & (px <= bins[-1] + half)
     b = np.clip(np.rint((px - bins[0]) / heatmap.bin_usd).astype(np.int64), 0, len(bins) - 1)
-    pct, weight = np.full(len(liq), np.nan), np.zeros(len(liq))
+    pct, weight, in_window = np.full(len(liq), np.nan), np.zeros(len(liq)), np.zeros(len(liq), dtype=bool)
     is_long = (liq["side"] == "long").to_numpy()
-    n = len(bins)
     for (s, lg), idx in pd.Series(np.arange(len(liq))).groupby([liq["snapshot"], is_long]).groups.items():
+        close = float(heatmap.close[int(s)])
+        if window_pct is None or not np.isfinite(close):
+            ranked = np.ones(len(bins), dtype=bool)
+        else:
+            ranked = np.abs(bins - close) <= close * window_pct / 100
         idx = np.asarray(idx)
-        idx = idx[inside[idx]]
+        idx = idx[on_grid[idx] & ranked[b[idx]]]
         if idx.size == 0:
             continue
         row = (heatmap.long_usd if lg else heatmap.short_usd)[int(s)]
-        ordered = np.sort(row)
+        ordered = np.sort(row[ranked])
+        n = ordered.size
         d = row[b[idx]]
         lower = np.searchsorted(ordered, d, side="left")
         upper = np.searchsorted(ordered, d, side="right")
         pct[idx] = 100.0 * (lower + upper) / (2 * n)
         weight[idx] = np.clip(upper - np.maximum(lower, TOP_DECILE * n), 0, None) / (upper - lower)
+        in_window[idx] = True
     return liq.assign(
-        snapshot_ms=heatmap.times_ms[liq["snapshot"]], bin=b, inside_grid=inside, percentile=pct, top_decile=weight
+        snapshot_ms=heatmap.times_ms[liq["snapshot"]], bin=b, in_window=in_window, percentile=pct, top_decile=weight
     )
 
 
@@ -150,12 +166,17 @@ def hourly_corr(predicted: pd.DataFrame, realized: pd.DataFrame, start_ms: int, 
 
 
 def score_model(
-    name: str, output: EngineOutput, liquidations: pd.DataFrame, bar_ms: int, span_ms: tuple[int, int]
+    name: str,
+    output: EngineOutput,
+    liquidations: pd.DataFrame,
+    bar_ms: int,
+    span_ms: tuple[int, int],
+    window_pct: float | None = DEFAULT_WINDOW_PCT,
 ) -> tuple[ModelScore, pd.DataFrame]:
     """:class:`ModelScore` of one engine output on the events in ``[span_ms[0], span_ms[1])``."""
     lo, hi = span_ms
     liq = liquidations[(liquidations["timestamp"] >= lo) & (liquidations["timestamp"] < hi)]
-    scored = score_events(output.heatmap, liq, bar_ms)
+    scored = score_events(output.heatmap, liq, bar_ms, window_pct)
     usd = scored["notional_usd"].to_numpy(float)
     total = float(usd.sum())
     pct = scored["percentile"].dropna()
@@ -167,7 +188,7 @@ def score_model(
         median_percentile=None if pct.empty else float(pct.median()),
         mean_percentile=None if pct.empty else float(pct.mean()),
         liq_volume_corr=hourly_corr(output.events, liq, lo, hi),
-        outside_grid=int((~scored["inside_grid"]).sum()),
+        outside_window=int((~scored["in_window"]).sum()),
     )
     return score, scored
 
@@ -178,6 +199,7 @@ def validate_outputs(
     liquidations: pd.DataFrame,
     bar_ms: int,
     span_ms: tuple[int, int] | None = None,
+    window_pct: float | None = DEFAULT_WINDOW_PCT,
 ) -> ValidationResult:
     """Score ``outputs[model]`` and the baselines present in ``outputs`` on the events in ``span_ms``
     (default: all events); lifts are ``None`` for a missing baseline."""
@@ -188,7 +210,7 @@ def validate_outputs(
         span_ms = (int(liq["timestamp"].min()), int(liq["timestamp"].max()) + 1)
     scores, scored = {}, pd.DataFrame()
     for name, out in outputs.items():
-        scores[name], table = score_model(name, out, liq, bar_ms, span_ms)
+        scores[name], table = score_model(name, out, liq, bar_ms, span_ms, window_pct)
         if name == model:
             scored = table
     main = scores[model]
@@ -214,6 +236,7 @@ def validate_outputs(
         median_percentile=main.median_percentile,
         span_ms=span_ms,
         split_ms=None,
+        window_pct=window_pct,
         scores=scores,
         scored_events=scored,
     )
@@ -253,6 +276,7 @@ def validate(
     train_frac: float = 0.5,
     calibrate: bool = True,
     tilts: Sequence[float] = DEFAULT_TILTS,
+    window_pct: float | None = DEFAULT_WINDOW_PCT,
 ) -> ValidationResult:
     """Run ``model`` and the ``volume``/``uniform`` baselines on ``bars``, calibrate the leverage mix on the
     first ``train_frac`` of the events' time span (if ``calibrate`` and the model has one) and score every
@@ -273,12 +297,12 @@ def validate(
         train = {}
         for name, c in leverage_mixes(cfg, tilts).items():
             out = run(bars, model=model, config=c)
-            s, _ = score_model(name, out, liq, bar_ms, (t0, split))
+            s, _ = score_model(name, out, liq, bar_ms, (t0, split), window_pct)
             train[name] = (s.top_decile_capture or 0.0, c, out)
         best = max(train, key=lambda k: train[k][0])
         chosen = train[best][1]
         outputs: dict[str, Any] = {model: train[best][2]}
-        default_test, _ = score_model("default", train["default"][2], liq, bar_ms, test_span)
+        default_test, _ = score_model("default", train["default"][2], liq, bar_ms, test_span, window_pct)
         calibration = {
             "train_span_ms": [t0, split],
             "train_capture": {k: v[0] for k, v in train.items()},
@@ -292,7 +316,7 @@ def validate(
     for base in BASELINES:
         if base not in outputs:
             outputs[base] = run(bars, model=base, config=cfg)
-    result = validate_outputs(outputs, model, liq, bar_ms, test_span)
+    result = validate_outputs(outputs, model, liq, bar_ms, test_span, window_pct)
     return replace(result, split_ms=split, calibration=calibration)
 
 

@@ -177,6 +177,9 @@ def validate(
         float, typer.Option("--train-frac", help="Share of the events' span used to calibrate (0: no split).")
     ] = 0.5,
     calibrate: Annotated[bool, typer.Option(help="Grid-search the leverage mix on the training span.")] = True,
+    window_pct: Annotated[
+        float, typer.Option("--window-pct", help="Rank the bins within ± this % of price (scores' population).")
+    ] = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Score a model against realized liquidations: top-decile capture, lift over baselines, correlation."""
@@ -184,7 +187,7 @@ def validate(
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     liqs = _liquidations(liquidations or input_path, db, exchange, symbol, start, end)
-    res = run_validation(bars, liqs, model, train_frac=train_frac, calibrate=calibrate)
+    res = run_validation(bars, liqs, model, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct)
     out = res.to_dict()
     if as_json:
         typer.echo(json.dumps(out))
