@@ -4,7 +4,8 @@ for tests that check each ``*_nb`` kernel against its Python twin ``*_py``)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from types import FunctionType, SimpleNamespace
 from typing import Any, TypeVar
 
 import numba
@@ -19,3 +20,25 @@ def njit(func: F) -> F:
     if JIT_DISABLED:
         return func
     return numba.njit(cache=True)(func)  # type: ignore[return-value]
+
+
+def compile_twins(namespace: dict[str, Any], names: Iterable[str], inline: Iterable[str] = ()) -> SimpleNamespace:
+    """Compiled twins of the plain-Python kernels ``names`` found in a module's ``namespace``.
+
+    Each twin is a copy of the function whose globals resolve its sibling kernels to their *compiled*
+    versions, so the Python originals stay pure Python (the ``*_py`` twins) while the compiled ones call
+    each other natively; being module-level functions, they hit numba's on-disk cache. Kernels in
+    ``inline`` are inlined into their callers. Order ``names`` callees first.
+    """
+    env = dict(namespace)
+    inline = set(inline)
+    for name in names:
+        f = namespace[name]
+        twin = FunctionType(f.__code__, env, name, f.__defaults__)
+        if JIT_DISABLED:
+            env[name] = twin
+        elif name in inline:
+            env[name] = numba.njit(cache=True, inline="always")(twin)
+        else:
+            env[name] = numba.njit(cache=True)(twin)
+    return SimpleNamespace(**{name: env[name] for name in names})
