@@ -80,6 +80,13 @@ def test_bad_values_rejected(bars, column, value, message):
     assert str(int(bars["timestamp"][7])) in str(exc.value)
 
 
+def test_venue_spellings_are_normalised(bars, clean):
+    res = run(bars.assign(exchange="Binance", symbol="BTCUSDT"), config=CFG)
+    assert res.heatmap.symbol == "BTC/USDT:USDT" and set(res.engines) == {"binance"}
+    assert set(res.events["exchange"]) == {"binance"} and set(res.heatmap.by_exchange) == {"binance"}
+    np.testing.assert_array_equal(res.heatmap.long_usd, clean.heatmap.long_usd)
+
+
 def test_gaps_and_inverted_ranges_reported(bars):
     b = bars.drop(index=range(50, 60))
     assert any("1 gap(s)" in w and "11 min" in w for w in run(b, config=CFG).warnings)

@@ -24,6 +24,7 @@ from liqmap.engine import nb
 from liqmap.engine.config import EngineConfig
 from liqmap.engine.enums import Model
 from liqmap.errors import DataValidationError, LiqmapError, UnknownSymbolError
+from liqmap.symbols import normalize_symbol
 
 REQUIRED = ("exchange", "symbol", "timestamp", "open", "high", "low", "close", "volume")
 OPTIONAL = (
@@ -47,16 +48,14 @@ def split_bars(bars: pd.DataFrame, model: Model) -> tuple[str, dict[str, np.ndar
         raise DataValidationError(f"bars lack required column(s) {missing}; see liqmap.data.schemas.BARS")
     if bars.empty:
         raise DataValidationError("bars is empty: widen --start/--end or check the exchange and symbol")
-    symbols = bars["symbol"].astype(str).unique()
+    symbols = sorted({normalize_symbol(s) for s in bars["symbol"].astype(str).unique()})
     if len(symbols) != 1:
-        raise DataValidationError(
-            f"bars hold {len(symbols)} symbols {sorted(symbols)[:5]}; run the engine once per symbol"
-        )
+        raise DataValidationError(f"bars hold {len(symbols)} symbols {symbols[:5]}; run the engine once per symbol")
     warnings: list[str] = []
     out: dict[str, np.ndarray] = {}
-    for exchange, df in bars.groupby(bars["exchange"].astype(str), sort=True):
+    for exchange, df in bars.groupby(bars["exchange"].astype(str).str.lower(), sort=True):
         out[str(exchange)] = _one_exchange(str(exchange), df, model, warnings)
-    return str(symbols[0]), out, warnings
+    return symbols[0], out, warnings
 
 
 def _one_exchange(exchange: str, df: pd.DataFrame, model: Model, warnings: list[str]) -> np.ndarray:
