@@ -262,7 +262,7 @@ def register(app: typer.Typer) -> None:
         run = run_demo(out, db, quick, console)
         from liqmap.viz.report import report_renderables
 
-        for renderable in report_renderables(run.report, run.maps.get("all")):
+        for renderable in report_renderables(run.report, run.maps.get("all"), console.width):
             console.print(renderable)
         console.print(f"[bold]wrote {len(run.files)} files to {out}[/] in {time.perf_counter() - t0:.0f} s")
         for note in run.notes:

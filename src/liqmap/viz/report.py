@@ -205,8 +205,9 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None) -> list[RenderableType]:
-    """Rich console summary: the terminal map of ``lm`` and tables of levels, cascades and scores."""
+def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None, width: int = 84) -> list[RenderableType]:
+    """Rich console summary for a ``width``-column console: the terminal map of ``lm`` (the report's
+    aggregated map) and tables of levels, cascades and scores."""
     from rich.panel import Panel
     from rich.table import Table
 
@@ -221,7 +222,8 @@ def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None) -> l
     out: list[RenderableType] = []
     rep = report.get("maps", {}).get("all")
     if lm is not None and rep is not None:
-        out.append(Panel(map_renderable(lm, rep["clusters"], rep["imbalance"]), title="aggregated liquidation map"))
+        text = map_renderable(lm, rep["clusters"], rep["imbalance"], width=max(40, min(80, width - 4)))
+        out.append(Panel(text, title="aggregated liquidation map", expand=False))
     for key, r in report.get("maps", {}).items():
         out.append(
             table(
