@@ -63,13 +63,14 @@ def create_statements() -> list[str]:
     return out
 
 
-def upsert_statements(kind: TableKind) -> list[str]:
-    """Delete rows whose key is in ``_incoming``, then insert ``_incoming`` sorted by key."""
+def upsert_statements(kind: TableKind, presorted: bool) -> list[str]:
+    """Delete rows whose key is in ``_incoming``, then insert ``_incoming`` in key order."""
     pk = primary_key(kind)
     match = " AND ".join(f"t.{c} = i.{c}" for c in pk)
+    order = "" if presorted else f" ORDER BY {', '.join(pk)}"
     return [
         f"DELETE FROM {kind} AS t USING _incoming AS i WHERE {match}",
-        f"INSERT INTO {kind} SELECT * FROM _incoming ORDER BY {', '.join(pk)}",
+        f"INSERT INTO {kind} SELECT * FROM _incoming{order}",
     ]
 
 

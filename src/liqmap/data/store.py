@@ -279,15 +279,17 @@ class Store:
 
     def _write(self, k: TableKind, table: pd.DataFrame) -> None:
         arrow = pa.Table.from_pandas(table, schema=SCHEMAS[k], preserve_index=False)
+        # one validated bar series is already in key order: skip the sort
+        presorted = k is TableKind.BARS and len(_series_parts(table)) == 1
         self._con.register("_incoming", arrow)
         try:
-            for statement in _sql.upsert_statements(k):
+            for statement in _sql.upsert_statements(k, presorted):
                 self._con.execute(statement)
         finally:
             self._con.unregister("_incoming")
 
     def _check_resolution(self, table: pd.DataFrame) -> None:
-        for (exchange, symbol), part in table.groupby(["exchange", "symbol"], sort=False):
+        for (exchange, symbol), part in _series_parts(table):
             new = series_step_ms(part["timestamp"])
             old, phase = self._series_step(exchange, symbol), self._series_phase(exchange, symbol)
             if new is not None and old is not None and new != old:
@@ -304,8 +306,18 @@ class Store:
                 )
 
     def _refresh_series(self, table: pd.DataFrame) -> None:
-        for exchange, symbol in table[["exchange", "symbol"]].drop_duplicates().itertuples(index=False):
-            self._con.execute(_sql.REFRESH_SERIES, [exchange, symbol, exchange, symbol])
+        """Record each series' bar step and grid phase (from the input when the store had none)."""
+        for (exchange, symbol), part in _series_parts(table):
+            if self._series_step(exchange, symbol) is not None:
+                continue  # unchanged: _check_resolution enforced the stored step and phase
+            step = series_step_ms(part["timestamp"])
+            if step is None:  # one new bar: derive from everything stored
+                self._con.execute(_sql.REFRESH_SERIES, [exchange, symbol, exchange, symbol])
+            else:
+                first = int(part["timestamp"].iloc[0])
+                self._con.execute(
+                    "INSERT OR REPLACE INTO bar_series VALUES (?, ?, ?, ?)", [exchange, symbol, step, first % step]
+                )
 
     def _series_step(self, exchange: str, symbol: str) -> int | None:
         return self._series_value("step_ms", exchange, symbol)
@@ -334,8 +346,7 @@ class Store:
         self, k: TableKind, names: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
     ) -> pd.DataFrame:
         where, params = _sql.where(names, symbol, start_ms, end_ms)
-        order = ", ".join(["exchange", "timestamp", *(c for c in primary_key(k) if c not in _SERIES_KEY)])
-        return self._frame(f"SELECT * FROM {k} {where} ORDER BY {order}", params)
+        return _ordered(self._frame(f"SELECT * FROM {k} {where}", params), k)
 
     def _query_events(
         self,
@@ -370,6 +381,27 @@ class Store:
             f"no {k} for {', '.join(names) if names else 'any exchange'} {symbol}"
             f"{span if start_ms or end_ms else ''} in {self.path}; stored {k}: {held}"
         )
+
+
+def _series_parts(table: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    """``((exchange, symbol), rows)`` per series; one cheap pass when the table holds a single series."""
+    ex, sym = table["exchange"], table["symbol"]
+    if (ex == ex.iloc[0]).all() and (sym == sym.iloc[0]).all():
+        return [((str(ex.iloc[0]), str(sym.iloc[0])), table)]
+    return [((str(e), str(s)), part) for (e, s), part in table.groupby(["exchange", "symbol"], sort=False)]
+
+
+def _ordered(df: pd.DataFrame, k: TableKind) -> pd.DataFrame:
+    """Sort by exchange, timestamp (then the rest of the key) unless the scan already returned that order.
+
+    Scans keep insertion order and upserts insert in key order, so the common case costs one pass.
+    """
+    ts = df["timestamp"].to_numpy()
+    exchange = df["exchange"]
+    if len(df) < 2 or (k is TableKind.BARS and (exchange == exchange.iloc[0]).all() and (ts[1:] > ts[:-1]).all()):
+        return df
+    keys = ["exchange", "timestamp", *(c for c in primary_key(k) if c not in _SERIES_KEY)]
+    return df.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def _exchanges(exchanges: str | Sequence[str] | None) -> list[str] | None:

@@ -11,18 +11,20 @@ import numpy as np
 import pandas as pd
 
 from liqmap.data.schemas import BAR_FIELDS
+from liqmap.data.validate import common_step
 from liqmap.errors import DataValidationError
 
 _EVENT_FIELDS = ("funding_rate",)
 
 
 def series_step_ms(timestamps: np.ndarray | pd.Series) -> int | None:
-    """Most common positive spacing of sorted ``timestamps`` (ms), or ``None`` for a single row."""
-    ts = np.unique(np.asarray(timestamps, dtype="int64"))
-    if len(ts) < 2:
-        return None
-    diffs, counts = np.unique(np.diff(ts), return_counts=True)
-    return int(diffs[np.argmax(counts)])
+    """Most common positive spacing of ``timestamps`` (ms), or ``None`` for fewer than two distinct times."""
+    ts = np.asarray(timestamps, dtype="int64")
+    if len(ts) > 1 and (np.diff(ts) < 0).any():
+        ts = np.sort(ts)
+    d = np.diff(ts)
+    d = d[d > 0]
+    return common_step(d) if d.size else None
 
 
 def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:

@@ -158,8 +158,10 @@ def to_epoch_ms(values: pd.Series, what: str) -> pd.Series:
         dt = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
         ms = dt.dt.as_unit("ms").astype("int64")
     else:
-        num = pd.to_numeric(s, errors="coerce")
-        if num.notna().all():
+        num = s if s.dtype.kind in "iu" else pd.to_numeric(s, errors="coerce")
+        if num.dtype.kind in "iu":
+            ms = _scale_epoch(num.to_numpy(), what)
+        elif num.notna().all():
             ms = _scale_epoch(num.to_numpy(dtype="float64"), what)
         else:
             text_rows = num.isna() & s.notna()
@@ -177,6 +179,8 @@ def to_epoch_ms(values: pd.Series, what: str) -> pd.Series:
 
 
 def _scale_epoch(num: np.ndarray, what: str) -> np.ndarray:
+    if num.dtype.kind in "iu" and (num >= 1e11).all() and (num < 1e14).all():  # integer milliseconds
+        return num.astype("int64", copy=False)
     if not np.isfinite(num).all():
         _raise_rows(pd.Series(~np.isfinite(num)), f"{what} is not finite")
     med = float(np.median(np.abs(num)))
@@ -213,6 +217,12 @@ def _symbols(k: TableKind, col: pd.Series) -> pd.Series:
 
 def _map_labels(col: pd.Series, norm: Callable[[object], str]) -> pd.Series:
     """Apply ``norm`` once per distinct label (fast for long, low-cardinality columns)."""
+    first = col.iloc[0]
+    if first is not None and first == first and (col == first).all():  # one label: skip factorising
+        try:
+            return pd.Series(norm(first), index=pd.RangeIndex(len(col)), dtype="str")
+        except LookupError as exc:
+            _raise_rows(np.ones(len(col), dtype=bool), str(exc.args[0]))
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     missing = codes < 0
     if missing.any():
@@ -307,8 +317,7 @@ def _check_order_and_resolution(t: pd.DataFrame) -> None:
         d = diff[same & (codes[order][1:] == code)]
         if d.size == 0:
             continue
-        values, counts = np.unique(d, return_counts=True)
-        step = int(values[np.argmax(counts)])
+        step = common_step(d)
         odd = d % step != 0
         if odd.any():
             rows = order[1:][same & (codes[order][1:] == code)][odd]
@@ -333,6 +342,14 @@ def _check_crossed(t: pd.DataFrame) -> None:
     best_bid = t["price"].where(t["side"] == "bid").groupby(keys).transform("max")
     best_ask = t["price"].where(t["side"] == "ask").groupby(keys).transform("min")
     _raise_rows(best_bid >= best_ask, "depth: crossed book (best bid ≥ best ask) in the snapshot")
+
+
+def common_step(diffs: np.ndarray) -> int:
+    """The most frequent value of a non-empty array of positive spacings (ms); ties go to the smallest."""
+    if diffs.min() == diffs.max():  # the common case: a regular series
+        return int(diffs[0])
+    values, counts = np.unique(np.sort(diffs), return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 def format_step(step_ms: int) -> str:
