@@ -14,6 +14,10 @@ the event's price. Scores:
   captures exactly 10 %). Events outside the window count as not captured.
 * ``lift_vs_volume`` / ``lift_vs_uniform`` — capture divided by the ``volume`` / ``uniform`` baselines'
   capture on the same events (``None`` if a baseline captures nothing).
+* ``lift_vs_proximity`` — the same against a baseline that knows only where price is (long density
+  ``1/(distance + one bin)`` below each snapshot's close, shorts above; :func:`proximity_heatmap`).
+  Liquidations happen where price travels next, which is mostly close to the last close, so any density
+  piled next to price captures a lot; beating this baseline shows the model knows more than that.
 * ``liq_volume_corr`` — Pearson correlation of predicted (``EngineResult.events``) and realized liquidated
   notional per UTC hour over the scored span (``None`` with fewer than 3 hours or a constant series).
 
@@ -39,6 +43,7 @@ from liqmap.errors import DataValidationError, LiqmapError
 HOUR_MS = 3_600_000
 TOP_DECILE = 0.9
 BASELINES = ("volume", "uniform")
+PROXIMITY = "proximity"
 DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
 DEFAULT_WINDOW_PCT = 10.0
 
@@ -77,6 +82,7 @@ class ValidationResult:
     top_decile_capture: float | None
     lift_vs_volume: float | None
     lift_vs_uniform: float | None
+    lift_vs_proximity: float | None
     liq_volume_corr: float | None
     median_percentile: float | None
     span_ms: tuple[int, int]
@@ -94,6 +100,7 @@ class ValidationResult:
             "top_decile_capture": self.top_decile_capture,
             "lift_vs_volume": self.lift_vs_volume,
             "lift_vs_uniform": self.lift_vs_uniform,
+            "lift_vs_proximity": self.lift_vs_proximity,
             "liq_volume_corr": self.liq_volume_corr,
             "median_percentile": self.median_percentile,
             "span_ms": list(self.span_ms),
@@ -103,6 +110,28 @@ class ValidationResult:
             "calibration": self.calibration,
             "caveat": CAVEAT,
         }
+
+
+@dataclass(frozen=True)
+class _Output:
+    heatmap: Heatmap
+    events: pd.DataFrame
+
+
+def proximity_heatmap(heatmap: Heatmap) -> Heatmap:
+    """Baseline on ``heatmap``'s grid and closes that knows only where price is: long density
+    ``1/(close − price + bin)`` below each close, short density ``1/(price − close + bin)`` above it."""
+    dist = heatmap.price_bins[None, :] - heatmap.close[:, None]
+    weight = np.nan_to_num(1.0 / (np.abs(dist) + heatmap.bin_usd))
+    return Heatmap(
+        symbol=heatmap.symbol,
+        times_ms=heatmap.times_ms,
+        price_bins=heatmap.price_bins,
+        long_usd=np.where(dist < 0, weight, 0.0),
+        short_usd=np.where(dist > 0, weight, 0.0),
+        close=heatmap.close,
+        model=PROXIMITY,
+    )
 
 
 def score_events(
@@ -213,6 +242,8 @@ def validate_outputs(
         scores[name], table = score_model(name, out, liq, bar_ms, span_ms, window_pct)
         if name == model:
             scored = table
+    near = _Output(proximity_heatmap(outputs[model].heatmap), pd.DataFrame({"timestamp": [], "notional_usd": []}))
+    scores[PROXIMITY], _ = score_model(PROXIMITY, near, liq, bar_ms, span_ms, window_pct)
     main = scores[model]
     if main.events == 0:
         raise DataValidationError(
@@ -232,6 +263,7 @@ def validate_outputs(
         top_decile_capture=main.top_decile_capture,
         lift_vs_volume=lift("volume"),
         lift_vs_uniform=lift("uniform"),
+        lift_vs_proximity=lift(PROXIMITY),
         liq_volume_corr=main.liq_volume_corr,
         median_percentile=main.median_percentile,
         span_ms=span_ms,

@@ -207,7 +207,8 @@ def validate(
         )
     console.print(t)
     console.print(
-        f"lift vs volume {_num(res.lift_vs_volume, '{:.2f}')}, vs uniform {_num(res.lift_vs_uniform, '{:.2f}')}"
+        f"lift vs volume {_num(res.lift_vs_volume, '{:.2f}')}, vs uniform {_num(res.lift_vs_uniform, '{:.2f}')}, "
+        f"vs proximity {_num(res.lift_vs_proximity, '{:.2f}')}"
     )
     if res.calibration:
         cal = res.calibration
