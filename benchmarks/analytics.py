@@ -92,55 +92,44 @@ def speed_and_cascades(out: dict[str, Any]) -> None:
     out["cascades"] = rows
 
 
+def validation_row(label: dict[str, Any], v: Any) -> dict[str, Any]:
+    """One printed row of validation figures."""
+    row = {
+        **label,
+        "events": v.events,
+        "capture": {k: s.top_decile_capture for k, s in v.scores.items()},
+        "median_percentile": {k: s.median_percentile for k, s in v.scores.items()},
+        "lift_vs_volume": v.lift_vs_volume,
+        "lift_vs_uniform": v.lift_vs_uniform,
+        "lift_vs_proximity": v.lift_vs_proximity,
+        "liq_volume_corr": v.liq_volume_corr,
+        "chosen_mix": v.calibration["chosen"],
+        "capture_default_mix": v.calibration["test_capture_default_mix"],
+    }
+    print(f"  {json.dumps(row)}")
+    return row
+
+
 def sim_validation(out: dict[str, Any]) -> None:
     from liqmap.sim import SimConfig, simulate
 
-    rows = []
     print("validation on the simulator (2 days, 600 traders, 10 % window, train/test 50/50):")
+    rows = []
     for regime, seed in (("crash", 1), ("calm", 2), ("trend", 3)):
         sim = simulate(SimConfig(seed=seed, days=2, n_traders=600, regime=regime))
-        v = validate(sim.bars, sim.liquidations, "oi-delta")
-        row = {
-            "regime": regime,
-            "seed": seed,
-            "events": v.events,
-            "capture": {k: s.top_decile_capture for k, s in v.scores.items()},
-            "lift_vs_volume": v.lift_vs_volume,
-            "lift_vs_uniform": v.lift_vs_uniform,
-            "lift_vs_proximity": v.lift_vs_proximity,
-            "liq_volume_corr": v.liq_volume_corr,
-            "chosen_mix": v.calibration["chosen"],
-            "capture_default_mix": v.calibration["test_capture_default_mix"],
-        }
-        rows.append(row)
-        print(f"  {json.dumps(row)}")
+        rows.append(validation_row({"regime": regime, "seed": seed}, validate(sim.bars, sim.liquidations)))
     out["sim_validation"] = rows
 
 
 def real_validation(out: dict[str, Any]) -> None:
-    bars = sample_bars()
-    liqs = sample_liquidations()
-    rows = []
+    bars, liqs = sample_bars(), sample_liquidations()
     print("validation on real OKX liquidations (bundled sample, okx bars with proxy OI, 10 % window):")
+    rows = []
     # OKX tiers are bundled for BTC only; ETH borrows Binance's (EngineConfig.tier_exchange).
     for sym, cfg in (("BTC/USDT:USDT", None), ("ETH/USDT:USDT", EngineConfig(tier_exchange={"okx": "binance"}))):
         b = bars[(bars["exchange"] == "okx") & (bars["symbol"] == sym)].reset_index(drop=True)
         lq = liqs[(liqs["exchange"] == "okx") & (liqs["symbol"] == sym)].reset_index(drop=True)
-        v = validate(b, lq, "oi-delta", config=cfg)
-        row = {
-            "symbol": sym,
-            "events": v.events,
-            "capture": {k: s.top_decile_capture for k, s in v.scores.items()},
-            "median_percentile": {k: s.median_percentile for k, s in v.scores.items()},
-            "lift_vs_volume": v.lift_vs_volume,
-            "lift_vs_uniform": v.lift_vs_uniform,
-            "lift_vs_proximity": v.lift_vs_proximity,
-            "liq_volume_corr": v.liq_volume_corr,
-            "chosen_mix": v.calibration["chosen"],
-            "capture_default_mix": v.calibration["test_capture_default_mix"],
-        }
-        rows.append(row)
-        print(f"  {json.dumps(row)}")
+        rows.append(validation_row({"symbol": sym}, validate(b, lq, "oi-delta", config=cfg)))
     out["real_validation"] = rows
 
 
