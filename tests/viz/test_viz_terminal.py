@@ -48,3 +48,9 @@ def test_without_analytics_and_bad_sizes(simple_map):
     assert "largest clusters" not in text and "imbalance" not in text and "$1,000 price" in text
     with pytest.raises(LiqmapError, match="rows ≥ 4"):
         render_map_text(simple_map, rows=2)
+
+
+def test_rows_beyond_the_grid_say_so(simple_map):
+    lines = render_map_text(simple_map, rows=8, window_pct=20.0).splitlines()
+    beyond = [line for line in lines if "beyond the map's price grid" in line]
+    assert [line.split()[0] for line in beyond] == ["$1,175", "$1,125", "$1,075", "$925.00", "$875.00", "$825.00"]

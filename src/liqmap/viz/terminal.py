@@ -81,6 +81,9 @@ def _lines(
         marks = [c for c in picked if c.side is side and lo <= c.peak_price < hi]
         mark = f"◀#{marks[0].rank}" if marks else ""
         cum = float(values[: k + 1].sum())
+        half_bin = lm.bin_usd / 2
+        if hi <= lm.price_bins[0] - half_bin or lo >= lm.price_bins[-1] + half_bin:
+            return [(f"{st.fmt_price((lo + hi) / 2):>{_LABEL_W}} ┊ beyond the map's price grid", "dim")]
         return [
             (f"{st.fmt_price((lo + hi) / 2):>{_LABEL_W}} │", "dim"),
             (_bar(float(values[k]), top, bar_w), _STYLE[side]),
