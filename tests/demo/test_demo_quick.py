@@ -103,3 +103,22 @@ def test_summary_and_markdown_say_what_the_data_is(demo):
     md = (out / "report.md").read_text()
     assert "## Validation — Real liquidations (OKX)" in md and "SIMULATED market" in md
     assert "![liquidation map](liqmap_all.png)" in md and CAVEAT in md
+
+
+def test_a_missing_optional_piece_is_skipped_with_a_note(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from liqmap.cli import demo as demo_cli
+
+    def missing(run):
+        raise ImportError("No module named 'liqmap.analytics.validation'")
+
+    def required(run):
+        raise ImportError("No module named 'liqmap.engine'")
+
+    monkeypatch.setattr(demo_cli, "STEPS", (("validate", missing, True),))
+    run = demo_cli.run_demo(tmp_path, quick=True, console=Console(quiet=True))
+    assert run.notes == ["skipped 'validate': No module named 'liqmap.analytics.validation'"]
+    monkeypatch.setattr(demo_cli, "STEPS", (("engine", required, False),))
+    with pytest.raises(ImportError):
+        demo_cli.run_demo(tmp_path, quick=True, console=Console(quiet=True))
