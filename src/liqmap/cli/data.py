@@ -64,7 +64,7 @@ def info(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     )
     table = Table()
     for col in ("table", "exchange", "symbol", "first (UTC)", "last (UTC)", "rows", "timeframe", "gaps"):
-        table.add_column(col, justify="right" if col in ("rows", "gaps") else "left")
+        table.add_column(col, justify="right" if col in ("rows", "gaps") else "left", no_wrap=col == "symbol")
     for s in summary["series"]:
         table.add_row(
             s["kind"],
