@@ -20,6 +20,7 @@ from liqmap.errors import StoreError
 from liqmap.server.api.routes import cascade, dashboard, heatmap, levels, live, maps, symbols, validate
 from liqmap.server.cache import LRUCache
 from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
+from liqmap.server.fastpath import FastPathMiddleware
 
 
 def create_app(
@@ -47,13 +48,16 @@ def create_app(
             "store (read-only). Times are UTC epoch milliseconds, prices and notionals in USD."
         ),
     )
-    app.state.liqmap = ServerState(
+    state = ServerState(
         services=services,
-        watcher=StoreWatcher(services.open_store, poll_interval_s),
+        watcher=StoreWatcher(services.open_store, services.store_version, poll_interval_s),
         engine_cache=LRUCache(engine_cache_size),
         response_cache=LRUCache(response_cache_size),
+        raw_cache=LRUCache(response_cache_size),
         poll_interval_s=poll_interval_s,
     )
+    app.state.liqmap = state
+    app.add_middleware(FastPathMiddleware, cache=state.raw_cache, watcher=state.watcher)
     for module in (symbols, heatmap, maps, levels, cascade, validate, live, dashboard):
         app.include_router(module.router)
     _add_error_handlers(app)

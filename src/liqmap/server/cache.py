@@ -1,7 +1,7 @@
 """A bounded, thread-safe LRU cache with single-flight computation, held per app instance.
 
-Keys include the last stored bar timestamp of the queried series, so a new bar makes the old entry
-unreachable (it then ages out of the LRU) and no explicit invalidation is needed.
+Keys include (or entries record) the last stored bar timestamp of the queried series, so a new bar makes
+an old entry unreachable (it then ages out of the LRU) and no explicit invalidation is needed.
 """
 
 from __future__ import annotations

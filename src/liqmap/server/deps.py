@@ -8,16 +8,19 @@ dependency :func:`get_state`; nothing here is a module-level singleton.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 from fastapi import Request, WebSocket
+from starlette.concurrency import run_in_threadpool
 
 from liqmap.engine.results import Heatmap, LiqMap
 from liqmap.errors import LiqmapError, StoreError
@@ -28,6 +31,7 @@ MAX_SNAPSHOTS = 1_000  # engine heatmap rows kept per run: bounds memory at MAX_
 ASYMMETRY_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 10.0)
 OPEN_ATTEMPTS = 4
 OPEN_RETRY_S = 0.05
+CLAIM_TIMEOUT_S = 5.0
 
 
 class StoreBusyError(StoreError):
@@ -35,7 +39,8 @@ class StoreBusyError(StoreError):
 
 
 class StoreReader(Protocol):
-    """The read-only part of :class:`liqmap.data.store.Store` the server uses."""
+    """The read-only part of :class:`liqmap.data.store.Store` the server uses; queries raise
+    :class:`liqmap.errors.StoreError` when nothing matches."""
 
     def query_bars(
         self, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
@@ -64,6 +69,8 @@ class EngineOutput(Protocol):
 class Services:
     """Store access and the pure computations behind each route.
 
+    ``store_version()`` is a cheap fingerprint that changes whenever the store may have changed (file
+    sizes and modification times); ``None`` means "unknown, always re-read".
     ``run_engine(bars, model, bins, bin_usd)`` returns an :class:`EngineOutput`;
     ``map_report(liqmap, window_pct, top)`` the clusters/imbalance/asymmetry dict;
     ``cascade(liqmap, bars, shock_pct, resilience)`` the cascade dict; ``validate(outputs, model, bars,
@@ -72,6 +79,7 @@ class Services:
     """
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
+    store_version: Callable[[], Hashable]
     run_engine: Callable[[pd.DataFrame, str, int, float | None], EngineOutput]
     map_report: Callable[[LiqMap, float, int], dict[str, Any]]
     cascade: Callable[[LiqMap, pd.DataFrame, float, float], dict[str, Any]]
@@ -136,7 +144,18 @@ def default_services(db_path: Path | str | None) -> Services:
 
         return validation_report(outputs, model, bars, liquidations)
 
-    return Services(open_store, run_engine, report, cascade, validate)
+    def store_version() -> Hashable:
+        return tuple(_stat(p) for p in (store_file, store_file.with_name(store_file.name + ".wal")))
+
+    return Services(open_store, store_version, run_engine, report, cascade, validate)
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _one_series(bars: pd.DataFrame) -> pd.DataFrame:
@@ -148,69 +167,114 @@ def _one_series(bars: pd.DataFrame) -> pd.DataFrame:
     return g.agg(close=("close", "mean"), volume=("volume", "sum"), quote_volume=("quote_volume", "sum")).reset_index()
 
 
+class NotReady(Enum):
+    """Type of :data:`NOT_READY`."""
+
+    NOT_READY = "not ready"
+
+
+NOT_READY = NotReady.NOT_READY  # StoreWatcher.peek: a store probe is due
+
+
 @dataclass
 class StoreWatcher:
-    """Last stored bar timestamp per (exchange, symbol), probed at most once per ``interval_s``.
+    """Last stored bar timestamp per (exchange, symbol), checked at most once per ``interval_s``.
 
-    Requests and websocket loops share the probe. While one thread probes, others that already know a
-    value keep using it instead of waiting (stale-while-revalidate), and a probe that finds the store
-    busy keeps the previous value, so a burst of requests never queues behind the store.
+    A check first compares ``store_version()`` (two ``stat`` calls for the real store) with the version
+    the value was read under and opens the store only when it changed. On the event loop, :meth:`peek`
+    hands a due check to exactly one caller (which then runs :meth:`last_bar_ms` in a worker thread);
+    everyone else keeps using the value already known, so a burst of requests never queues behind the
+    store. A check that finds the store busy keeps the previous value.
     """
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
+    store_version: Callable[[], Hashable]
     interval_s: float = 1.0
-    _seen: dict[tuple[str, str], tuple[float, int | None]] = field(default_factory=dict)
+    _seen: dict[tuple[str, str], tuple[float, int | None, Hashable]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _claimed_at: float = -math.inf  # when peek() last handed out a check (void after CLAIM_TIMEOUT_S)
 
     def last_bar_ms(self, exchanges: Iterable[str], symbol: str) -> int | None:
-        """Latest bar timestamp over ``exchanges`` for ``symbol``; ``None`` if none is stored."""
+        """Latest bar timestamp over ``exchanges`` for ``symbol`` (``None``: none stored); blocking."""
         keys = [(ex, symbol) for ex in exchanges]
+        try:
+            if self._stale(keys):
+                with self._lock:
+                    self._check(self._stale(keys))
+        finally:
+            self._claimed_at = -math.inf
+        return self._value(keys)
+
+    async def current(self, exchanges: tuple[str, ...], symbol: str) -> int | None:
+        """:meth:`last_bar_ms` for the event loop: the known value, or a check in a worker thread when due."""
+        last = self.peek(exchanges, symbol)
+        if last is NOT_READY:
+            last = await run_in_threadpool(self.last_bar_ms, exchanges, symbol)
+        return last
+
+    def peek(self, exchanges: Iterable[str], symbol: str) -> int | NotReady | None:
+        """The known value without blocking, or :data:`NOT_READY` when the caller must run
+        :meth:`last_bar_ms` (in a worker thread): the series is new, or a check is due and this caller
+        is the one to do it."""
+        keys = [(ex, symbol) for ex in exchanges]
+        if any(k not in self._seen for k in keys):
+            return NOT_READY
         if self._stale(keys):
-            known = all(k in self._seen for k in keys)
-            if self._lock.acquire(blocking=not known):
-                try:
-                    self._probe(self._stale(keys), keep_old=known)
-                finally:
-                    self._lock.release()
-        values = [self._seen[k][1] for k in keys]
-        present = [v for v in values if v is not None]
+            now = time.monotonic()
+            if now - self._claimed_at > CLAIM_TIMEOUT_S:
+                self._claimed_at = now
+                return NOT_READY
+        return self._value(keys)
+
+    def _value(self, keys: list[tuple[str, str]]) -> int | None:
+        present = [v for v in (self._seen[k][1] for k in keys) if v is not None]
         return max(present) if present else None
 
     def _stale(self, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
         now = time.monotonic()
         return [k for k in keys if k not in self._seen or now - self._seen[k][0] >= self.interval_s]
 
-    def _probe(self, keys: list[tuple[str, str]], *, keep_old: bool) -> None:
-        if not keys:
+    def _check(self, keys: list[tuple[str, str]]) -> None:
+        now, version = time.monotonic(), self.store_version()
+        changed = []
+        for k in keys:
+            if version is not None and k in self._seen and self._seen[k][2] == version:
+                self._seen[k] = (now, self._seen[k][1], version)  # the store is untouched: still valid
+            else:
+                changed.append(k)
+        if not changed:
             return
-        now = time.monotonic()
         try:
             with self.open_store() as store:
-                for ex, sym in keys:
-                    self._seen[(ex, sym)] = (now, store.last_timestamp("bars", ex, sym))
+                for ex, sym in changed:
+                    self._seen[(ex, sym)] = (now, store.last_timestamp("bars", ex, sym), version)
         except StoreBusyError:
-            if not keep_old:
+            if not all(k in self._seen for k in changed):
                 raise
-            for k in keys:  # try again next interval
-                self._seen[k] = (now, self._seen[k][1])
+            for k in changed:  # keep the old value; read again at the next check
+                self._seen[k] = (now, self._seen[k][1], None)
 
 
 @dataclass
 class ServerState:
-    """Everything one app instance holds: injected services, the store watcher and its caches."""
+    """Everything one app instance holds: injected services, the store watcher, its caches, and the
+    ``engine_slots`` semaphore that lets at most two engine runs proceed at once (one per core here), so
+    a burst of distinct heavy queries queues instead of multiplying memory."""
 
     services: Services
     watcher: StoreWatcher
     engine_cache: LRUCache[Any]
     response_cache: LRUCache[bytes]
+    raw_cache: LRUCache[Any]  # (path, query string) → fastpath.RawEntry
     poll_interval_s: float = 1.0
+    engine_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
 
 
-def get_state(request: Request) -> ServerState:
-    """FastAPI dependency: the :class:`ServerState` of the app serving ``request``."""
+async def get_state(request: Request) -> ServerState:
+    """FastAPI dependency: the :class:`ServerState` of the app serving ``request`` (async: no thread hop)."""
     return request.app.state.liqmap
 
 
-def get_ws_state(websocket: WebSocket) -> ServerState:
+async def get_ws_state(websocket: WebSocket) -> ServerState:
     """FastAPI dependency: the :class:`ServerState` of the app serving ``websocket``."""
     return websocket.app.state.liqmap

@@ -38,7 +38,7 @@ class SeriesQuery:
     bin_usd: float | None
 
 
-def series_query(
+async def series_query(
     symbol: Annotated[
         str,
         Query(
@@ -68,7 +68,7 @@ def series_query(
         Query(ge=0.01, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
     ] = None,
 ) -> SeriesQuery:
-    """FastAPI dependency: parse and validate the common series parameters."""
+    """FastAPI dependency: parse and validate the common series parameters (async: runs on the loop)."""
     exchanges = tuple(dict.fromkeys(e.value for e in (exchange or [Exchange.BINANCE])))
     if len(exchanges) > MAX_EXCHANGES:
         raise LiqmapError(f"at most {MAX_EXCHANGES} exchanges per request, got {len(exchanges)}")

@@ -2,7 +2,9 @@
 
 Engine runs are cached per (query, window, last bar timestamp) in the app's engine cache; encoded JSON
 bodies per (route, query, route parameters, last bar) in its response cache. A new bar changes the last
-bar timestamp, hence every key, so cached results never go stale.
+bar timestamp, hence every key, so cached results never go stale. A cache hit is served on the event
+loop without touching the store or a worker thread; everything that can block (store probes, engine
+runs, encoding) runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import pandas as pd
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_DAYS, SeriesQuery
 from liqmap.server.deps import EngineOutput, ServerState
+from liqmap.server.fastpath import RawEntry
 
 DAY_MS = 86_400_000
 MAX_BARS = 1_100_000  # a year of 1-minute bars on two venues
@@ -42,9 +46,13 @@ class Computed:
     output: EngineOutput
 
 
-def resolve_window(state: ServerState, q: SeriesQuery) -> Window:
-    """Fill in the default end (last stored bar) and start (end − days); enforce the span cap."""
-    last = state.watcher.last_bar_ms(q.exchanges, q.symbol)
+async def current_window(state: ServerState, q: SeriesQuery) -> Window:
+    """The window of ``q`` against the last stored bar (probing the store in a worker thread if due)."""
+    return window_for(q, await state.watcher.current(q.exchanges, q.symbol))
+
+
+def window_for(q: SeriesQuery, last: int | None) -> Window:
+    """Fill in the default end (``last``, the last stored bar) and start (end − days); cap the span."""
     if last is None:
         raise StoreError(
             f"no bars stored for {q.symbol} on {', '.join(q.exchanges)}; GET /api/symbols lists what is stored"
@@ -64,16 +72,13 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
     """The (cached) engine run for ``q`` over ``window`` (from :func:`resolve_window`)."""
 
     def run() -> Computed:
-        with state.services.open_store() as store:
-            bars = store.query_bars(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
-        if bars.empty:
-            raise StoreError(
-                f"no bars for {q.symbol} on {', '.join(q.exchanges)} in [{window.start_ms}, {window.end_ms}]"
-            )
-        if len(bars) > MAX_BARS:
-            raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
-        output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd)
-        return Computed(q, window, bars, output)
+        with state.engine_slots:
+            with state.services.open_store() as store:
+                bars = store.query_bars(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
+            if len(bars) > MAX_BARS:
+                raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
+            output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd)
+            return Computed(q, window, bars, output)
 
     return state.engine_cache.get_or_compute(("engine", q, window), run)
 
@@ -83,11 +88,29 @@ def liqmap_at(state: ServerState, c: Computed, at_ms: int | None) -> LiqMap:
     return state.engine_cache.get_or_compute(("liqmap", c.query, c.window, at_ms), lambda: c.output.liqmap(at_ms))
 
 
-def cached_json(state: ServerState, key: Hashable, build: Callable[[], BaseModel]) -> Response:
-    """The JSON body for ``key`` from the response cache, building and encoding it on a miss.
+async def respond(
+    state: ServerState,
+    request: Request | None,
+    q: SeriesQuery,
+    route_key: tuple[Hashable, ...],
+    build: Callable[[Window], BaseModel],
+) -> Response:
+    """The JSON response for ``route_key`` (route name and its own parameters) and ``q``.
 
+    The body comes from the response cache when present; otherwise ``build(window)`` runs in a worker
+    thread (once per key however many requests wait) and its response model is encoded and cached.
     Returning a :class:`Response` skips FastAPI's per-request re-validation: the body was produced by
-    the route's response model once, when it was computed.
+    the route's response model once, when it was computed. The body is also registered under the
+    ``request``'s exact path and query string for :class:`~liqmap.server.cache.FastPathMiddleware`.
     """
-    body = state.response_cache.get_or_compute(key, lambda: build().model_dump_json().encode())
+    window = await current_window(state, q)
+    key = (route_key, q, window)
+    body = state.response_cache.get(key)
+    if body is None:
+        body = await run_in_threadpool(
+            state.response_cache.get_or_compute, key, lambda: build(window).model_dump_json().encode()
+        )
+    if request is not None:
+        raw_key = (request.url.path, request.scope["query_string"])
+        state.raw_cache.put(raw_key, RawEntry(q.exchanges, q.symbol, window.last_bar_ms, body))
     return Response(content=body, media_type="application/json")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from liqmap.errors import LiqmapError
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
+from liqmap.server.api.pipeline import Computed, compute, liqmap_at, respond
 from liqmap.server.api.routes.maps import AtMs
 from liqmap.server.deps import ServerState, get_state
 
@@ -69,7 +69,8 @@ def build_cascade(
 
 
 @router.get("/api/cascade", response_model=CascadeResponse, summary="Liquidation cascade after a shock")
-def get_cascade(
+async def get_cascade(
+    request: Request,
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     shock_pct: Annotated[
@@ -83,9 +84,10 @@ def get_cascade(
     """Rounds of forced liquidations moving price through a square-root market-impact model."""
     if abs(shock_pct) < MIN_SHOCK_PCT:
         raise LiqmapError(f"shock_pct must be at least {MIN_SHOCK_PCT} % in size, e.g. -2 (a 2 % drop) or 1.5")
-    window = resolve_window(state, q)
-    return cached_json(
+    return await respond(
         state,
-        ("cascade", q, window, at_ms, shock_pct, resilience),
-        lambda: build_cascade(state, compute(state, q, window), at_ms, shock_pct, resilience),
+        request,
+        q,
+        ("cascade", at_ms, shock_pct, resilience),
+        lambda window: build_cascade(state, compute(state, q, window), at_ms, shock_pct, resilience),
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from liqmap.errors import LiqmapError
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, resolve_window
+from liqmap.server.api.pipeline import Computed, compute, respond
+from liqmap.server.api.routes.maps import cents
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)
@@ -48,13 +49,14 @@ def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
         times_ms=hm.times_ms[idx].tolist(),
         close=hm.close[idx].tolist(),
         price_bins=hm.price_bins.tolist(),
-        long_usd=hm.long_usd[idx].round(2).tolist(),
-        short_usd=hm.short_usd[idx].round(2).tolist(),
+        long_usd=cents(hm.long_usd[idx]),
+        short_usd=cents(hm.short_usd[idx]),
     )
 
 
 @router.get("/api/heatmap", response_model=HeatmapResponse, summary="Liquidation heatmap (time × price)")
-def get_heatmap(
+async def get_heatmap(
+    request: Request,
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     snapshots: Annotated[
@@ -64,7 +66,6 @@ def get_heatmap(
     """Outstanding long and short liquidation notional per snapshot and price bin, with the close."""
     if q.bin_usd is None and snapshots * q.bins > MAX_CELLS:
         raise LiqmapError(f"{snapshots} snapshots × {q.bins} bins exceeds {MAX_CELLS:,} cells; lower one of them")
-    window = resolve_window(state, q)
-    return cached_json(
-        state, ("heatmap", q, window, snapshots), lambda: build_heatmap(compute(state, q, window), snapshots)
+    return await respond(
+        state, request, q, ("heatmap", snapshots), lambda window: build_heatmap(compute(state, q, window), snapshots)
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
+from liqmap.server.api.pipeline import Computed, compute, liqmap_at, respond
 from liqmap.server.api.routes.maps import AtMs
 from liqmap.server.deps import ServerState, get_state
 
@@ -100,7 +100,8 @@ def build_levels(state: ServerState, c: Computed, at_ms: int | None, window_pct:
 
 
 @router.get("/api/levels", response_model=LevelsResponse, summary="Key levels, imbalance and asymmetry")
-def get_levels(
+async def get_levels(
+    request: Request,
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     at_ms: AtMs = None,
@@ -108,9 +109,10 @@ def get_levels(
     top: Annotated[int, Query(ge=1, le=50, description="Number of clusters returned.")] = 10,
 ) -> Response:
     """Liquidation clusters, short-above/long-below imbalance within ±window_pct, and asymmetry."""
-    window = resolve_window(state, q)
-    return cached_json(
+    return await respond(
         state,
-        ("levels", q, window, at_ms, window_pct, top),
-        lambda: build_levels(state, compute(state, q, window), at_ms, window_pct, top),
+        request,
+        q,
+        ("levels", at_ms, window_pct, top),
+        lambda window: build_levels(state, compute(state, q, window), at_ms, window_pct, top),
     )

@@ -14,10 +14,10 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
 
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.routes.maps import AtMs, Layers, map_json
+from liqmap.server.api.pipeline import current_window
+from liqmap.server.api.routes.maps import AtMs, Layers, map_response
 from liqmap.server.deps import ServerState, get_ws_state
 
 router = APIRouter(tags=["live"])
@@ -35,15 +35,15 @@ async def ws_map(
 ) -> None:
     """Send the map now and again after every change of the last stored bar."""
     await websocket.accept()
-    sent_for: int | None = -1  # the last bar the client has the map for; -1: nothing sent yet
+    sent_for = -1  # the last bar the client has the map for; -1: nothing sent yet
     try:
         while True:
             try:
-                last = await run_in_threadpool(state.watcher.last_bar_ms, q.exchanges, q.symbol)
-                if last != sent_for:  # None (no bars) raises StoreError in map_json
-                    response = await run_in_threadpool(map_json, state, q, at_ms, layers)
+                window = await current_window(state, q)  # no bars: StoreError
+                if window.last_bar_ms != sent_for:
+                    response = await map_response(state, None, q, at_ms, layers)
                     await websocket.send_text(bytes(response.body).decode())
-                    sent_for = last
+                    sent_for = window.last_bar_ms
             except ValueError as exc:  # LiqmapError/StoreError: tell the client, then close
                 await websocket.send_text(json.dumps({"error": str(exc)}))
                 await websocket.close(code=POLICY_VIOLATION)

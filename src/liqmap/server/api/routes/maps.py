@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, cached_json, compute, liqmap_at, resolve_window
+from liqmap.server.api.pipeline import Computed, Window, compute, liqmap_at, respond
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)
@@ -25,8 +26,9 @@ class ExchangeLayer(BaseModel):
 class MapResponse(SeriesInfo):
     """Outstanding long/short liquidation notional per price bin at ``as_of_ms``.
 
-    Arrays are aligned with ``price_bins`` (ascending bin centres). ``long_cumulative_usd[i]`` is what
-    liquidates if price falls to ``price_bins[i]``; ``short_cumulative_usd[i]`` if it rises there.
+    Arrays are aligned with ``price_bins`` (ascending bin centres); USD arrays are rounded to cents, the
+    totals are exact. ``long_cumulative_usd[i]`` is what liquidates if price falls to ``price_bins[i]``;
+    ``short_cumulative_usd[i]`` if it rises there. ``by_exchange`` is filled when several are aggregated.
     """
 
     as_of_ms: int
@@ -65,36 +67,46 @@ def build_map(state: ServerState, c: Computed, at_ms: int | None, layers: bool) 
         price=lm.price,
         bin_usd=lm.bin_usd,
         price_bins=lm.price_bins.tolist(),
-        long_usd=lm.long_usd.tolist(),
-        short_usd=lm.short_usd.tolist(),
-        long_cumulative_usd=lm.long_cumulative_usd.tolist(),
-        short_cumulative_usd=lm.short_cumulative_usd.tolist(),
+        long_usd=cents(lm.long_usd),
+        short_usd=cents(lm.short_usd),
+        long_cumulative_usd=cents(lm.long_cumulative_usd),
+        short_cumulative_usd=cents(lm.short_cumulative_usd),
         total_long_usd=float(lm.long_usd.sum()),
         total_short_usd=float(lm.short_usd.sum()),
         by_exchange={
-            name: ExchangeLayer(long_usd=lng.tolist(), short_usd=sht.tolist())
+            name: ExchangeLayer(long_usd=cents(lng), short_usd=cents(sht))
             for name, (lng, sht) in lm.by_exchange.items()
+            if len(lm.by_exchange) > 1
         },
         leverages=list(lm.leverages) if has_layers else [],
-        long_by_leverage=lm.long_by_leverage.tolist() if has_layers else [],
-        short_by_leverage=lm.short_by_leverage.tolist() if has_layers else [],
+        long_by_leverage=cents(lm.long_by_leverage) if has_layers else [],
+        short_by_leverage=cents(lm.short_by_leverage) if has_layers else [],
     )
 
 
-def map_json(state: ServerState, q: SeriesQuery, at_ms: int | None, layers: bool) -> Response:
-    """The cached JSON response of ``/api/map`` (shared with the ``/ws/map`` pushes)."""
-    window = resolve_window(state, q)
-    return cached_json(
-        state, ("map", q, window, at_ms, layers), lambda: build_map(state, compute(state, q, window), at_ms, layers)
-    )
+def cents(usd: np.ndarray) -> list:
+    """USD amounts rounded to cents as (nested) lists: a third of the JSON size of full float precision."""
+    return usd.round(2).tolist()
+
+
+async def map_response(
+    state: ServerState, request: Request | None, q: SeriesQuery, at_ms: int | None, layers: bool
+) -> Response:
+    """The cached JSON response of ``/api/map`` (shared with the ``/ws/map`` pushes: no ``request``)."""
+
+    def build(window: Window) -> MapResponse:
+        return build_map(state, compute(state, q, window), at_ms, layers)
+
+    return await respond(state, request, q, ("map", at_ms, layers), build)
 
 
 @router.get("/api/map", response_model=MapResponse, summary="Liquidation map at one instant")
-def get_map(
+async def get_map(
+    request: Request,
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     at_ms: AtMs = None,
     layers: Layers = False,
 ) -> Response:
     """Long liquidations below price and short liquidations above it, per bin and cumulative."""
-    return map_json(state, q, at_ms, layers)
+    return await map_response(state, request, q, at_ms, layers)

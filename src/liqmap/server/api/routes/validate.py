@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from liqmap.engine.enums import Model
-from liqmap.errors import StoreError
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
-from liqmap.server.api.pipeline import Window, cached_json, compute, resolve_window
+from liqmap.server.api.pipeline import Window, compute, respond
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
@@ -38,11 +37,6 @@ def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> Vali
     """Run the model and both baselines (cached) and score them on the stored liquidations."""
     with state.services.open_store() as store:
         liqs = store.query_liquidations(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
-    if liqs.empty:
-        raise StoreError(
-            f"no realized liquidations stored for {q.symbol} on {', '.join(q.exchanges)} in the window; "
-            "import some (liqmap import liquidations FILE) or choose another range"
-        )
     runs = {m: compute(state, replace(q, model=m), window) for m in (q.model, Model.VOLUME, Model.UNIFORM)}
     outputs = {m.value: r.output for m, r in runs.items()}
     scores = state.services.validate(outputs, q.model.value, runs[q.model].bars, liqs)
@@ -50,9 +44,10 @@ def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> Vali
 
 
 @router.get("/api/validate", response_model=ValidateResponse, summary="Score a model on realized liquidations")
-def get_validate(
-    state: Annotated[ServerState, Depends(get_state)], q: Annotated[SeriesQuery, Depends(series_query)]
+async def get_validate(
+    request: Request,
+    state: Annotated[ServerState, Depends(get_state)],
+    q: Annotated[SeriesQuery, Depends(series_query)],
 ) -> Response:
     """Top-decile capture, lift over the volume and uniform baselines, liquidation-volume correlation."""
-    window = resolve_window(state, q)
-    return cached_json(state, ("validate", q, window), lambda: build_validation(state, q, window))
+    return await respond(state, request, q, ("validate",), lambda window: build_validation(state, q, window))
