@@ -106,6 +106,7 @@ class IncrementalEngine:
         self.n_bars = 0
         self.repairs = 0
         self._bar = np.full(nb.N_BAR_FIELDS, _NAN)
+        self._scratch = np.empty((3, n_lev))
 
     # -- live --------------------------------------------------------------------------------------------
     def update(self, bar: Mapping[str, Any]) -> BarReport:
@@ -140,7 +141,7 @@ class IncrementalEngine:
         liq_l, liq_s = acct[0, nb.A_LIQUIDATED], acct[1, nb.A_LIQUIDATED]
         self.n_events = nb.step_nb(
             buf, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age, self.bounds,
-            self.st, acct, self.ev_i, self.ev_usd, self.n_events,
+            self.st, acct, self.ev_i, self.ev_usd, self.n_events, self._scratch,
         )  # fmt: skip
         self.n_bars += 1
         st = self.st

@@ -293,7 +293,7 @@ def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_u
     return total, n_ev
 
 
-def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev) -> int:
+def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch) -> int:
     """Advance the book of one exchange by one bar; returns the new event count.
 
     Order: decay → liquidations over the bar's trigger range → counterparty closes that keep
@@ -339,8 +339,7 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         buy = 0.5
     buy = min(max(buy, 0.0), 1.0)
     n_lev = levw.shape[1]
-    w_long = np.empty(n_lev)
-    w_short = np.empty(n_lev)
+    w_long, w_short, w_seed = scratch[0], scratch[1], scratch[2]  # (3, K) work rows: no allocation per bar
     for k in range(n_lev):
         w_long[k] = buy * levw[0, k] + (1.0 - buy) * levw[1, k]
         w_short[k] = (1.0 - buy) * levw[0, k] + buy * levw[1, k]
@@ -352,7 +351,6 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
                 st[ST_SEEDED] = 1.0
                 if params[P_SEED] > 0.0:
                     sp = params[P_SEED_SPREAD]
-                    w_seed = np.empty(n_lev)
                     for k in range(n_lev):
                         w_seed[k] = 0.5 * (levw[0, k] + levw[1, k])
                     a, b = close * (1.0 - sp), close * (1.0 + sp)
@@ -427,10 +425,11 @@ def run(
 
     Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it)."""
     cap = ev_usd.shape[0]
+    scratch = np.empty((3, levw.shape[1]))
     for i in range(start, bars.shape[0]):
         if n_ev + max_ev_per_bar > cap:
             return i, n_ev
-        n_ev = step(bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev)
+        n_ev = step(bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch)
         r = snap_row[i]
         if r >= 0:
             project(raw, st, lp_bin, bounds, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
