@@ -93,7 +93,8 @@ def test_cascade_and_validation_results(demo):
     assert "SIMULATED" in sim["what"]
     for val in (real, sim):
         assert val["events"] > 0 and 0.0 <= val["top_decile_capture"] <= 1.0
-        assert set(val["scores"]) == {"oi-delta", "volume", "uniform"}
+        assert {"oi-delta", "volume", "uniform", "proximity"} <= set(val["scores"])
+        assert val["scores"]["oi-delta"]["top_decile_capture"] == val["top_decile_capture"]
 
 
 def test_summary_and_markdown_say_what_the_data_is(demo):

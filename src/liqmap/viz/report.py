@@ -195,6 +195,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             f"top-decile capture {_share(val['top_decile_capture'])}, "
             f"lift vs volume {_num(val['lift_vs_volume'], suffix='×')}, "
             f"lift vs uniform {_num(val['lift_vs_uniform'], suffix='×')}, "
+            f"lift vs proximity {_num(val.get('lift_vs_proximity'), suffix='×')}, "
             f"hourly correlation {_num(val['liq_volume_corr'])}.",
             "",
             *_table(("model", *SCORE_COLUMNS), score_rows(val)),
