@@ -13,6 +13,7 @@ import pytest
 from liqmap.analytics import liquidated_by_move, map_report
 from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
 from liqmap.analytics.impact import SqrtImpact
+from liqmap.analytics.validation import validation_report
 from liqmap.data.store import Store
 
 DAY_MS = 86_400_000
@@ -190,25 +191,19 @@ def test_cascade_equals_simulation(client, expected):
     assert client.get("/api/cascade").status_code == 422  # shock_pct is required
 
 
-def test_validate_scores_stored_liquidations(app_factory, sample_db):
-    seen = {}
-
-    def validate(outputs, model, bars, liquidations):
-        seen.update(models=sorted(outputs), model=model, n_bars=len(bars), events=len(liquidations))
-        return {
-            "events": len(liquidations),
-            "top_decile_capture": 0.5,
-            "lift_vs_volume": 1.5,
-            "lift_vs_uniform": 2.0,
-            "liq_volume_corr": None,
-        }
-
-    client, _ = app_factory(sample_db, validate=validate)
-    body = client.get("/api/validate", params={"exchange": "okx", "days": 2}).json()
+def test_validate_equals_analytics_on_stored_okx_liquidations(client, expected, sample_db):
+    body = client.get("/api/validate", params={"exchange": "okx", "days": 3}).json()
+    start = LAST_MS - 3 * DAY_MS
+    outputs = {m: expected(["okx"], start, LAST_MS, model=m)[1] for m in ("oi-delta", "volume", "uniform")}
+    bars = expected(["okx"], start, LAST_MS)[0]
     with Store(sample_db, read_only=True) as store:
-        liqs = store.query_liquidations("okx", BTC, LAST_MS - 2 * DAY_MS, LAST_MS)
-    assert seen == {"models": ["oi-delta", "uniform", "volume"], "model": "oi-delta", "n_bars": 49, "events": len(liqs)}
-    assert body["scores"]["events"] == len(liqs) > 1000
+        liqs = store.query_liquidations("okx", BTC, start, LAST_MS)
+    report = validation_report(outputs, "oi-delta", bars, liqs)
+    assert body["events"] == report["events"] > 500 and body["bars"] == len(bars) == 73
+    for key in ("top_decile_capture", "lift_vs_volume", "lift_vs_uniform", "lift_vs_proximity", "liq_volume_corr"):
+        assert body[key] == report[key], key
+    assert set(body["scores"]) == {"oi-delta", "volume", "uniform", "proximity"}
+    assert 0 <= body["top_decile_capture"] <= 1
     r = client.get("/api/validate", params={"days": 2})
     assert r.status_code == 404 and "no liquidations for binance" in r.json()["detail"]
 

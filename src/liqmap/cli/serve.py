@@ -27,8 +27,11 @@ def serve(
     """Serve the dashboard at http://HOST:PORT/ and the JSON API under /api (docs at /docs)."""
     import uvicorn
 
+    from liqmap.data.store import Store
     from liqmap.server import create_app
 
+    with Store(db, read_only=True):  # fail now, with the store's message, if there is nothing to serve
+        pass
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding to {host}: the API is reachable from other machines", err=True)
     uvicorn.run(create_app(db, poll_interval_s=poll), host=host, port=port, log_level="info")

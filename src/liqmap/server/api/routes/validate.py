@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from liqmap.engine.enums import Model
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
@@ -17,20 +17,34 @@ from liqmap.server.deps import ServerState, get_state
 router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 
-class ValidationOut(BaseModel):
-    """How well the model's density located the realized liquidations."""
+class ModelScoreOut(BaseModel):
+    """Scores of one model (or baseline) on the realized events."""
 
+    model: str
     events: int
+    realized_usd: float
     top_decile_capture: float | None
-    lift_vs_volume: float | None
-    lift_vs_uniform: float | None
+    median_percentile: float | None
+    mean_percentile: float | None
+    log_score: float | None
     liq_volume_corr: float | None
+    outside_window: int
 
 
 class ValidateResponse(SeriesInfo):
-    """Validation scores of ``model`` against the stored liquidations in the window."""
+    """How well ``model``'s density located the liquidations stored for the window, against the
+    ``volume``, ``uniform`` and price-proximity baselines (definitions in docs/analytics.md)."""
 
-    scores: ValidationOut
+    events: int = Field(description="Realized liquidations scored.")
+    top_decile_capture: float | None = Field(description="Share of realized notional in the densest 10 % bins.")
+    lift_vs_volume: float | None
+    lift_vs_uniform: float | None
+    lift_vs_proximity: float | None
+    liq_volume_corr: float | None = Field(description="Hourly predicted vs realized liquidation notional.")
+    median_percentile: float | None
+    span_ms: list[int]
+    window_pct: float | None
+    scores: dict[str, ModelScoreOut]
 
 
 def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> ValidateResponse:
@@ -40,7 +54,8 @@ def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> Vali
     runs = {m: compute(state, replace(q, model=m), window) for m in (q.model, Model.VOLUME, Model.UNIFORM)}
     outputs = {m.value: r.output for m, r in runs.items()}
     scores = state.services.validate(outputs, q.model.value, runs[q.model].bars, liqs)
-    return ValidateResponse(**series_info(runs[q.model]), scores=scores)
+    fields = {k: v for k, v in scores.items() if k in ValidateResponse.model_fields and k not in ("model", "caveat")}
+    return ValidateResponse(**series_info(runs[q.model]), **fields)
 
 
 @router.get("/api/validate", response_model=ValidateResponse, summary="Score a model on realized liquidations")
