@@ -99,6 +99,7 @@ def validation_row(label: dict[str, Any], v: Any) -> dict[str, Any]:
         "events": v.events,
         "capture": {k: s.top_decile_capture for k, s in v.scores.items()},
         "median_percentile": {k: s.median_percentile for k, s in v.scores.items()},
+        "log_score": {k: s.log_score for k, s in v.scores.items()},
         "lift_vs_volume": v.lift_vs_volume,
         "lift_vs_uniform": v.lift_vs_uniform,
         "lift_vs_proximity": v.lift_vs_proximity,

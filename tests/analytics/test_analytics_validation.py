@@ -51,6 +51,11 @@ def test_percentile_and_top_decile_by_hand():
     assert s["snapshot_ms"].tolist() == [0, 0, 0, 0, H, H]
     np.testing.assert_allclose(s["percentile"], [95.0, 85.0, 40.0, np.nan, 50.0, 50.0])
     np.testing.assert_allclose(s["top_decile"], [1.0, 0.0, 0.0, 0.0, 0.1, 0.1])
+    # log gain: share 10/15 of 10 bins → log(10·(0.99·2/3 + 0.001)); flat rows → log(1) = 0; empty → log 0.01.
+    np.testing.assert_allclose(
+        s["log_gain"],
+        [np.log(10 * (0.99 * 2 / 3 + 0.001)), np.log(10 * (0.99 / 3 + 0.001)), np.log(0.01), np.log(0.01), 0, 0],
+    )
     assert s["in_window"].tolist() == [True, True, True, False, True, True]
 
 
@@ -139,8 +144,8 @@ def test_simulator_truth_is_found_better_than_baselines(crash_sim):
     assert v.median_percentile > v.scores["volume"].median_percentile
     assert v.scores["volume"].top_decile_capture < v.top_decile_capture
     cal = v.calibration
-    assert cal["chosen"] in cal["train_capture"]
-    assert cal["train_capture"][cal["chosen"]] == max(cal["train_capture"].values())
+    assert cal["objective"] == "capture" and cal["chosen"] in cal["train_scores"]
+    assert cal["train_scores"][cal["chosen"]] == max(cal["train_scores"].values())
     assert sum(cal["aggressive_weights"]) == pytest.approx(1.0)
 
 
@@ -154,6 +159,8 @@ def test_validation_report_for_server(crash_sim):
     assert -1 <= r["liq_volume_corr"] <= 1
 
 
-def test_validate_rejects_bad_split(crash_sim):
+def test_validate_rejects_bad_split_and_objective(crash_sim):
     with pytest.raises(LiqmapError, match="train_frac"):
         validate(crash_sim.bars, crash_sim.liquidations, train_frac=1.0)
+    with pytest.raises(LiqmapError, match="objective"):
+        validate(crash_sim.bars, crash_sim.liquidations, objective="sharpe")

@@ -18,6 +18,11 @@ the event's price. Scores:
   ``1/(distance + one bin)`` below each snapshot's close, shorts above; :func:`proximity_heatmap`).
   Liquidations happen where price travels next, which is mostly close to the last close, so any density
   piled next to price captures a lot; beating this baseline shows the model knows more than that.
+* ``log_score`` — notional-weighted mean log-likelihood gain (nats) over a flat density: an event in a
+  bin holding share ``s`` of the window's density scores ``log(n·(0.99·s + 0.01/n))`` among ``n`` ranked
+  bins (1 % spread flat so empty bins stay finite; outside the window ``log 0.01``). 0 = no better than
+  flat. Unlike capture it is a proper scoring rule: it pays for putting the right *amount* of density
+  where events happen, not just for ranking their bins high.
 * ``liq_volume_corr`` — Pearson correlation of predicted (``EngineResult.events``) and realized liquidated
   notional per UTC hour over the scored span (``None`` with fewer than 3 hours or a constant series).
 
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Protocol
 
 import numpy as np
@@ -46,6 +52,22 @@ BASELINES = ("volume", "uniform")
 PROXIMITY = "proximity"
 DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
 DEFAULT_WINDOW_PCT = 10.0
+LOG_FLOOR = 0.01  # share of probability spread evenly over the window in the log score
+
+
+class Objective(StrEnum):
+    """What the leverage-mix calibration maximises on the training span."""
+
+    CAPTURE = "capture"  # top-decile capture
+    LOG_SCORE = "log-score"  # mean log-likelihood gain over a flat density (a proper scoring rule)
+
+    @classmethod
+    def parse(cls, value: Objective | str) -> Objective:
+        """Parse ``"capture"``/``"log-score"`` with a message listing both."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise LiqmapError(f"unknown objective {value!r}; use capture or log-score") from None
 
 
 class EngineOutput(Protocol):
@@ -65,6 +87,7 @@ class ModelScore:
     top_decile_capture: float | None
     median_percentile: float | None
     mean_percentile: float | None
+    log_score: float | None
     liq_volume_corr: float | None
     outside_window: int
 
@@ -85,6 +108,7 @@ class ValidationResult:
     lift_vs_proximity: float | None
     liq_volume_corr: float | None
     median_percentile: float | None
+    log_score: float | None
     span_ms: tuple[int, int]
     split_ms: int | None
     window_pct: float | None
@@ -103,6 +127,7 @@ class ValidationResult:
             "lift_vs_proximity": self.lift_vs_proximity,
             "liq_volume_corr": self.liq_volume_corr,
             "median_percentile": self.median_percentile,
+            "log_score": self.log_score,
             "span_ms": list(self.span_ms),
             "split_ms": self.split_ms,
             "window_pct": self.window_pct,
@@ -141,7 +166,7 @@ def score_events(
 
     The bins ranked are those within ``±window_pct`` of the snapshot's close (``None``: the whole grid).
     Events with no closed snapshot before them are dropped; events outside the window (or the grid) get
-    ``percentile`` NaN, weight 0 and ``in_window`` False.
+    ``percentile`` NaN, weight 0, ``log_gain`` log(0.01) and ``in_window`` False.
     """
     liq = _check_liquidations(liquidations)
     if window_pct is not None and not window_pct > 0:
@@ -154,6 +179,7 @@ def score_events(
     on_grid = (px >= bins[0] - half) & (px <= bins[-1] + half)
     b = np.clip(np.rint((px - bins[0]) / heatmap.bin_usd).astype(np.int64), 0, len(bins) - 1)
     pct, weight, in_window = np.full(len(liq), np.nan), np.zeros(len(liq)), np.zeros(len(liq), dtype=bool)
+    gain = np.full(len(liq), np.log(LOG_FLOOR))  # outside the window: as if in a zero-density bin
     is_long = (liq["side"] == "long").to_numpy()
     for (s, lg), idx in pd.Series(np.arange(len(liq))).groupby([liq["snapshot"], is_long]).groups.items():
         close = float(heatmap.close[int(s)])
@@ -173,9 +199,17 @@ def score_events(
         upper = np.searchsorted(ordered, d, side="right")
         pct[idx] = 100.0 * (lower + upper) / (2 * n)
         weight[idx] = np.clip(upper - np.maximum(lower, TOP_DECILE * n), 0, None) / (upper - lower)
+        mass = float(ordered.sum())
+        share = d / mass if mass > 0 else np.full(d.size, 1.0 / n)
+        gain[idx] = np.log(n * ((1 - LOG_FLOOR) * share + LOG_FLOOR / n))
         in_window[idx] = True
     return liq.assign(
-        snapshot_ms=heatmap.times_ms[liq["snapshot"]], bin=b, in_window=in_window, percentile=pct, top_decile=weight
+        snapshot_ms=heatmap.times_ms[liq["snapshot"]],
+        bin=b,
+        in_window=in_window,
+        percentile=pct,
+        top_decile=weight,
+        log_gain=gain,
     )
 
 
@@ -215,6 +249,7 @@ def score_model(
         realized_usd=total,
         top_decile_capture=None if total <= 0 else float((usd * scored["top_decile"]).sum() / total),
         median_percentile=None if pct.empty else float(pct.median()),
+        log_score=None if total <= 0 else float((usd * scored["log_gain"]).sum() / total),
         mean_percentile=None if pct.empty else float(pct.mean()),
         liq_volume_corr=hourly_corr(output.events, liq, lo, hi),
         outside_window=int((~scored["in_window"]).sum()),
@@ -266,6 +301,7 @@ def validate_outputs(
         lift_vs_proximity=lift(PROXIMITY),
         liq_volume_corr=main.liq_volume_corr,
         median_percentile=main.median_percentile,
+        log_score=main.log_score,
         span_ms=span_ms,
         split_ms=None,
         window_pct=window_pct,
@@ -309,14 +345,17 @@ def validate(
     calibrate: bool = True,
     tilts: Sequence[float] = DEFAULT_TILTS,
     window_pct: float | None = DEFAULT_WINDOW_PCT,
+    objective: Objective | str = Objective.CAPTURE,
 ) -> ValidationResult:
     """Run ``model`` and the ``volume``/``uniform`` baselines on ``bars``, calibrate the leverage mix on the
-    first ``train_frac`` of the events' time span (if ``calibrate`` and the model has one) and score every
-    model on the rest. ``train_frac=0`` scores all events with the uncalibrated ``config``."""
+    first ``train_frac`` of the events' time span (if ``calibrate`` and the model has one; maximising
+    ``objective``) and score every model on the rest. ``train_frac=0`` scores all events with the
+    uncalibrated ``config``."""
     from liqmap.engine import EngineConfig, run
 
     if not 0 <= train_frac < 1:
         raise LiqmapError(f"train_frac must be in [0, 1), got {train_frac}")
+    goal = Objective.parse(objective)
     liq = _check_liquidations(liquidations)
     cfg = EngineConfig() if config is None else config
     bar_ms = bar_length_ms(bars)
@@ -330,18 +369,21 @@ def validate(
         for name, c in leverage_mixes(cfg, tilts).items():
             out = run(bars, model=model, config=c)
             s, _ = score_model(name, out, liq, bar_ms, (t0, split), window_pct)
-            train[name] = (s.top_decile_capture or 0.0, c, out)
+            value = s.top_decile_capture if goal is Objective.CAPTURE else s.log_score
+            train[name] = (-np.inf if value is None else value, c, out)
         best = max(train, key=lambda k: train[k][0])
         chosen = train[best][1]
         outputs: dict[str, Any] = {model: train[best][2]}
         default_test, _ = score_model("default", train["default"][2], liq, bar_ms, test_span, window_pct)
         calibration = {
             "train_span_ms": [t0, split],
-            "train_capture": {k: v[0] for k, v in train.items()},
+            "objective": goal.value,
+            "train_scores": {k: v[0] for k, v in train.items()},
             "chosen": best,
             "aggressive_weights": list(chosen.aggressive_weights),
             "passive_weights": list(chosen.passive_weights),
             "test_capture_default_mix": default_test.top_decile_capture,
+            "test_log_score_default_mix": default_test.log_score,
         }
     else:
         outputs = {model: run(bars, model=model, config=cfg)}

@@ -180,6 +180,7 @@ def validate(
     window_pct: Annotated[
         float, typer.Option("--window-pct", help="Rank the bins within ± this % of price (scores' population).")
     ] = 10.0,
+    objective: Annotated[str, typer.Option("--objective", help="Calibration target: capture | log-score.")] = "capture",
     as_json: JsonOpt = False,
 ) -> None:
     """Score a model against realized liquidations: top-decile capture, lift over baselines, correlation."""
@@ -187,7 +188,9 @@ def validate(
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     liqs = _liquidations(liquidations or input_path, db, exchange, symbol, start, end)
-    res = run_validation(bars, liqs, model, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct)
+    res = run_validation(
+        bars, liqs, model, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct, objective=objective
+    )
     out = res.to_dict()
     if as_json:
         typer.echo(json.dumps(out))
@@ -195,7 +198,7 @@ def validate(
     console = Console()
     span = f"{_iso(res.span_ms[0])} → {_iso(res.span_ms[1])}"
     t = Table(title=f"Validation of {model} on {res.events} realized liquidations ({span})")
-    for col in ("model", "events", "top-decile capture", "median percentile", "hourly corr"):
+    for col in ("model", "events", "top-decile capture", "median percentile", "log score", "hourly corr"):
         t.add_column(col, justify="right")
     for s in res.scores.values():
         t.add_row(
@@ -203,6 +206,7 @@ def validate(
             str(s.events),
             _num(s.top_decile_capture, "{:.1%}"),
             _num(s.median_percentile, "{:.1f}"),
+            _num(s.log_score, "{:+.3f}"),
             _num(s.liq_volume_corr, "{:.3f}"),
         )
     console.print(t)
@@ -212,9 +216,10 @@ def validate(
     )
     if res.calibration:
         cal = res.calibration
+        default_capture = _num(cal["test_capture_default_mix"], "{:.1%}")
         console.print(
-            f"calibrated on {_iso(cal['train_span_ms'][0])} → {_iso(cal['train_span_ms'][1])}: chose "
-            f"{cal['chosen']} (test capture with the default mix {_num(cal['test_capture_default_mix'], '{:.1%}')})"
+            f"calibrated ({cal['objective']}) on {_iso(cal['train_span_ms'][0])} → {_iso(cal['train_span_ms'][1])}: "
+            f"chose {cal['chosen']} (test capture with the default mix {default_capture})"
         )
     console.print(f"[dim]{CAVEAT}[/dim]")
 
