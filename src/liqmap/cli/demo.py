@@ -265,5 +265,9 @@ def register(app: typer.Typer) -> None:
         for renderable in report_renderables(run.report, run.maps.get("all"), console.width):
             console.print(renderable)
         console.print(f"[bold]wrote {len(run.files)} files to {out}[/] in {time.perf_counter() - t0:.0f} s")
+        console.print(
+            f"open {out / 'liqmap_all.html'} or {out / 'heatmap_binance.html'} in a browser (works offline); "
+            f"the full report is {out / 'report.md'}"
+        )
         for note in run.notes:
             console.print(f"[yellow]note:[/] {note}")
