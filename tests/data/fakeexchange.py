@@ -2,7 +2,9 @@
 
 Responses follow each venue's documented JSON shapes (the parsers' docstrings show them) and carry the
 real rows of liqmap's bundled sample: hourly bars, funding (the 8-hourly values recorded in the bars),
-open interest (the sample's OI columns), OKX liquidation orders and a Binance depth snapshot. Market
+open interest (the sample's OI columns), OKX liquidation orders and a Binance depth snapshot. Taker
+volumes do not exist in the source: those endpoints (and Binance klines' taker column) serve a fixed
+share of the real bar volume, which the tests assert to prove the parsing. Market
 lists come from minimal real-shaped fixtures in ``fixtures/``. Window parameters follow each venue's
 semantics (Binance/Bybit inclusive start/end, OKX exclusive ``before``/``after`` and inclusive rubik
 ``begin``/``end``; Bybit and OKX answer newest first). Faults can be queued per path: an HTTP status
@@ -54,6 +56,7 @@ class FakeExchange:
             "/fapi/v1/fundingRate": self._binance_funding,
             "/futures/data/globalLongShortAccountRatio": self._binance_ratio,
             "/fapi/v1/depth": self._binance_depth,
+            "/futures/data/takerlongshortRatio": self._binance_taker,
             "/v5/market/instruments-info": lambda q: (200, _fixture("bybit_instruments_linear.json")),
             "/v5/market/kline": self._bybit_kline,
             "/v5/market/open-interest": self._bybit_oi,
@@ -64,6 +67,7 @@ class FakeExchange:
             "/api/v5/market/history-candles": self._okx_candles,
             "/api/v5/rubik/stat/contracts/open-interest-history": self._okx_oi,
             "/api/v5/public/funding-rate-history": self._okx_funding,
+            "/api/v5/rubik/stat/taker-volume-contract": self._okx_taker,
             "/api/v5/public/liquidation-orders": self._okx_liquidations,
         }
         fake = self
@@ -218,6 +222,25 @@ class FakeExchange:
 
     def _binance_ratio(self, q: dict[str, str]) -> tuple[int, Any]:
         return 200, []  # no real long/short history exists in the sample
+
+    def _binance_taker(self, q: dict[str, str]) -> tuple[int, Any]:
+        """Taker volumes are not in the source: buyVol is a placeholder of 40 % of the real bar volume."""
+        rows = self._window(
+            self._series("binance", q["symbol"]),
+            int(q["startTime"]),
+            int(q["endTime"]),
+            min(int(q.get("limit", 30)), 500),
+            newest_first=False,
+        )
+        return 200, [
+            {
+                "buySellRatio": "0.6667",
+                "buyVol": f"{r.volume * 0.4}",
+                "sellVol": f"{r.volume * 0.6}",
+                "timestamp": int(r.timestamp),
+            }
+            for r in rows.itertuples()
+        ]
 
     def _binance_depth(self, q: dict[str, str]) -> tuple[int, Any]:
         snap = self.depth[self.depth["timestamp"] == self.depth["timestamp"].iloc[0]]
@@ -401,6 +424,21 @@ class FakeExchange:
                 }
                 for r in rows.itertuples()
             ]
+        )
+
+    def _okx_taker(self, q: dict[str, str]) -> tuple[int, Any]:
+        """Placeholder taker split (40 % buy) of the real bar volume, in base coin (``unit=0``)."""
+        if q.get("unit") != "0":
+            return 200, {"code": "51000", "msg": "Parameter unit error", "data": []}
+        rows = self._window(
+            self._series("okx", q["instId"]),
+            int(q["begin"]),
+            int(q["end"]),
+            min(int(q.get("limit", 100)), 100),
+            newest_first=True,
+        )
+        return self._okx_ok(
+            [[str(int(r.timestamp)), f"{r.volume * 0.6}", f"{r.volume * 0.4}"] for r in rows.itertuples()]
         )
 
     def _okx_liquidations(self, q: dict[str, str]) -> tuple[int, Any]:

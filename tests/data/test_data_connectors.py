@@ -193,3 +193,21 @@ def test_rate_limiter_is_on_by_default_and_all_traffic_is_local(fake_exchange):
     assert conn.client.enableRateLimit is True and conn.client.rateLimit == 110
     urls = [v for v in conn.client.urls["api"].values() if isinstance(v, str)]
     assert urls and all(u.startswith("http://127.0.0.1:") for u in urls)
+
+
+@pytest.mark.parametrize("exchange", ["binance", "okx"])
+def test_taker_volume_is_attached_per_bar(exchange, fake_exchange, store):
+    conn, _ = _conn(exchange, fake_exchange)
+    since, until = SINCE + 11 * H, SINCE + 60 * H
+    fetch_into_store(store, exchange, "ETHUSDT", [Dataset.OHLCV], since, until, client=conn)
+    store.attach(store.query_bars(exchange, "ETH")[["exchange", "symbol", "timestamp"]].assign(taker_buy_volume=0.0))
+    n = fetch_into_store(store, exchange, "ETHUSDT", [Dataset.TAKER], since, until, resume=False, client=conn)
+    got = store.query_bars(exchange, "ETH")
+    assert n == {"taker": 50}
+    np.testing.assert_allclose(got["taker_buy_volume"], got["volume"] * 0.4, rtol=1e-9)
+
+
+def test_bybit_has_no_taker_history(fake_exchange, store):
+    conn, _ = _conn("bybit", fake_exchange)
+    with pytest.raises(ConnectorError, match="bybit has no taker history"):
+        fetch_into_store(store, "bybit", "BTCUSDT", [Dataset.TAKER], SINCE, SINCE + H, client=conn)

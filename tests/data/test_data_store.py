@@ -288,3 +288,20 @@ def test_tiers_round_trip(store):
 def test_db_path_is_a_path(db_path: Path):
     with Store(str(db_path)) as s:
         assert s.path == db_path
+
+
+def test_attach_taker_flows_sums_complete_periods_only(store):
+    bars = make_bars(4, step_ms=HOUR_MS).drop(columns=["taker_buy_volume"])
+    store.upsert("bars", bars)
+    five = 5 * MINUTE_MS
+    ts = T0_MS + np.arange(48, dtype="int64") * five  # 4 hours of 5-minute periods
+    flows = pd.DataFrame({"exchange": "binance", "symbol": "BTCUSDT", "timestamp": ts, "taker_buy_volume": 0.05})
+    flows = flows.drop(index=[20])  # hour 1 misses one period
+    flows.loc[flows["timestamp"] >= T0_MS + 3 * HOUR_MS, "taker_buy_volume"] = 1.0  # hour 3: 12 > volume 4
+    assert store.attach(flows) == 2  # hours 0 and 2; hour 1 is incomplete, hour 3 exceeds its volume
+    got = store.query_bars("binance", "BTCUSDT")["taker_buy_volume"].tolist()
+    assert got[0] == pytest.approx(0.6) and got[2] == pytest.approx(0.6)
+    assert np.isnan(got[1]) and np.isnan(got[3])
+    hourly = flows.iloc[::12].assign(timestamp=T0_MS + np.arange(4) * 2 * HOUR_MS)
+    with pytest.raises(DataValidationError, match="taker volume every 2h cannot be split into 1h bars"):
+        store.attach(hourly)

@@ -128,7 +128,7 @@ def fetch(
     until: Annotated[str | None, typer.Option("--until", help="End (default: now).")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe, e.g. 1m, 5m, 1h.")] = "1h",
     what: Annotated[
-        str, typer.Option("--what", help="Comma list: ohlcv,oi,funding,ratio,taker,depth,tiers.")
+        str, typer.Option("--what", help="Comma list: ohlcv,oi,funding,ratio,taker,depth,tiers,liquidations.")
     ] = "ohlcv,oi,funding",
     resume: Annotated[bool, typer.Option(help="Start after the last stored bar when later than --since.")] = True,
     api_url: Annotated[

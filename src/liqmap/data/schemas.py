@@ -78,8 +78,15 @@ TIERS = pa.schema(
     metadata={"primary_key": "exchange,symbol,tier"},
 )
 
-BAR_FIELDS = ("open_interest", "open_interest_usd", "funding_rate", "mark_price", "long_short_ratio")
-"""Bar columns that may arrive as separate sparse series and be attached to stored bars."""
+BAR_FIELDS = (
+    "open_interest",
+    "open_interest_usd",
+    "funding_rate",
+    "mark_price",
+    "long_short_ratio",
+    "taker_buy_volume",
+)
+"""Bar columns that may arrive as separate series and be attached to stored bars (the last is a flow)."""
 
 SCHEMAS: dict[str, pa.Schema] = {
     "bars": BARS,

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from liqmap.data.schemas import BAR_FIELDS
-from liqmap.data.validate import common_step
+from liqmap.data.validate import common_step, format_step
 from liqmap.errors import DataValidationError
 
 _EVENT_FIELDS = ("funding_rate",)
+_FLOW = "taker_buy_volume"
 
 
 def series_step_ms(timestamps: np.ndarray | pd.Series) -> int | None:
@@ -31,11 +32,14 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
     """Return ``bars`` with the columns of ``fields`` joined as of each bar's close.
 
     ``fields`` holds ``exchange, symbol, timestamp`` plus any of open_interest, open_interest_usd,
-    funding_rate, mark_price, long_short_ratio. A snapshot taken at or before a bar's close
+    funding_rate, mark_price, long_short_ratio, taker_buy_volume. A snapshot taken at or before a bar's close
     (``timestamp + step``) fills that bar; funding events count for the bar only if paid strictly
     before its close. A value is carried forward at most 1.5 × its own sampling interval (at least one bar
     step), so a gap in the source stays a gap (null), it is never bridged. Where only one of
     ``open_interest``/``open_interest_usd`` is given the other is derived with the bar's close.
+    ``taker_buy_volume`` is a flow stamped at its period's open: periods are summed into the bar they
+    fall in, and a bar is filled only when every one of its periods is present and the sum does not exceed
+    the bar's volume (venue rounding); coarser periods than the bar are refused.
     Existing values in ``bars`` are overwritten only where the new series has a value.
     """
     cols = [c for c in BAR_FIELDS if c in fields.columns]
@@ -53,6 +57,10 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
             s = src[["timestamp", col]].dropna().sort_values("timestamp")
             if s.empty:
                 continue
+            if col == _FLOW:
+                flows = _flows_into_bars(part, s, step, f"{exchange} {symbol}")
+                out.loc[part.index[~np.isnan(flows)], col] = flows[~np.isnan(flows)]
+                continue
             values = _asof(
                 close,
                 s["timestamp"].to_numpy(dtype="int64"),
@@ -67,6 +75,24 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
                 out.loc[target, "open_interest"] = values[have] / part.loc[target, "close"].to_numpy()
             if col == "open_interest" and "open_interest_usd" not in cols:
                 out.loc[target, "open_interest_usd"] = values[have] * part.loc[target, "close"].to_numpy()
+    return out
+
+
+def _flows_into_bars(part: pd.DataFrame, flows: pd.DataFrame, step: int, series: str) -> np.ndarray:
+    """Sum per-period flows into the bars they fall in (NaN where incomplete or above the bar volume)."""
+    ts = flows["timestamp"].to_numpy(dtype="int64")
+    period = series_step_ms(ts) or step
+    if period > step or step % period:
+        raise DataValidationError(
+            f"{series}: taker volume every {format_step(period)} cannot be split into {format_step(step)} bars"
+        )
+    bar_ts = part["timestamp"].to_numpy(dtype="int64")
+    phase = int(bar_ts[0]) % step
+    bucket = (ts - phase) // step * step + phase
+    sums = pd.Series(flows[_FLOW].to_numpy(dtype="float64")).groupby(bucket).agg(["sum", "size"])
+    complete = sums[sums["size"] == step // period]["sum"]
+    out = complete.reindex(bar_ts).to_numpy(dtype="float64", copy=True)
+    out[out > part["volume"].to_numpy(dtype="float64") * (1 + 1e-9)] = np.nan
     return out
 
 

@@ -30,6 +30,7 @@ class Dataset(StrEnum):
     OPEN_INTEREST = "oi"
     FUNDING = "funding"
     LONG_SHORT = "ratio"
+    TAKER = "taker"
     DEPTH = "depth"
     TIERS = "tiers"
     LIQUIDATIONS = "liquidations"
@@ -56,6 +57,7 @@ _FIELD_COLUMN = {
     Dataset.OPEN_INTEREST: "open_interest",
     Dataset.FUNDING: "funding_rate",
     Dataset.LONG_SHORT: "long_short_ratio",
+    Dataset.TAKER: "taker_buy_volume",
 }
 
 
@@ -125,6 +127,7 @@ def _fetch_one(
             Dataset.OPEN_INTEREST: conn.open_interest,
             Dataset.FUNDING: conn.funding,
             Dataset.LONG_SHORT: conn.long_short_ratio,
+            Dataset.TAKER: conn.taker_volume,
         }[ds]
         if ep is None:
             raise ConnectorError(f"{conn.exchange} has no {ds.value} history")

@@ -69,6 +69,7 @@ class Connector:
     open_interest: ClassVar[Endpoint | None] = None
     funding: ClassVar[Endpoint | None] = None
     long_short_ratio: ClassVar[Endpoint | None] = None
+    taker_volume: ClassVar[Endpoint | None] = None
     retry_codes: ClassVar[frozenset[str]] = frozenset()
     """Venue error codes that mean "try again" even where ccxt maps them to a permanent error."""
     unsupported: ClassVar[dict[str, str]] = {}

@@ -74,6 +74,18 @@ def parse_long_short(raw: Any) -> pd.DataFrame:
     return pd.DataFrame({"timestamp": f["timestamp"], "long_short_ratio": f["longShortRatio"]})
 
 
+def parse_taker(raw: Any) -> pd.DataFrame:
+    """``GET /futures/data/takerlongshortRatio`` → taker-buy volume per period (base units).
+
+    Raw: ``[{"buySellRatio": "1.0418", "buyVol": "5210.4410", "sellVol": "5001.3110",
+    "timestamp": 1765252800000}, ...]``; the timestamp is taken as the period's open.
+    """
+    f = frame(raw)
+    if f.empty:
+        return f
+    return pd.DataFrame({"timestamp": f["timestamp"], "taker_buy_volume": f["buyVol"]})
+
+
 class BinanceUsdm(Connector):
     """Binance USDⓈ-M perpetuals."""
 
@@ -92,6 +104,9 @@ class BinanceUsdm(Connector):
         "fapiDataGetGlobalLongShortAccountRatio", parse_long_short, 500, timeframe_param="period", timeframes=_PERIODS
     )
     retry_codes: ClassVar[frozenset[str]] = frozenset({"-1001", "-1003", "-1007"})  # internal, rate, timeout
+    taker_volume: ClassVar[Endpoint | None] = Endpoint(
+        "fapiDataGetTakerlongshortRatio", parse_taker, 500, timeframe_param="period", timeframes=_PERIODS
+    )
     unsupported: ClassVar[dict[str, str]] = {
         "tiers": "Binance leverage brackets need a signed (API-key) request; liqmap bundles them (liqmap tiers)",
         "liquidations": "Binance publishes liquidations only on the forceOrder websocket stream, not over REST",

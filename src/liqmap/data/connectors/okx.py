@@ -79,6 +79,16 @@ def parse_long_short(raw: Any) -> pd.DataFrame:
     return frame(raw["data"], ["timestamp", "long_short_ratio"])
 
 
+def parse_taker(raw: Any) -> pd.DataFrame:
+    """``GET /api/v5/rubik/stat/taker-volume-contract`` (``unit=0``: base coin) → taker-buy volume.
+
+    Raw: ``{"code": "0", "msg": "", "data": [["1765252800000", "3122.51", "3187.03"], ...]}``
+    (period open, taker sell volume, taker buy volume).
+    """
+    f = frame(raw["data"], ["timestamp", "sell", "taker_buy_volume"])
+    return f.drop(columns=["sell"]) if not f.empty else f
+
+
 def parse_liquidations(raw: Any, contract_value: float) -> pd.DataFrame:
     """``GET /api/v5/public/liquidation-orders`` → liquidations (position side, base quantity).
 
@@ -150,6 +160,17 @@ class Okx(Connector):
         symbol_param="instId",
         timeframe_param="period",
         timeframes=_RUBIK,
+    )
+    taker_volume: ClassVar[Endpoint | None] = Endpoint(
+        "publicGetRubikStatTakerVolumeContract",
+        parse_taker,
+        100,
+        start=("begin", 0),
+        end=("end", 0),
+        symbol_param="instId",
+        timeframe_param="period",
+        timeframes=_RUBIK,
+        extra={"unit": "0"},
     )
     retry_codes: ClassVar[frozenset[str]] = frozenset({"50001", "50004", "50013", "50026"})  # busy/timeout
     unsupported: ClassVar[dict[str, str]] = {
