@@ -42,16 +42,23 @@ def main() -> None:
             run = simulate(SimConfig(seed=seed, days=args.days, n_traders=args.traders, regime=regime))
             move = run.bars["close"].iloc[-1] / run.bars["open"].iloc[0] - 1
             for model, s in score_models(run.bars, run.truth, run.liquidations, MODELS).items():
-                rows.append({"regime": regime, "seed": seed, "move_pct": 100 * move, "model": model}
-                            | {m: getattr(s, m) for m in METRICS})
+                rows.append(
+                    {"regime": regime, "seed": seed, "move_pct": 100 * move, "model": model}
+                    | {m: getattr(s, m) for m in METRICS}
+                )
     df = pd.DataFrame(rows)
     print(f"{args.days:g} days × {args.traders:,} traders per run; ±15 % window, hourly truth\n")
-    print("| regime | seed | price move | model | density corr ↑ | EMD % of price ↓ | top-decile capture ↑ "
-          "| liq-volume corr ↑ |")
+    print(
+        "| regime | seed | price move | model | density corr ↑ | EMD % of price ↓ | top-decile capture ↑ "
+        "| liq-volume corr ↑ |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['regime']} | {r['seed']} | {r['move_pct']:+.1f} % | {r['model']} | "
-              + " | ".join(_fmt(r[m]) for m in METRICS) + " |")
+        print(
+            f"| {r['regime']} | {r['seed']} | {r['move_pct']:+.1f} % | {r['model']} | "
+            + " | ".join(_fmt(r[m]) for m in METRICS)
+            + " |"
+        )
     means = df.groupby(["regime", "model"], sort=False)[list(METRICS)].mean()
     print("\nMeans over seeds\n")
     print("| regime | model | density corr | EMD % | top-decile capture | liq-volume corr |")
@@ -69,12 +76,23 @@ def main() -> None:
         ]
         ok = pd.concat(beats, axis=1).all(axis=1)
         wins[m] = f"{int(ok.sum())}/{len(ok)}"
-    print("\nRuns where oi-delta beats every baseline that has the metric: "
-          + ", ".join(f"{m} {w}" for m, w in wins.items()))
-    print(json.dumps({"runs": len(df) // len(MODELS), "oi_delta_wins": wins,
-                      "means": {f"{k[0]}/{k[1]}": {m: (None if pd.isna(v[m]) else round(float(v[m]), 4))
-                                                    for m in METRICS} for k, v in means.iterrows()},
-                      "seconds": round(time.perf_counter() - t0, 1)}))
+    print(
+        "\nRuns where oi-delta beats every baseline that has the metric: "
+        + ", ".join(f"{m} {w}" for m, w in wins.items())
+    )
+    print(
+        json.dumps(
+            {
+                "runs": len(df) // len(MODELS),
+                "oi_delta_wins": wins,
+                "means": {
+                    f"{k[0]}/{k[1]}": {m: (None if pd.isna(v[m]) else round(float(v[m]), 4)) for m in METRICS}
+                    for k, v in means.iterrows()
+                },
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -48,10 +48,14 @@ def main() -> None:
         "truth_rows": len(res.truth),
         "under_a_minute": run_s < 60.0,
     }
-    print(f"simulated {args.days:g} days ({steps:,} one-minute steps) with {args.traders:,} traders "
-          f"({args.regime}) in {run_s:.1f} s")
-    print(f"{steps / run_s:,.0f} steps/s, {steps * args.traders / run_s:,.0f} trader-steps/s "
-          f"(kernel load/compile {load_s:.1f} s, excluded)")
+    print(
+        f"simulated {args.days:g} days ({steps:,} one-minute steps) with {args.traders:,} traders "
+        f"({args.regime}) in {run_s:.1f} s"
+    )
+    print(
+        f"{steps / run_s:,.0f} steps/s, {steps * args.traders / run_s:,.0f} trader-steps/s "
+        f"(kernel load/compile {load_s:.1f} s, excluded)"
+    )
     print(f"{len(res.liquidations):,} liquidations, {res.counters['opened']:,} positions opened")
     print(json.dumps(out))
 

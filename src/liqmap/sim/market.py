@@ -42,12 +42,15 @@ class RegimeParams:
 
 
 REGIMES: dict[Regime, RegimeParams] = {
-    Regime.CALM: RegimeParams(0.0, 0.02, 0.0, 0.0, 0.0, 0.5, 0.5,
-                              (0.10, 0.08, 0.15, 0.25, 0.15, 0.10, 0.10, 0.04, 0.03)),
-    Regime.TREND: RegimeParams(0.03, 0.025, 1.0, 0.01, 1.0, 0.55, 0.5,
-                               (0.08, 0.07, 0.15, 0.25, 0.17, 0.10, 0.10, 0.05, 0.03)),
-    Regime.CRASH: RegimeParams(-0.02, 0.03, 3.0, 0.012, -1.0, 0.55, 1.5,
-                               (0.06, 0.06, 0.13, 0.25, 0.18, 0.10, 0.12, 0.06, 0.04)),
+    Regime.CALM: RegimeParams(
+        0.0, 0.02, 0.0, 0.0, 0.0, 0.5, 0.5, (0.10, 0.08, 0.15, 0.25, 0.15, 0.10, 0.10, 0.04, 0.03)
+    ),
+    Regime.TREND: RegimeParams(
+        0.03, 0.025, 1.0, 0.01, 1.0, 0.55, 0.5, (0.08, 0.07, 0.15, 0.25, 0.17, 0.10, 0.10, 0.05, 0.03)
+    ),
+    Regime.CRASH: RegimeParams(
+        -0.02, 0.03, 3.0, 0.012, -1.0, 0.55, 1.5, (0.06, 0.06, 0.13, 0.25, 0.18, 0.10, 0.12, 0.06, 0.04)
+    ),
 }
 
 
@@ -166,18 +169,41 @@ def _simulate_with(cfg: SimConfig, kernel: Any) -> SimResult:
     bars, liqs, t_long, t_short, t_k0, counters = kernel(
         _params(cfg, rp),
         total,
-        pop["kind"], pop["cap0"], pop["lev_pref"], pop["frac"], pop["sl_pct"], pop["tp_pct"], pop["hold_sub"],
-        pop["wallet"], pop["pos"], pop["entry"], pop["margin"], pop["lev"], pop["lp"], pop["sl"], pop["tp"],
-        pop["next_t"], pop["pos_id"], pop["liq_count"],
-        tiers.notional_floor, tiers.maintenance_margin_rate, tiers.maintenance_amount, tiers.max_leverage,
-        int(tiers.formula), int(tiers.basis), float(tiers.fee_rate),
+        pop["kind"],
+        pop["cap0"],
+        pop["lev_pref"],
+        pop["frac"],
+        pop["sl_pct"],
+        pop["tp_pct"],
+        pop["hold_sub"],
+        pop["wallet"],
+        pop["pos"],
+        pop["entry"],
+        pop["margin"],
+        pop["lev"],
+        pop["lp"],
+        pop["sl"],
+        pop["tp"],
+        pop["next_t"],
+        pop["pos_id"],
+        pop["liq_count"],
+        tiers.notional_floor,
+        tiers.maintenance_margin_rate,
+        tiers.maintenance_amount,
+        tiers.max_leverage,
+        int(tiers.formula),
+        int(tiers.basis),
+        float(tiers.fee_rate),
         nb.seed_state(cfg.seed),
     )
     w = cfg.warmup_minutes
     ledger = _ledger(cfg, bars[w:])
     snap0 = w // cfg.truth_every_min
     truth = truth_frame(
-        t_long[snap0:], t_short[snap0:], t_k0[snap0:], cfg.bin_usd,
+        t_long[snap0:],
+        t_short[snap0:],
+        t_k0[snap0:],
+        cfg.bin_usd,
         cfg.start_ms + (np.arange(snap0, len(t_k0)) + 1 - snap0) * cfg.truth_every_min * MINUTE_MS,
     )
     return SimResult(
@@ -234,15 +260,16 @@ def _population(cfg: SimConfig, rp: RegimeParams) -> dict[str, np.ndarray]:
     n_mm = max(2, n // 200)
     kind = rng.choice(
         np.array([TraderKind.NOISE, TraderKind.TREND, TraderKind.MEANREV], dtype=np.int64),
-        size=n, p=[0.5, 0.25, 0.25],
+        size=n,
+        p=[0.5, 0.25, 0.25],
     )
     kind[:n_mm] = TraderKind.MAKER
     cap0 = np.clip(rng.lognormal(math.log(10_000.0), 1.0, n), 500.0, 250_000.0)
     takers = kind != TraderKind.MAKER
     cap0[~takers] = cfg.maker_capital_share * cap0[takers].sum() / n_mm
-    hold_min = np.select(
-        [kind == TraderKind.TREND, kind == TraderKind.MEANREV], [720.0, 120.0], 240.0
-    ) * rng.lognormal(0.0, 0.5, n)
+    hold_min = np.select([kind == TraderKind.TREND, kind == TraderKind.MEANREV], [720.0, 120.0], 240.0) * rng.lognormal(
+        0.0, 0.5, n
+    )
     has_sl = rng.random(n) < 0.45
     has_tp = rng.random(n) < 0.40
     hold_sub = hold_min * cfg.substeps
@@ -328,7 +355,7 @@ def _depth_frame(cfg: SimConfig, ledger: pd.DataFrame) -> pd.DataFrame:
     """Book snapshots at bar close every ``depth_every_min``: the power-law depth curve in discrete levels."""
     snaps = ledger.iloc[cfg.depth_every_min - 1 :: cfg.depth_every_min]
     x = np.arange(1, cfg.depth_levels + 1) * cfg.depth_step_pct  # distance from price, %
-    cum = x ** cfg.depth_exponent
+    cum = x**cfg.depth_exponent
     level = np.diff(np.concatenate([[0.0], cum]))  # share of D(1 %) per level
     k, t = len(x), len(snaps)
     close = np.repeat(snaps["close"].to_numpy(), k)

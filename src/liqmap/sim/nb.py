@@ -339,8 +339,7 @@ def simulate(
                         pos_id[i] = opened
                         opened += 1
                         s = 1.0 if d > 0.0 else -1.0
-                        lp[i] = liq_one(formula, basis, s, px, abs(d), margin[i], floors, rates, amounts,
-                                        tier_fee)[0]
+                        lp[i] = liq_one(formula, basis, s, px, abs(d), margin[i], floors, rates, amounts, tier_fee)[0]
                         if s > 0.0:
                             hi_long_lp = max(hi_long_lp, lp[i])
                         else:
@@ -375,8 +374,18 @@ def simulate(
                             lp[j] = 0.0
                             continue
                     if wallet[j] > 0.0:
-                        lp[j] = liq_one(formula, basis, 1.0 if pos[j] > 0.0 else -1.0, entry[j], abs(pos[j]),
-                                        wallet[j], floors, rates, amounts, tier_fee)[0]
+                        lp[j] = liq_one(
+                            formula,
+                            basis,
+                            1.0 if pos[j] > 0.0 else -1.0,
+                            entry[j],
+                            abs(pos[j]),
+                            wallet[j],
+                            floors,
+                            rates,
+                            amounts,
+                            tier_fee,
+                        )[0]
                     else:
                         lp[j] = np.inf if pos[j] > 0.0 else 0.0
                     if pos[j] > 0.0:
@@ -424,8 +433,7 @@ def simulate(
                     margin[i] -= pay
                     mg = margin[i]
                 if mg > 0.0:
-                    lp[i] = liq_one(formula, basis, s, entry[i], abs(q), mg, floors, rates, amounts,
-                                    tier_fee)[0]
+                    lp[i] = liq_one(formula, basis, s, entry[i], abs(q), mg, floors, rates, amounts, tier_fee)[0]
                 else:
                     lp[i] = np.inf if q > 0.0 else 0.0
                 if q > 0.0:
@@ -493,7 +501,6 @@ def simulate(
     counters[Counter.N_LIQ_EVENTS] = n_liq
     counters[Counter.RNG_STATE] = state
     return bars, liqs[:n_liq], truth_long, truth_short, truth_k0, counters
-
 
 
 _NB = compile_twins({**globals(), "liq_one": liq_one_nb}, ("uniform", "simulate"))
