@@ -1,7 +1,10 @@
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liqmap.analytics import key_levels
 from liqmap.engine.results import LiqMap
@@ -90,3 +93,22 @@ def test_bad_input_is_rejected(make_map):
     bad = LiqMap("X", 0, 100.0, lm.price_bins, lm.long_usd, np.full_like(lm.short_usd, math.nan))
     with pytest.raises(DataValidationError, match="NaN"):
         key_levels(bad)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 3.0), st.integers(0, 6))
+def test_bands_are_disjoint_and_never_double_count(seed, smooth_bins, merge_bins):
+    rng = np.random.default_rng(seed)
+    bins = np.arange(50.0, 150.0)
+    dense = rng.random(bins.size) < 0.4
+    lm = LiqMap("X", 0, 100.0, bins, rng.exponential(1e6, bins.size) * dense, rng.exponential(1e6, bins.size) * dense)
+    clusters = key_levels(lm, top=1_000, smooth_bins=smooth_bins, merge_bins=merge_bins)
+    for side, total in ((Side.LONG, lm.long_usd[bins < 100].sum()), (Side.SHORT, lm.short_usd[bins > 100].sum())):
+        mine = sorted((c for c in clusters if c.side is side), key=lambda c: c.lo)
+        assert sum(c.notional_usd for c in mine) <= total * (1 + 1e-12)
+        assert all(a.hi <= b.lo for a, b in pairwise(mine))
+        for c in mine:
+            assert c.lo < c.peak_price < c.hi
+            assert (c.peak_price < 100) if side is Side.LONG else (c.peak_price > 100)
+    assert [c.rank for c in clusters] == list(range(1, len(clusters) + 1))
+    assert all(a.notional_usd >= b.notional_usd for a, b in pairwise(clusters))

@@ -4,7 +4,8 @@ Method (per side; longs only among bins below price, shorts only above):
 
 1. **Smoothing** — the raw notional per bin is convolved with a Gaussian kernel of ``smooth_bins`` bins
    standard deviation (``scipy.ndimage.gaussian_filter1d``, zero outside the grid, truncated at 4 σ);
-   ``smooth_bins=0`` disables it. The smoothed curve is zeroed on the wrong side of price.
+   ``smooth_bins`` below 1/8 (the kernel would not reach a neighbour) disables it. The smoothed curve is
+   zeroed on the wrong side of price.
 2. **Peaks** — ``scipy.signal.find_peaks`` on the zero-padded smoothed curve (so a peak at the edge of
    the grid counts) keeping peaks whose prominence is at least ``prominence_frac`` × the side's maximum.
 3. **Merge** — peaks at most ``merge_bins`` bins apart are merged into one cluster (chains merge too).
@@ -40,6 +41,8 @@ from liqmap.analytics._curves import check_map
 from liqmap.engine.results import LiqMap
 from liqmap.enums import Side
 from liqmap.errors import LiqmapError
+
+_TRUNCATE = 4.0  # Gaussian kernel half-width in standard deviations
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,9 @@ def _side_clusters(
     bins = lm.price_bins
     allowed = bins < lm.price if side is Side.LONG else bins > lm.price
     raw = np.where(allowed, lm.long_usd if side is Side.LONG else lm.short_usd, 0.0)
-    smooth = gaussian_filter1d(raw, smooth_bins, mode="constant", truncate=4.0) if smooth_bins > 0 else raw
+    # A kernel narrower than 1/8 bin does not reach the neighbours (scipy's radius is round(4σ)): no smoothing.
+    reaches = smooth_bins * _TRUNCATE >= 0.5
+    smooth = gaussian_filter1d(raw, smooth_bins, mode="constant", truncate=_TRUNCATE) if reaches else raw
     smooth = np.where(allowed, smooth, 0.0)
     top_height = float(smooth.max())
     if top_height <= 0:
