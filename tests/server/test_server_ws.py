@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 HOUR_MS = 3_600_000
 
 
@@ -22,9 +24,17 @@ def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
     assert [n for _, n in counted.runs] == [73, 73, 73]  # 3 days + 1 bar, window slides with the last bar
 
 
-def test_ws_reports_missing_series_and_closes(client):
-    with client.websocket_connect("/ws/map?symbol=DOGEUSDT") as ws:
-        msg = ws.receive_json()
-        assert "no bars stored for DOGE/USDT:USDT" in msg["error"]
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("symbol=DOGEUSDT", "no bars stored for DOGE/USDT:USDT on binance"),
+        ("start_ms=5&end_ms=1", "start_ms (5) must be before end_ms (1)"),
+        ("bins=99999", "bins: Input should be less than or equal to 4000"),
+        ("exchange=ftx", "exchange.0: Input should be 'binance', 'bybit'"),
+    ],
+)
+def test_ws_reports_bad_query_and_closes(client, query, message):
+    with client.websocket_connect(f"/ws/map?{query}") as ws:
+        assert message in ws.receive_json()["error"]
         closed = ws.receive()
     assert closed["type"] == "websocket.close" and closed["code"] == 1008

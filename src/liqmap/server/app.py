@@ -8,16 +8,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.websockets import WebSocketState
 
 from liqmap import __version__
 from liqmap.errors import StoreError
 from liqmap.server.api.routes import cascade, dashboard, heatmap, levels, live, maps, symbols, validate
+from liqmap.server.api.routes.live import POLICY_VIOLATION
 from liqmap.server.cache import LRUCache
 from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
 from liqmap.server.fastpath import FastPathMiddleware
@@ -66,28 +69,36 @@ def create_app(
 
 def _add_error_handlers(app: FastAPI) -> None:
     """Every error is ``{"detail": message}``: bad parameters and project errors → 422, missing data → 404,
-    a store locked by a writer → 503."""
+    a store locked by a writer → 503. On a websocket handshake the client gets ``{"error": message}`` and
+    close code 1008 instead."""
 
-    async def store_error(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    def handler(status: int, headers: dict[str, str] | None = None) -> Callable:
+        async def handle(conn: Request | WebSocket, exc: Exception) -> JSONResponse | None:
+            message = _message(exc)
+            if isinstance(conn, WebSocket):
+                if conn.application_state == WebSocketState.CONNECTING:
+                    await conn.accept()
+                await conn.send_json({"error": message})
+                await conn.close(code=POLICY_VIOLATION)
+                return None
+            return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
-    async def store_busy(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
-
-    async def bad_input(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return handle
 
     async def internal(_: Request, exc: Exception) -> JSONResponse:
         # pydantic's ValidationError is a ValueError too, but here it means a response model broke: a bug
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
-    async def bad_request(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    app.add_exception_handler(RequestValidationError, bad_request)
-    app.add_exception_handler(StoreError, store_error)
-    app.add_exception_handler(StoreBusyError, store_busy)
-    app.add_exception_handler(ValueError, bad_input)  # LiqmapError and the core's input checks
+    app.add_exception_handler(RequestValidationError, handler(422))
+    app.add_exception_handler(WebSocketRequestValidationError, handler(422))
+    app.add_exception_handler(StoreError, handler(404))
+    app.add_exception_handler(StoreBusyError, handler(503, {"Retry-After": "1"}))
+    app.add_exception_handler(ValueError, handler(422))  # LiqmapError and the core's input checks
     app.add_exception_handler(ValidationError, internal)
+
+
+def _message(exc: Exception) -> str:
+    """One line saying what is wrong: FastAPI's parameter errors joined as ``name: problem``."""
+    if isinstance(exc, RequestValidationError | WebSocketRequestValidationError):
+        return "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
