@@ -70,6 +70,7 @@ def test_perfect_estimate_scores_one_zero_one():
     assert s.emd_pct == pytest.approx(0.0, abs=1e-12)
     assert s.top_decile_capture == pytest.approx(1.0)
     assert s.liq_volume_corr == pytest.approx(1.0)
+    assert (s.per_snapshot[["long_corr", "short_corr"]] > 1 - 1e-12).all().all()
 
 
 def test_shifted_estimate_has_emd_of_the_shift():

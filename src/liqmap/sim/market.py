@@ -73,7 +73,7 @@ class SimConfig:
     taker_fee: float = 0.0005
     maker_capital_share: float = 1.0  # makers' capital relative to all other traders' capital
     bin_usd: float = 50.0
-    truth_window_pct: float = 25.0  # truth grid half-width around price, % of the start price
+    truth_window_pct: float = 40.0  # truth grid half-width around price, % of the start price
     truth_every_min: int = 60
     depth_every_min: int = 60
     depth_levels: int = 50

@@ -19,7 +19,8 @@ the *densities* (each map divided by its own total in the window, long and short
   (:func:`liqmap.analytics.validation.hourly_corr`); ``None`` when a series is constant (the ``uniform``
   baseline predicts no events) or spans fewer than 3 hours.
 
-Headline numbers are means over snapshots whose truth holds notional inside the window.
+Headline numbers are means over snapshots whose truth holds notional inside the window; ``per_snapshot`` also
+holds each side's own correlation (``long_corr``, ``short_corr``).
 """
 
 from __future__ import annotations
@@ -174,16 +175,29 @@ def _snapshot_scores(
     p_true = true_cells / total_true
     row = {"timestamp": ts, "price": price, "true_usd": total_true, "est_usd": total_est}
     if total_est <= 0:
-        return row | {"density_corr": 0.0, "emd_pct": np.nan, "top_decile_capture": _top_decile(est_cells, p_true)}
+        capture = _top_decile(est_cells, p_true)
+        return row | {
+            "density_corr": 0.0,
+            "emd_pct": np.nan,
+            "top_decile_capture": capture,
+            "long_corr": 0.0,
+            "short_corr": 0.0,
+        }
     p_est = est_cells / total_est
-    corr = 0.0 if np.ptp(p_est) == 0 else float(np.corrcoef(p_est, p_true)[0, 1])
     centres = (edges[:-1] + edges[1:]) / 2
     emd = wasserstein_distance(centres, centres, p_est[:n] + p_est[n:], p_true[:n] + p_true[n:])
     return row | {
-        "density_corr": corr,
+        "density_corr": _corr(p_est, p_true),
         "emd_pct": float(emd / price * 100),
         "top_decile_capture": _top_decile(p_est, p_true),
+        "long_corr": _corr(p_est[:n], p_true[:n]),
+        "short_corr": _corr(p_est[n:], p_true[n:]),
     }
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation; 0 when either side is constant (no information), as for an empty estimate."""
+    return 0.0 if np.ptp(a) == 0 or np.ptp(b) == 0 else float(np.corrcoef(a, b)[0, 1])
 
 
 def _top_decile(estimate: np.ndarray, p_true: np.ndarray) -> float:
