@@ -2,15 +2,14 @@
 
 Takes the query parameters of ``GET /api/map``. The server sends the current map on connect, then
 re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map (the same
-JSON as ``/api/map``) each time it changes. A bad parameter is answered with ``{"error": message}`` and
-close code 1008.
+JSON as ``/api/map``) each time it changes. A bad parameter or missing data is answered with
+``{"error": message}`` and close code 1008 (by the app's exception handlers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
@@ -37,17 +36,12 @@ async def ws_map(
     await websocket.accept()
     sent_for = -1  # the last bar the client has the map for; -1: nothing sent yet
     try:
-        while True:
-            try:
-                window = await current_window(state, q)  # no bars: StoreError
-                if window.last_bar_ms != sent_for:
-                    response = await map_response(state, None, q, at_ms, layers)
-                    await websocket.send_text(bytes(response.body).decode())
-                    sent_for = window.last_bar_ms
-            except ValueError as exc:  # LiqmapError/StoreError: tell the client, then close
-                await websocket.send_text(json.dumps({"error": str(exc)}))
-                await websocket.close(code=POLICY_VIOLATION)
-                return
+        while True:  # a LiqmapError/StoreError propagates: the app's handler sends {"error"} and closes
+            window = await current_window(state, q)
+            if window.last_bar_ms != sent_for:
+                response = await map_response(state, None, q, at_ms, layers)
+                await websocket.send_text(bytes(response.body).decode())
+                sent_for = window.last_bar_ms
             with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left
                 await asyncio.wait_for(websocket.receive_text(), timeout=state.poll_interval_s)
     except WebSocketDisconnect:
