@@ -31,6 +31,12 @@ def test_levels_json_and_table(sim_dir):
     assert set(out["asymmetry"][0]) >= {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"}
     table = runner.invoke(app, ["levels", "--input", str(sim_dir), "--top", "3"])
     assert table.exit_code == 0 and "Key levels" in table.stdout and "not where price must" in table.stdout
+    # The last bar's map carries leverage and exchange layers: their splits add up to the totals.
+    imb = out["imbalance"]
+    assert imb["by_leverage"] and set(imb["by_exchange"]) == {"sim"} and "by layer" in table.stdout
+    layers = imb["by_leverage"].values()
+    assert sum(v["short_above_usd"] for v in layers) == pytest.approx(imb["short_above_usd"], rel=1e-9)
+    assert sum(v["long_below_usd"] for v in layers) == pytest.approx(imb["long_below_usd"], rel=1e-9)
 
 
 def test_cascade_json_keys_and_conservation(sim_dir):

@@ -82,6 +82,16 @@ def levels(
         f"Imbalance ±{window_pct:g}%: shorts above {fmt_usd(imb['short_above_usd'])} vs "
         f"longs below {fmt_usd(imb['long_below_usd'])} — shorts/longs {ratio}"
     )
+    layers = [("leverage", k, v) for k, v in imb["by_leverage"].items()]
+    layers += [("exchange", k, v) for k, v in imb["by_exchange"].items()]
+    if layers:
+        b = Table(title=f"Imbalance ±{window_pct:g}% by layer")
+        for col in ("layer", "", "shorts above", "longs below", "shorts/longs"):
+            b.add_column(col, justify="right")
+        for kind, key, v in layers:
+            r = "n/a" if v["ratio"] is None else f"{v['ratio']:.2f}:1"
+            b.add_row(kind, key, fmt_usd(v["short_above_usd"]), fmt_usd(v["long_below_usd"]), r)
+        console.print(b)
     a = Table(title="Move needed to liquidate")
     for col in ("target", "move up (shorts)", "move down (longs)"):
         a.add_column(col, justify="right")
