@@ -63,9 +63,7 @@ class LiquidatedByMove:
 
 def moves_to_liquidate(lm: LiqMap, targets_usd: Sequence[float]) -> list[MoveToLiquidate]:
     """For each target notional, the smallest rise that liquidates it in shorts and fall in longs."""
-    check_map(lm)
-    up = side_knots(lm.price, lm.price_bins, lm.short_usd, up=True)
-    down = side_knots(lm.price, lm.price_bins, lm.long_usd, up=False)
+    up, down = _curves(lm)
     out = []
     for target in targets_usd:
         if not np.isfinite(target) or target < 0:
@@ -87,9 +85,7 @@ def moves_to_liquidate(lm: LiqMap, targets_usd: Sequence[float]) -> list[MoveToL
 
 def liquidated_by_move(lm: LiqMap, moves_pct: Sequence[float]) -> list[LiquidatedByMove]:
     """For each move size ``Y`` (%, ≥ 0), shorts liquidated by a +Y % rise and longs by a −Y % fall."""
-    check_map(lm)
-    up = side_knots(lm.price, lm.price_bins, lm.short_usd, up=True)
-    down = side_knots(lm.price, lm.price_bins, lm.long_usd, up=False)
+    up, down = _curves(lm)
     out = []
     for y in moves_pct:
         if not np.isfinite(y) or y < 0:
@@ -105,3 +101,12 @@ def liquidated_by_move(lm: LiqMap, moves_pct: Sequence[float]) -> list[Liquidate
             )
         )
     return out
+
+
+def _curves(lm: LiqMap) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Checked map → (short curve upward, long curve downward)."""
+    check_map(lm)
+    return (
+        side_knots(lm.price, lm.price_bins, lm.short_usd, up=True),
+        side_knots(lm.price, lm.price_bins, lm.long_usd, up=False),
+    )
