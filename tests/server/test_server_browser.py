@@ -79,6 +79,14 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in c["rounds"]]
     assert "amplification" in page.inner_text("#cascade-summary")
 
+    # per-leverage layers: six stacked pairs that add up to the totals
+    page.check("#layers")
+    wait_for(page, "document.getElementById('map').data.length === 14")
+    lay = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "layers": "true"}).json()
+    assert [plot_data(page, "map", 2 * k, "name") for k in range(6)] == ["5x", "10x", "20x", "25x", "50x", "100x"]
+    assert plot_data(page, "map", 10, "y") == lay["long_by_leverage"][5]
+    assert page.evaluate("document.getElementById('map').layout.barmode") == "stack"
+
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)

@@ -120,16 +120,35 @@ function renderHeatmap(hm) {
   $("heatmap-sub").textContent = `${hm.symbol} · ${hm.exchanges.join("+")} · ${hm.model} · ${nT} snapshots × ${nB} bins`;
 }
 
+function mapBars(m) {
+  // total long/short bars, or one stacked pair per leverage (light = low, saturated = high leverage)
+  if (!m.leverages.length) {
+    return [
+      { type: "bar", x: m.price_bins, y: m.long_usd, name: "longs", marker: { color: C.long }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>longs</extra>" },
+      { type: "bar", x: m.price_bins, y: m.short_usd, name: "shorts", marker: { color: C.short }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>shorts</extra>" },
+    ];
+  }
+  const n = m.leverages.length;
+  return m.leverages.flatMap((lev, k) => {
+    const alpha = (0.3 + (0.7 * (k + 1)) / n).toFixed(2);
+    return [
+      { type: "bar", x: m.price_bins, y: m.long_by_leverage[k], name: `${lev}x`, legendgroup: `${lev}x`, marker: { color: `rgba(239,83,80,${alpha})` },
+        hovertemplate: `%{x:,.1f}: %{y:$,.3s}<extra>longs ${lev}x</extra>` },
+      { type: "bar", x: m.price_bins, y: m.short_by_leverage[k], name: `${lev}x`, legendgroup: `${lev}x`, showlegend: false,
+        marker: { color: `rgba(38,166,154,${alpha})` }, hovertemplate: `%{x:,.1f}: %{y:$,.3s}<extra>shorts ${lev}x</extra>` },
+    ];
+  });
+}
+
 function renderMap(m) {
   const below = m.price_bins.map((p, i) => (p < m.price ? m.long_cumulative_usd[i] : null));
   const above = m.price_bins.map((p, i) => (p > m.price ? m.short_cumulative_usd[i] : null));
   draw("map", [
-    { type: "bar", x: m.price_bins, y: m.long_usd, name: "longs", marker: { color: C.long }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>longs</extra>" },
-    { type: "bar", x: m.price_bins, y: m.short_usd, name: "shorts", marker: { color: C.short }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>shorts</extra>" },
+    ...mapBars(m),
     { type: "scatter", mode: "lines", x: m.price_bins, y: below, yaxis: "y2", name: "cum. longs ↓", line: { color: C.long, width: 2 } },
     { type: "scatter", mode: "lines", x: m.price_bins, y: above, yaxis: "y2", name: "cum. shorts ↑", line: { color: C.short, width: 2 } },
   ], layout({
-    barmode: "overlay", bargap: 0,
+    barmode: m.leverages.length ? "stack" : "overlay", bargap: 0,
     xaxis: { range: [m.price * (1 - MAP_SPAN), m.price * (1 + MAP_SPAN)], title: { text: "price" } },
     yaxis: { title: { text: "per bin" }, tickformat: "$.2s" },
     yaxis2: { overlaying: "y", side: "right", tickformat: "$.2s", showgrid: false, rangemode: "tozero" },
@@ -226,7 +245,9 @@ async function refresh() {
   const p = query();
   try {
     const [hm, m, lv] = await Promise.all([
-      getJSON("/api/heatmap", withParams(p, { snapshots: 400 })), getJSON("/api/map", p), getJSON("/api/levels", p),
+      getJSON("/api/heatmap", withParams(p, { snapshots: 400 })),
+      getJSON("/api/map", withParams(p, { layers: $("layers").checked })),
+      getJSON("/api/levels", p),
     ]);
     if (seq !== state.seq) return; // a newer selection superseded this one
     Object.assign(state, { heatmap: hm, map: m, levels: lv });
@@ -261,6 +282,14 @@ function syncLive() {
 $("symbol").addEventListener("change", () => { fillExchanges(); refresh(); });
 $("controls").addEventListener("change", (ev) => { if (ev.target.id !== "symbol" && ev.target.id !== "live") refresh(); });
 $("live").addEventListener("change", syncLive);
+$("layers").addEventListener("change", async () => {
+  try {
+    state.map = await getJSON("/api/map", withParams(query(), { layers: $("layers").checked }));
+    renderMap(state.map);
+  } catch (e) {
+    setStatus(e.message, true);
+  }
+});
 $("cascade-form").addEventListener("submit", (ev) => { ev.preventDefault(); runCascade(); });
 
 loadSymbols().then(refresh).catch((e) => setStatus(e.message, true));
