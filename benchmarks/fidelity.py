@@ -20,6 +20,7 @@ from liqmap.sim import Regime, SimConfig, simulate
 from liqmap.sim.score import MODELS, score_models
 
 METRICS = ("density_corr", "emd_pct", "top_decile_capture", "liq_volume_corr")
+EXTRA = ("liq_volume_ratio",)
 HIGHER_IS_BETTER = {"density_corr": True, "emd_pct": False, "top_decile_capture": True, "liq_volume_corr": True}
 
 
@@ -44,27 +45,27 @@ def main() -> None:
             for model, s in score_models(run.bars, run.truth, run.liquidations, MODELS).items():
                 rows.append(
                     {"regime": regime, "seed": seed, "move_pct": 100 * move, "model": model}
-                    | {m: getattr(s, m) for m in METRICS}
+                    | {m: getattr(s, m) for m in METRICS + EXTRA}
                 )
     df = pd.DataFrame(rows)
     print(f"{args.days:g} days × {args.traders:,} traders per run; ±15 % window, hourly truth\n")
     print(
         "| regime | seed | price move | model | density corr ↑ | EMD % of price ↓ | top-decile capture ↑ "
-        "| liq-volume corr ↑ |"
+        "| liq-volume corr ↑ | predicted / realised liq. volume |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['regime']} | {r['seed']} | {r['move_pct']:+.1f} % | {r['model']} | "
-            + " | ".join(_fmt(r[m]) for m in METRICS)
+            + " | ".join(_fmt(r[m]) for m in METRICS + EXTRA)
             + " |"
         )
-    means = df.groupby(["regime", "model"], sort=False)[list(METRICS)].mean()
+    means = df.groupby(["regime", "model"], sort=False)[list(METRICS + EXTRA)].mean()
     print("\nMeans over seeds\n")
-    print("| regime | model | density corr | EMD % | top-decile capture | liq-volume corr |")
-    print("|---|---|---|---|---|---|")
+    print("| regime | model | density corr | EMD % | top-decile capture | liq-volume corr | predicted / realised |")
+    print("|---|---|---|---|---|---|---|")
     for (regime, model), r in means.iterrows():
-        print(f"| {regime} | {model} | " + " | ".join(_fmt(r[m]) for m in METRICS) + " |")
+        print(f"| {regime} | {model} | " + " | ".join(_fmt(r[m]) for m in METRICS + EXTRA) + " |")
     wins = {}
     for m in METRICS:
         piv = df.pivot_table(index=["regime", "seed"], columns="model", values=m, dropna=False)
@@ -86,7 +87,7 @@ def main() -> None:
                 "runs": len(df) // len(MODELS),
                 "oi_delta_wins": wins,
                 "means": {
-                    f"{k[0]}/{k[1]}": {m: (None if pd.isna(v[m]) else round(float(v[m]), 4)) for m in METRICS}
+                    f"{k[0]}/{k[1]}": {m: (None if pd.isna(v[m]) else round(float(v[m]), 4)) for m in METRICS + EXTRA}
                     for k, v in means.iterrows()
                 },
                 "seconds": round(time.perf_counter() - t0, 1),

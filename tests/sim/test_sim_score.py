@@ -70,6 +70,7 @@ def test_perfect_estimate_scores_one_zero_one():
     assert s.emd_pct == pytest.approx(0.0, abs=1e-12)
     assert s.top_decile_capture == pytest.approx(1.0)
     assert s.liq_volume_corr == pytest.approx(1.0)
+    assert s.liq_volume_ratio == pytest.approx(1.0)
     assert (s.per_snapshot[["long_corr", "short_corr"]] > 1 - 1e-12).all().all()
 
 
@@ -81,6 +82,7 @@ def test_shifted_estimate_has_emd_of_the_shift():
     assert s.density_corr < 0.05  # no overlap at all once shifted by four bins
     assert s.top_decile_capture < 0.5  # top cells are the shifted ones (boundary ties share the rest)
     assert s.liq_volume_corr is None  # no predicted events
+    assert s.liq_volume_ratio == 0.0
 
 
 def test_flat_estimate_captures_ten_percent_and_has_zero_correlation():

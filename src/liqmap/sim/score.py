@@ -17,7 +17,8 @@ the *densities* (each map divided by its own total in the window, long and short
 * ``liq_volume_corr`` — Pearson correlation of predicted (engine events) and realised (simulated
   liquidations) notional per UTC hour from the hour of the first heatmap row to the end of the last bar
   (:func:`liqmap.analytics.validation.hourly_corr`); ``None`` when a series is constant (the ``uniform``
-  baseline predicts no events) or spans fewer than 3 hours.
+  baseline predicts no events) or spans fewer than 3 hours. ``liq_volume_ratio`` (not a headline) is the
+  predicted total over the realised total in the same span: 1 means the right amount is predicted.
 
 Headline numbers are means over snapshots whose truth holds notional inside the window; ``per_snapshot`` also
 holds each side's own correlation (``long_corr``, ``short_corr``).
@@ -52,6 +53,7 @@ class FidelityScore:
     emd_pct: float | None
     top_decile_capture: float
     liq_volume_corr: float | None
+    liq_volume_ratio: float | None
     snapshots: int
     empty_estimate: int
     window_pct: float
@@ -65,6 +67,7 @@ class FidelityScore:
             "emd_pct": self.emd_pct,
             "top_decile_capture": self.top_decile_capture,
             "liq_volume_corr": self.liq_volume_corr,
+            "liq_volume_ratio": self.liq_volume_ratio,
             "snapshots": self.snapshots,
             "empty_estimate": self.empty_estimate,
             "window_pct": self.window_pct,
@@ -128,6 +131,7 @@ def fidelity_score(
         emd_pct=None if emd.empty else float(emd.mean()),
         top_decile_capture=float(per["top_decile_capture"].mean()),
         liq_volume_corr=hourly_corr(events, realized, start, end),
+        liq_volume_ratio=_volume_ratio(events, realized, start, end),
         snapshots=len(per),
         empty_estimate=int(per["emd_pct"].isna().sum()),
         window_pct=window_pct,
@@ -157,6 +161,15 @@ def score_models(
         res = run(bars, model=model, config=config)
         out[str(res.model)] = fidelity_score(res.heatmap, truth, res.events, liquidations, **kwargs)
     return out
+
+
+def _volume_ratio(predicted: pd.DataFrame, realized: pd.DataFrame, start_ms: int, end_ms: int) -> float | None:
+    """Predicted over realised liquidated notional in ``[start_ms, end_ms)`` (``None`` if nothing was realised)."""
+    totals = [
+        float(f.loc[(f["timestamp"] >= start_ms) & (f["timestamp"] < end_ms), "notional_usd"].sum())
+        for f in (predicted, realized)
+    ]
+    return None if totals[1] <= 0 else totals[0] / totals[1]
 
 
 def _rebin(centres: np.ndarray, values: np.ndarray, width: float, edges: np.ndarray) -> np.ndarray:
