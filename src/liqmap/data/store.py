@@ -103,7 +103,9 @@ class Store:
         return len(table)
 
     def attach(self, fields: pd.DataFrame) -> int:
-        """Join bar fields (OI, funding, long/short ratio, mark) onto stored bars; returns bars updated.
+        """Join bar fields (OI, funding, long/short ratio, mark, taker-buy volume) onto stored bars.
+
+        Returns the number of bars whose values changed.
 
         See :func:`liqmap.data.transform.attach_fields` for the as-of rules. Raises if no stored bars
         overlap the fields (import the bars first).
@@ -123,7 +125,7 @@ class Store:
                 merged = attach_fields(bars, part)
                 changed = ~(merged.fillna(-1.0e300).eq(bars.fillna(-1.0e300)).all(axis=1))
                 if changed.any():
-                    self._write(TableKind.BARS, merged[changed])
+                    self._write(TableKind.BARS, validate(TableKind.BARS, merged[changed]))
                     updated += int(changed.sum())
         return updated
 
