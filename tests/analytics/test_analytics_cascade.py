@@ -161,6 +161,7 @@ def test_book_impact_from_depth_snapshot():
     ]
     depth = pd.DataFrame(rows, columns=["timestamp", "side", "price", "size"])
     book = BookImpact.from_depth(depth)
+    assert book.as_of_ms == 1
     assert book.move_frac(-99.0) == pytest.approx(-0.01)
     assert book.move_frac(-(99 + 98)) == pytest.approx(-0.015)
     assert book.move_frac(101 + 204) == pytest.approx(0.02)

@@ -49,6 +49,7 @@ def test_cascade_json_keys_and_conservation(sim_dir):
     assert out["amplification"] >= 1.0
     book = _json(["cascade", "--input", str(sim_dir), "--shock", "-2%", "--impact", "book", "--json"])
     assert book["impact"]["model"] == "book" and book["rounds"][0]["price"] < book["start_price"]
+    assert 0 <= book["impact"]["depth_age_hours"] <= 1  # the sim writes a snapshot every hour
     assert book["final_price"] <= book["rounds"][0]["price"]
 
 

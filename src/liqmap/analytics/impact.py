@@ -105,6 +105,7 @@ class BookImpact:
     ask_depth_usd: np.ndarray
     bid_exponent: float = DEFAULT_EXPONENT
     ask_exponent: float = DEFAULT_EXPONENT
+    as_of_ms: int | None = None  # snapshot time when built from depth data
 
     def __post_init__(self) -> None:
         for side in ("bid", "ask"):
@@ -143,7 +144,8 @@ class BookImpact:
         bid_d, ask_d = (mid - bid_px) / mid, (ask_px - mid) / mid
         bid_q = np.cumsum(bid_px * bids["size"].to_numpy(float))
         ask_q = np.cumsum(ask_px * asks["size"].to_numpy(float))
-        return cls(bid_d, bid_q, ask_d, ask_q, _fit_exponent(bid_d, bid_q), _fit_exponent(ask_d, ask_q))
+        fit_b, fit_a = _fit_exponent(bid_d, bid_q), _fit_exponent(ask_d, ask_q)
+        return cls(bid_d, bid_q, ask_d, ask_q, fit_b, fit_a, as_of_ms=int(ts.max()))
 
     def move_frac(self, flow_usd: float) -> float:
         """Signed fractional move: buys walk the asks (up), sells walk the bids (down)."""

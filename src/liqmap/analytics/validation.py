@@ -143,18 +143,21 @@ class _Output:
     events: pd.DataFrame
 
 
-def proximity_heatmap(heatmap: Heatmap) -> Heatmap:
+def proximity_heatmap(heatmap: Heatmap, rows: np.ndarray | None = None) -> Heatmap:
     """Baseline on ``heatmap``'s grid and closes that knows only where price is: long density
-    ``1/(close − price + bin)`` below each close, short density ``1/(price − close + bin)`` above it."""
-    dist = heatmap.price_bins[None, :] - heatmap.close[:, None]
+    ``1/(close − price + bin)`` below each close, short density ``1/(price − close + bin)`` above it.
+    ``rows`` keeps only those snapshots (the ones events are scored against), to bound memory."""
+    idx = np.arange(len(heatmap.times_ms)) if rows is None else np.asarray(rows, dtype=np.int64)
+    close = heatmap.close[idx]
+    dist = heatmap.price_bins[None, :] - close[:, None]
     weight = np.nan_to_num(1.0 / (np.abs(dist) + heatmap.bin_usd))
     return Heatmap(
         symbol=heatmap.symbol,
-        times_ms=heatmap.times_ms,
+        times_ms=heatmap.times_ms[idx],
         price_bins=heatmap.price_bins,
         long_usd=np.where(dist < 0, weight, 0.0),
         short_usd=np.where(dist > 0, weight, 0.0),
-        close=heatmap.close,
+        close=close,
         model=PROXIMITY,
     )
 
@@ -277,7 +280,9 @@ def validate_outputs(
         scores[name], table = score_model(name, out, liq, bar_ms, span_ms, window_pct)
         if name == model:
             scored = table
-    near = _Output(proximity_heatmap(outputs[model].heatmap), pd.DataFrame({"timestamp": [], "notional_usd": []}))
+    hm = outputs[model].heatmap
+    snaps = np.unique(np.searchsorted(hm.times_ms, scored["timestamp"].to_numpy(np.int64) - bar_ms, side="right") - 1)
+    near = _Output(proximity_heatmap(hm, snaps), pd.DataFrame({"timestamp": [], "notional_usd": []}))
     scores[PROXIMITY], _ = score_model(PROXIMITY, near, liq, bar_ms, span_ms, window_pct)
     main = scores[model]
     if main.events == 0:

@@ -282,9 +282,12 @@ def _impact(
             depth = store.query_depth(exchanges or None, symbol)
     if depth.empty:
         raise LiqmapError("--impact book needs depth snapshots: give --depth FILE or import depth into the store")
-    book = BookImpact.from_depth(depth, at_ms=map_ms + _bar_ms(bars))
+    close_ms = map_ms + _bar_ms(bars)  # the map is the state at its bar's close
+    book = BookImpact.from_depth(depth, at_ms=close_ms)
     info = {
         "model": "book",
+        "depth_as_of_ms": book.as_of_ms,
+        "depth_age_hours": (close_ms - book.as_of_ms) / 3_600_000 if book.as_of_ms is not None else None,
         "bid_exponent": book.bid_exponent,
         "ask_exponent": book.ask_exponent,
         "bid_depth_usd": float(book.bid_depth_usd[-1]),
