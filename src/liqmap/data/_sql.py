@@ -112,7 +112,7 @@ def resample_query(target_ms: int, inner_where: str, start_ms: int | None, end_m
     offset = MONDAY_OFFSET_MS if target_ms % WEEK_MS == 0 else 0
     bucket = f"((timestamp - {offset}) // {target_ms}) * {target_ms} + {offset}"
     summed = ", ".join(f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED_NULLABLE)
-    last = ", ".join(f"arg_max({c}, timestamp) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _LAST_VALUE)
+    last = ", ".join(f"arg_max({c}, timestamp) AS {c}" for c in _LAST_VALUE)  # arg_max skips NULL args
     keep = [f"timestamp >= {int(start_ms)}"] if start_ms is not None else []
     keep += [f"timestamp <= {int(end_ms)}"] if end_ms is not None else []
     having = ("WHERE " + " AND ".join(keep)) if keep else ""
