@@ -154,8 +154,13 @@ def test_validation_report_for_server(crash_sim):
 
     outputs = {m: run(crash_sim.bars, model=m) for m in ("oi-delta", "volume", "uniform")}
     r = validation_report(outputs, "oi-delta", crash_sim.bars, crash_sim.liquidations)
-    assert r["events"] > 100 and r["split_ms"] is None
-    assert r["lift_vs_volume"] > 1 and r["lift_vs_uniform"] > 1
+    assert r["events"] > 100 and r["split_ms"] is None and r["calibration"] == {}
+    # Uncalibrated, the default mix is only level with the baselines (docs/analytics.md), so check the
+    # arithmetic here and leave "better than the baselines" to the calibrated test above.
+    cap = {k: v["top_decile_capture"] for k, v in r["scores"].items()}
+    assert r["lift_vs_volume"] == pytest.approx(cap["oi-delta"] / cap["volume"])
+    assert r["lift_vs_uniform"] == pytest.approx(cap["oi-delta"] / cap["uniform"])
+    assert r["scores"]["oi-delta"]["events"] == r["scores"]["proximity"]["events"] == r["events"]
     assert -1 <= r["liq_volume_corr"] <= 1
 
 
