@@ -25,7 +25,7 @@ LICENSES = ("group-m-finm33150-final.UNLICENSE", "nautilus_trader.LGPL-3.0.head"
 
 
 def build(shared: Path, out: Path) -> None:
-    """Write bars, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files to ``out``."""
+    """Write bars, funding, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files."""
     market = shared / "market"
     candles = pd.read_parquet(market / "candles_1h.parquet")
     candles = candles[
@@ -39,7 +39,13 @@ def build(shared: Path, out: Path) -> None:
 
     funding = pd.read_parquet(market / "funding_rates.parquet")
     funding = funding[funding["venue"].isin(VENUES) & funding["coin"].isin(COINS)]
-    bars = attach_fields(bars, validate_fields(to_canonical(funding, Layout.SHARED_FUNDING).frame))
+    events = validate_fields(to_canonical(funding, Layout.SHARED_FUNDING).frame)
+    events = events[
+        (events["timestamp"] >= START.value // 1_000_000 - 8 * 3_600_000)
+        & (events["timestamp"] < END.value // 1_000_000)
+    ].reset_index(drop=True)
+    bars = attach_fields(bars, events)
+    write_table(events, out / "funding.parquet")
 
     oi = validate_fields(
         to_canonical(pd.read_parquet(market / "open_interest_1h.parquet"), Layout.SHARED_OPEN_INTEREST).frame

@@ -67,7 +67,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:  # locked by a writer, not a DuckDB file, a directory, ...
             raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
         if not read_only:
             for statement in _sql.create_statements():

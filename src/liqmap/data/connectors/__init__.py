@@ -91,6 +91,8 @@ def fetch_into_store(
     sym = normalize_symbol(symbol)
     step = timeframe_ms(timeframe)
     until = until_ms if until_ms is not None else (conn.client.milliseconds() // step - 1) * step
+    if until < since_ms:
+        raise ConnectorError(f"--until ({until}) is before --since ({since_ms}): nothing to fetch")
     order = sorted(set(datasets), key=list(Dataset).index)
     counts: dict[str, int] = {}
     for ds in order:

@@ -31,6 +31,11 @@ def sample_bars() -> pd.DataFrame:
     return validate("bars", pd.read_parquet(SAMPLE_DIR / "bars.parquet"))
 
 
+def sample_funding() -> pd.DataFrame:
+    """Raw funding events (``exchange, symbol, timestamp, funding_rate``) behind the bars' funding column."""
+    return validate_fields(pd.read_parquet(SAMPLE_DIR / "funding.parquet"))
+
+
 def sample_liquidations() -> pd.DataFrame:
     """OKX liquidation orders 2026-03-04 11:13 → 2026-03-05 11:18 UTC (BTC, ETH, SOL, DOGE; bankruptcy price)."""
     return validate("liquidations", pd.read_parquet(SAMPLE_DIR / "liquidations.parquet"))

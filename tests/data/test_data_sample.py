@@ -1,0 +1,83 @@
+"""The bundled real sample: contents, the documented OI proxy, funding alignment, liquidation units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqmap.data.sample import (
+    hyperliquid_open_interest,
+    sample_bars,
+    sample_depth,
+    sample_funding,
+    sample_liquidations,
+    venue_open_interest_snapshots,
+)
+
+H = 3_600_000
+
+
+def test_bars_cover_three_venues_two_coins_hourly():
+    bars = sample_bars()
+    rows = bars.groupby(["exchange", "symbol"]).size().to_dict()
+    assert rows == {
+        ("binance", "BTC/USDT:USDT"): 2171,
+        ("binance", "ETH/USDT:USDT"): 2171,
+        ("bybit", "BTC/USDT:USDT"): 2171,
+        ("bybit", "ETH/USDT:USDT"): 2171,
+        ("okx", "BTC/USDT:USDT"): 2160,
+        ("okx", "ETH/USDT:USDT"): 2160,
+    }
+    assert bars["timestamp"].min() == 1764892800000  # 2025-12-05 00:00 UTC
+    assert bars["timestamp"].max() == 1772704800000  # 2026-03-05 10:00 UTC
+    assert bars["taker_buy_volume"].isna().all()
+    np.testing.assert_allclose(bars["quote_volume"], bars["volume"] * bars["close"])  # documented approximation
+
+
+def test_oi_proxy_is_hyperliquid_path_scaled_to_each_venue_snapshot():
+    bars, hl, snaps = sample_bars(), hyperliquid_open_interest(), venue_open_interest_snapshots()
+    for snap in snaps.itertuples():
+        coin = snap.symbol.split("/")[0]
+        path = hl[hl["symbol"] == f"{coin}/USDC:USDC"].set_index("timestamp")["open_interest_usd"]
+        anchor = path[path.index <= snap.timestamp].iloc[-1]
+        series = bars[(bars["exchange"] == snap.exchange) & (bars["symbol"] == snap.symbol)].dropna(
+            subset=["open_interest_usd"]
+        )
+        hl_at_close = path.reindex(series["timestamp"] + H, method="pad").to_numpy()  # as of each close
+        np.testing.assert_allclose(series["open_interest_usd"] / hl_at_close, snap.open_interest_usd / anchor)
+        np.testing.assert_allclose(series["open_interest"] * series["close"], series["open_interest_usd"])
+        assert len(series) == 2096  # null before 2025-12-07 10:00 and through Hyperliquid's 19 h gap
+
+
+def test_bar_funding_is_the_last_event_before_the_close():
+    bars, events = sample_bars(), sample_funding()
+    for (ex, sym), part in bars.groupby(["exchange", "symbol"]):
+        ev = events[(events["exchange"] == ex) & (events["symbol"] == sym)]
+        pos = np.searchsorted(ev["timestamp"].to_numpy(), part["timestamp"].to_numpy() + H, side="left") - 1
+        np.testing.assert_array_equal(part["funding_rate"].to_numpy(), ev["funding_rate"].to_numpy()[pos])
+
+
+def test_liquidations_are_positions_in_base_units():
+    liq = sample_liquidations()
+    assert liq.groupby("symbol").size().to_dict() == {
+        "BTC/USDT:USDT": 1611,
+        "DOGE/USDT:USDT": 1422,
+        "ETH/USDT:USDT": 1632,
+        "SOL/USDT:USDT": 1052,
+    }
+    np.testing.assert_allclose(liq["notional_usd"], liq["quantity"] * liq["price"])
+    first = liq[liq["symbol"] == "BTC/USDT:USDT"].iloc[0]
+    assert (first["timestamp"], first["side"], first["price"]) == (1772664343781, "long", 72431.4)
+    assert first["quantity"] == pytest.approx(0.0021, rel=1e-9)  # 0.21 contracts × 0.01 BTC
+    btc = liq[liq["symbol"] == "BTC/USDT:USDT"].groupby("side")["notional_usd"].sum()
+    assert (round(btc["long"]), round(btc["short"])) == (3365456, 5812641)
+
+
+def test_depth_snapshots():
+    depth = sample_depth()
+    first = depth[depth["timestamp"] == depth["timestamp"].min()]
+    assert first.groupby("side").size().to_dict() == {"ask": 25, "bid": 25}
+    assert first.loc[first["side"] == "bid", "price"].max() == 11657.07
+    assert first.loc[first["side"] == "ask", "price"].min() == 11657.08
+    assert pd.Timestamp(depth["timestamp"].max(), unit="ms") == pd.Timestamp("2022-11-01 23:49:39.146")
