@@ -242,3 +242,13 @@ def test_static_files_and_plotly_from_installed_package(client):
     assert client.get("/static/..%2Fdeps.py").status_code == 404
     assert client.get("/static/app.js").status_code == 200
     assert "<title>liqmap" in client.get("/").text
+
+
+def test_bin_usd_sets_the_grid_width(client, sample_db):
+    body = client.get("/api/map", params={"days": 30, "bin_usd": 100}).json()
+    assert body["bin_usd"] == pytest.approx(100.0)
+    assert np.allclose(np.diff(body["price_bins"]), 100.0)
+    with Store(sample_db, read_only=True) as store:
+        bars = store.query_bars("binance", BTC, LAST_MS - 30 * DAY_MS, LAST_MS)
+    padded = bars["high"].max() * 1.3 - bars["low"].min() * 0.7  # the engine's default 30 % padding
+    assert abs(len(body["price_bins"]) - padded / 100) <= 2
