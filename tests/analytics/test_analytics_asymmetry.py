@@ -95,6 +95,13 @@ def test_map_report_is_json_ready(simple_map):
         "long_below_usd": 2e6,
         "ratio": 3.0,
     }
+    assert [(m["move_pct"], m["shorts_liquidated_usd"], m["longs_liquidated_usd"]) for m in r["by_move"]] == [
+        (1.0, 0.0, 0.0),
+        (2.0, 0.0, 0.0),
+        (3.0, 0.0, 0.0),
+        (5.0, 6e6, 2e6),
+        (10.0, 6e6, 2e6),
+    ]
     small, big = r["asymmetry"]
     assert (small["move_up_usd"], small["move_down_usd"], small["move_down_pct"]) == (3 + 1 / 6, 4.5, 4.5)
     assert (big["move_up_usd"], big["reachable_up"], big["move_down_pct"], big["reachable_down"]) == (

@@ -2,6 +2,8 @@
 
 >>> import numpy as np
 >>> from liqmap.engine.results import LiqMap
+
+DEFAULT_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 10.0)
 >>> bins = np.arange(90.0, 111.0)
 >>> lm = LiqMap("X", 0, 100.0, bins, np.where(bins == 95, 2e6, 0.0), np.where(bins == 104, 6e6, 0.0))
 >>> r = map_report(lm, window_pct=10, targets_usd=[1e6])
@@ -16,10 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from liqmap import CAVEAT
-from liqmap.analytics.asymmetry import moves_to_liquidate
+from liqmap.analytics.asymmetry import liquidated_by_move, moves_to_liquidate
 from liqmap.analytics.imbalance import imbalance
 from liqmap.analytics.levels import key_levels
 from liqmap.engine.results import LiqMap
+
+DEFAULT_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 10.0)
 
 
 def default_targets_usd(lm: LiqMap) -> list[float]:
@@ -39,10 +43,12 @@ def map_report(
     window_pct: float = 5.0,
     targets_usd: Sequence[float] | None = None,
     top: int = 10,
+    moves_pct: Sequence[float] = DEFAULT_MOVES_PCT,
 ) -> dict[str, Any]:
     """``clusters`` (ranked key levels), ``imbalance`` within ±``window_pct``, ``asymmetry`` per target
     notional (default :func:`default_targets_usd`; unreachable moves are ``null`` with
-    ``reachable_up``/``reachable_down`` false) and the ``caveat``."""
+    ``reachable_up``/``reachable_down`` false), ``by_move`` (notional liquidated by ±Y % for each of
+    ``moves_pct``) and the ``caveat``."""
     targets = default_targets_usd(lm) if targets_usd is None else list(targets_usd)
     imb = imbalance(lm, window_pct=window_pct)
     return {
@@ -53,5 +59,6 @@ def map_report(
         "clusters": [c.to_dict() for c in key_levels(lm, top=top)],
         "imbalance": imb.to_dict(),
         "asymmetry": [m.to_dict() for m in moves_to_liquidate(lm, targets)],
+        "by_move": [m.to_dict() for m in liquidated_by_move(lm, moves_pct)],
         "caveat": CAVEAT,
     }

@@ -102,6 +102,13 @@ def levels(
             _move(row["move_down_usd"], row["move_down_pct"], "−"),
         )
     console.print(a)
+    m = Table(title="Liquidated by a move of ±Y %")
+    for col in ("move", "up: shorts", "down: longs", "up/down"):
+        m.add_column(col, justify="right")
+    for row in report["by_move"]:
+        up, down = row["shorts_liquidated_usd"], row["longs_liquidated_usd"]
+        m.add_row(f"±{row['move_pct']:g}%", fmt_usd(up), fmt_usd(down), "n/a" if down <= 0 else f"{up / down:.2f}")
+    console.print(m)
     console.print(f"[dim]{CAVEAT}[/dim]")
 
 
