@@ -266,7 +266,9 @@ def _population(cfg: SimConfig, rp: RegimeParams) -> dict[str, np.ndarray]:
     kind[:n_mm] = TraderKind.MAKER
     cap0 = np.clip(rng.lognormal(math.log(10_000.0), 1.0, n), 500.0, 250_000.0)
     takers = kind != TraderKind.MAKER
-    cap0[~takers] = cfg.maker_capital_share * cap0[takers].sum() / n_mm
+    # makers' capitals differ (±50 %) so no two of them ever hold identical positions (distinct event keys)
+    desk = rng.uniform(0.5, 1.5, n_mm)
+    cap0[~takers] = cfg.maker_capital_share * cap0[takers].sum() * desk / desk.sum()
     hold_min = np.select([kind == TraderKind.TREND, kind == TraderKind.MEANREV], [720.0, 120.0], 240.0) * rng.lognormal(
         0.0, 0.5, n
     )
