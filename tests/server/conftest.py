@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from liqmap.data.sample import load_sample_into
 from liqmap.data.store import Store
+from liqmap.errors import StoreError
 from liqmap.server import create_app
 from liqmap.server.deps import Services, default_services
 
@@ -61,7 +63,7 @@ def next_bar(db: Path, exchange: str = "binance", symbol: str = BTC, close: floa
                 last[["open", "high", "low", "close", "mark_price"]] = close
                 store.upsert("bars", last)
                 return int(last["timestamp"].iloc[0])
-        except Exception:  # the app holds a read-only connection this instant
+        except (StoreError, duckdb.Error):  # the app holds a read-only connection this instant
             time.sleep(0.02)
     raise AssertionError("could not write to the store")
 
