@@ -198,3 +198,26 @@ def test_sqrt_impact_combines_exchanges():
     m1, m2 = SqrtImpact.from_bars(one), SqrtImpact.from_bars(two)
     assert m2.volume_daily_usd == pytest.approx(2.001 * m1.volume_daily_usd)
     assert m2.sigma_daily == pytest.approx(m1.sigma_daily)
+
+
+def test_book_impact_on_real_binance_book25():
+    from liqmap.data.sample import sample_depth
+
+    depth = sample_depth()
+    last_two_sided = int(depth.loc[depth["side"] == "ask", "timestamp"].max())  # 2020-09-01 00:00:04.005
+    book = BookImpact.from_depth(depth, at_ms=last_two_sided)
+    snap = depth[depth["timestamp"] == last_two_sided]
+    best_bid = snap.loc[snap["side"] == "bid", "price"].max()
+    best_ask = snap.loc[snap["side"] == "ask", "price"].min()
+    mid = (best_bid + best_ask) / 2
+    top = snap[(snap["side"] == "bid") & (snap["price"] == best_bid)]
+    top_usd = float((top["price"] * top["size"]).sum())
+    # Selling exactly the best bid's size walks price to the best bid.
+    assert book.move_frac(-top_usd) == pytest.approx((best_bid - mid) / mid)
+    # 25 levels reach ~3 bps: too narrow to fit a shape, so the default exponent extrapolates.
+    assert book.bid_dist[-1] < 0.005 and book.bid_exponent == book.ask_exponent == 0.75
+    assert book.bid_depth_usd[-1] == pytest.approx(
+        float((snap.loc[snap["side"] == "bid", ["price", "size"]].prod(axis=1)).sum())
+    )
+    with pytest.raises(DataValidationError, match="lacks bids or asks"):
+        BookImpact.from_depth(depth)  # the latest snapshot (2022-11-01) is bid-only

@@ -9,7 +9,8 @@ move of price (``0.01`` = +1 %) with :meth:`move_frac`:
 * :class:`BookImpact` — an instantaneous walk of an order book: buys consume asks, sells consume bids;
   the move for a flow ``Q`` is the distance ``x`` at which the cumulative depth ``D(x)`` reaches ``Q``,
   linear between book levels and, past the deepest level, extrapolated with a power law
-  ``D(x) = D_last·(x/x_last)^a`` whose exponent is fitted on the book (log-log least squares).
+  ``D(x) = D_last·(x/x_last)^a`` whose exponent is fitted on the book (log-log least squares) when the
+  book reaches at least 0.5 % from mid, else 0.75 (the Binance BTCUSDT fit).
 
 >>> m = SqrtImpact(sigma_daily=0.03, volume_daily_usd=10e9)
 >>> round(m.move_frac(100e6), 6)   # 1·0.03·sqrt(0.01)
@@ -30,6 +31,7 @@ from liqmap.errors import DataValidationError, LiqmapError
 
 MS_PER_DAY = 86_400_000
 DEFAULT_EXPONENT = 0.75  # fitted on Binance BTCUSDT bookDepth 2025-05-19: 0.77 bids / 0.70 asks (mechanics §5)
+MIN_FIT_SPAN = 0.005  # fit the exponent only on books reaching at least 0.5 % from mid
 
 
 class ImpactModel(Protocol):
@@ -166,9 +168,11 @@ class BookImpact:
 
 
 def _fit_exponent(dist: np.ndarray, depth: np.ndarray) -> float:
-    """Least-squares slope of log depth on log distance, clipped to [0.3, 2]; the default if < 2 levels."""
+    """Least-squares slope of log depth on log distance, clipped to [0.3, 2]; the default when the book has
+    fewer than 2 levels or reaches less than ``MIN_FIT_SPAN`` from mid (a few-bps book says nothing about
+    the shape of depth at 1 %)."""
     ok = (dist > 0) & (depth > 0)
-    if ok.sum() < 2 or np.ptp(np.log(dist[ok])) == 0:
+    if ok.sum() < 2 or np.ptp(np.log(dist[ok])) == 0 or dist[ok].max() < MIN_FIT_SPAN:
         return DEFAULT_EXPONENT
     slope = float(np.polyfit(np.log(dist[ok]), np.log(depth[ok]), 1)[0])
     return float(np.clip(slope, 0.3, 2.0))
