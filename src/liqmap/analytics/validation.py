@@ -27,9 +27,10 @@ the event's price. Scores:
   notional per UTC hour over the scored span (``None`` with fewer than 3 hours or a constant series).
 
 :func:`validate` splits the events by time (``train_frac`` of the span for training), picks the leverage
-mix (a few tilts of the engine's weights by ``leverage^γ``) that maximises capture on the training span,
-and reports every score on the test span only. The engine is causal (a snapshot uses only earlier bars),
-so one run over all bars serves both spans.
+mix (a few tilts of the engine's weights by ``leverage^γ``) that maximises the objective (capture by
+default) on the training span, and reports every score on the test span only. The engine is causal (a
+snapshot uses only earlier bars), so one run over all bars serves both spans; only the grid's extent is
+taken from all bars, and the scores rank bins within a window around price, not over the grid.
 """
 
 from __future__ import annotations
