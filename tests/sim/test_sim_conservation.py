@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liqmap.data.schemas import primary_key
 from liqmap.margin import get_tiers, liquidation_prices, maintenance_margin
 
 
@@ -42,6 +43,7 @@ def test_every_liquidated_position_appears_exactly_once(regime_run):
     assert (liq.loc[longs, "mark_price"] <= liq.loc[longs, "liquidation_price"]).all()
     assert (liq.loc[~longs, "mark_price"] >= liq.loc[~longs, "liquidation_price"]).all()
     np.testing.assert_allclose(liq["notional_usd"], liq["quantity"] * liq["price"])
+    assert not liq.duplicated(primary_key("liquidations")).any()  # the store keeps every event
 
 
 def test_liquidation_prices_are_the_margin_packages(regime_run):
