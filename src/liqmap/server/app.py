@@ -2,7 +2,7 @@
 
 >>> from liqmap.server import create_app
 >>> app = create_app("liqmap.duckdb")      # nothing is opened until the first request
->>> sorted(r.path for r in app.routes if r.path.startswith("/api/"))[:3]
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/"))[:3]
 ['/api/cascade', '/api/heatmap', '/api/levels']
 """
 
