@@ -77,3 +77,21 @@ def test_bad_shock_exits_2(sim_dir):
     assert proc.returncode == 2 and "--shock: cannot read 'lots'" in proc.stderr
     zero = runner.invoke(app, ["cascade", "--input", str(sim_dir), "--shock", "0%"])
     assert isinstance(zero.exception, LiqmapError) and "non-zero" in str(zero.exception)
+
+
+def test_bars_file_input_needs_explicit_liquidations(sim_dir):
+    res = runner.invoke(app, ["validate", "--input", str(sim_dir / "bars.parquet")])
+    assert isinstance(res.exception, LiqmapError) and "--liquidations FILE" in str(res.exception)
+    ok = _json(
+        [
+            "validate",
+            "--input",
+            str(sim_dir / "bars.parquet"),
+            "--liquidations",
+            str(sim_dir),
+            "--train-frac",
+            "0",
+            "--json",
+        ]
+    )
+    assert ok["split_ms"] is None and ok["calibration"] == {} and ok["events"] > 100

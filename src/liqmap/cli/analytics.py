@@ -144,7 +144,8 @@ def cascade(
     shock_pct = parse_pct(shock, "--shock")
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     lm = _engine_run(bars, model, bins).liqmap(parse_time_ms(at, "--at"))
-    model_impact, impact_info = _impact(impact, bars, depth or input_path, db, exchange, symbol, lm.as_of_ms)
+    depth_path = _companion(depth, input_path, "--depth", "depth")
+    model_impact, impact_info = _impact(impact, bars, depth_path, db, exchange, symbol, lm.as_of_ms)
     kw: dict[str, Any] = {"resilience": resilience, "runaway_amplification": runaway_amplification}
     res = simulate_cascade(lm, shock_pct, model_impact, **kw)
     out = res.to_dict()
@@ -204,7 +205,8 @@ def validate(
     from liqmap.analytics.validation import validate as run_validation
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    liqs = _liquidations(liquidations or input_path, db, exchange, symbol, start, end)
+    liqs_path = _companion(liquidations, input_path, "--liquidations", "liquidations")
+    liqs = _liquidations(liqs_path, db, exchange, symbol, start, end)
     res = run_validation(
         bars, liqs, model, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct, objective=objective
     )
@@ -303,6 +305,17 @@ def _impact(
         "ask_depth_pct": 100 * float(book.ask_dist[-1]),
     }
     return book, info
+
+
+def _companion(explicit: Path | None, input_path: Path | None, option: str, table: str) -> Path | None:
+    """The file/dir for a second table: ``explicit``, else the ``--input`` directory, else None (the store)."""
+    if explicit is not None:
+        return explicit
+    if input_path is None:
+        return None
+    if not input_path.is_dir():
+        raise LiqmapError(f"--input {input_path} is a bars file; give {option} FILE for the {table} table")
+    return input_path
 
 
 def _liquidations(
