@@ -217,42 +217,54 @@ def test_invalid_upsert_leaves_store_untouched(store):
 
 _KILLED_CHILD = textwrap.dedent(
     """
-    import sys, numpy as np, pandas as pd
+    import sys, time, numpy as np, pandas as pd
     from liqmap.data.store import Store
-    n = 1_000_000
+    n, hold = int(sys.argv[2]), sys.argv[3] == "hold"
     ts = 1_767_225_600_000 + 10 * 60_000 + np.arange(n, dtype="int64") * 60_000
     c = np.full(n, 100.0)
     bars = pd.DataFrame({"exchange": "binance", "symbol": "BTC/USDT:USDT", "timestamp": ts, "open": c,
                          "high": c, "low": c, "close": c, "volume": c})
     original = Store._write
 
-    def announce(self, kind, table):  # signal the parent once the transaction is writing rows
+    def announce(self, kind, table):  # tell the parent where the transaction is
         print("writing", flush=True)
         original(self, kind, table)
+        if hold:  # every row inserted, COMMIT not yet reached
+            print("inserted", flush=True)
+            time.sleep(60)
 
     Store._write = announce
     with Store(sys.argv[1]) as store:
         store.upsert("bars", bars)
-        print("done", flush=True)
     """
 )
+_N_KILLED = 300_000
 
 
-def test_killed_import_leaves_earlier_data_intact(db_path):
+@pytest.mark.parametrize("moment", ["before-commit", "mid-insert"])
+def test_killed_import_leaves_the_store_before_or_after_never_between(moment, db_path):
     with Store(db_path) as s:
         s.upsert("bars", make_bars(10))
         expected = s.query_bars("binance", "BTCUSDT")
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(db_path)], stdout=subprocess.PIPE, text=True)
+    hold = "hold" if moment == "before-commit" else "go"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, str(db_path), str(_N_KILLED), hold], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "writing"
-    time.sleep(0.1)  # inside the transaction that writes 1M rows (~0.5 s)
+    if moment == "before-commit":
+        assert child.stdout.readline().strip() == "inserted"
+    else:
+        time.sleep(0.05)  # somewhere inside DELETE/INSERT/COMMIT of 300k rows (timing not guaranteed)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    assert child.returncode == -signal.SIGKILL
     with Store(db_path) as s:
-        assert s.info()["rows"]["bars"] == 10
-        pd.testing.assert_frame_equal(s.query_bars("binance", "BTCUSDT"), expected)
+        rows = s.info()["rows"]["bars"]
+        allowed = {10} if moment == "before-commit" else {10, 10 + _N_KILLED}
+        assert rows in allowed
+        pd.testing.assert_frame_equal(s.query_bars("binance", "BTCUSDT", end_ms=T0_MS + 9 * MINUTE_MS), expected)
         s.upsert("bars", make_bars(12))  # still writable
-        assert s.info()["rows"]["bars"] == 12
+        # bars 10 and 11 are new, unless the killed import committed (then they replace its first two)
+        assert s.info()["rows"]["bars"] == (12 if rows == 10 else rows)
 
 
 def test_export_filters_and_formats(store, tmp_path):
