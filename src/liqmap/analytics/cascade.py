@@ -45,23 +45,16 @@ calm and the first runaway scan point to ``tol_pct``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from liqmap import CAVEAT
 from liqmap.analytics._curves import check_map
+from liqmap.analytics.enums import Direction
 from liqmap.analytics.impact import ImpactModel
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
-
-
-class Direction(StrEnum):
-    """Direction of a shock."""
-
-    UP = "up"
-    DOWN = "down"
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
+from liqmap.analytics.enums import Objective
 from liqmap.engine.results import Heatmap
 from liqmap.errors import DataValidationError, LiqmapError
 
@@ -54,21 +54,6 @@ PROXIMITY = "proximity"
 DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
 DEFAULT_WINDOW_PCT = 10.0
 LOG_FLOOR = 0.01  # share of probability spread evenly over the window in the log score
-
-
-class Objective(StrEnum):
-    """What the leverage-mix calibration maximises on the training span."""
-
-    CAPTURE = "capture"  # top-decile capture
-    LOG_SCORE = "log-score"  # mean log-likelihood gain over a flat density (a proper scoring rule)
-
-    @classmethod
-    def parse(cls, value: Objective | str) -> Objective:
-        """Parse ``"capture"``/``"log-score"`` with a message listing both."""
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            raise LiqmapError(f"unknown objective {value!r}; use capture or log-score") from None
 
 
 class EngineOutput(Protocol):
