@@ -41,6 +41,158 @@ _TREND = int(TraderKind.TREND)
 _MEANREV = int(TraderKind.MEANREV)
 
 
+def pay_funding(
+    rate: float,
+    mark: float,
+    kind: np.ndarray,
+    pos: np.ndarray,
+    entry: np.ndarray,
+    wallet: np.ndarray,
+    margin: np.ndarray,
+    lp: np.ndarray,
+    floors: np.ndarray,
+    rates: np.ndarray,
+    amounts: np.ndarray,
+    formula: int,
+    basis: int,
+    tier_fee: float,
+) -> float:
+    """Settle one funding interval: each position pays ``position × mark × rate`` from its isolated margin
+    (makers: wallet) and gets its liquidation price recomputed; returns the net paid (≈ 0: a transfer)."""
+    paid = 0.0
+    for i in range(pos.shape[0]):
+        q = pos[i]
+        if q == 0.0:
+            continue
+        pay = q * mark * rate
+        paid += pay
+        if kind[i] == _MAKER:
+            wallet[i] -= pay
+            mg = wallet[i]
+        else:
+            margin[i] -= pay
+            mg = margin[i]
+        if mg > 0.0:
+            s = 1.0 if q > 0.0 else -1.0
+            lp[i] = liq_one(formula, basis, s, entry[i], abs(q), mg, floors, rates, amounts, tier_fee)[0]
+        else:
+            lp[i] = np.inf if q > 0.0 else 0.0
+    return paid
+
+
+def account(
+    mark: float,
+    kind: np.ndarray,
+    pos: np.ndarray,
+    entry: np.ndarray,
+    wallet: np.ndarray,
+    margin: np.ndarray,
+    row: np.ndarray,
+) -> None:
+    """Fill a bar's ledger columns: open interest per side, accounts per side (takers), cash and PnL."""
+    cash = 0.0
+    upnl = 0.0
+    long_qty = 0.0
+    short_qty = 0.0
+    n_long = 0
+    n_short = 0
+    for i in range(pos.shape[0]):
+        cash += wallet[i] + margin[i]
+        q = pos[i]
+        if q > 0.0:
+            long_qty += q
+            if kind[i] != _MAKER:
+                n_long += 1
+        elif q < 0.0:
+            short_qty -= q
+            if kind[i] != _MAKER:
+                n_short += 1
+        upnl += q * (mark - entry[i])
+    row[BarCol.LONG_QTY] = long_qty
+    row[BarCol.SHORT_QTY] = short_qty
+    row[BarCol.N_LONG] = n_long
+    row[BarCol.N_SHORT] = n_short
+    row[BarCol.CASH] = cash
+    row[BarCol.UPNL] = upnl
+
+
+def bin_truth(
+    price: float,
+    bin_usd: float,
+    half: int,
+    pos: np.ndarray,
+    entry: np.ndarray,
+    lp: np.ndarray,
+    out_long: np.ndarray,
+    out_short: np.ndarray,
+) -> int:
+    """Add each open position's entry notional to the truth bin of its liquidation price, on the absolute
+    grid of ``bin_usd`` within ``half`` bins of ``price``; returns the grid index of the first bin."""
+    k0 = math.floor(price / bin_usd) - half
+    n_bins = out_long.shape[0]
+    for i in range(pos.shape[0]):
+        q = pos[i]
+        if q == 0.0 or not (0.0 < lp[i] < np.inf):
+            continue
+        kb = math.floor(lp[i] / bin_usd) - k0
+        if 0 <= kb < n_bins:
+            if q > 0.0:
+                out_long[kb] += q * entry[i]
+            else:
+                out_short[kb] -= q * entry[i]
+    return k0
+
+
+def maker_fill(
+    j: int,
+    d: float,
+    px: float,
+    pos: np.ndarray,
+    entry: np.ndarray,
+    wallet: np.ndarray,
+    lp: np.ndarray,
+    pos_id: np.ndarray,
+    opened: int,
+    closed: int,
+    floors: np.ndarray,
+    rates: np.ndarray,
+    amounts: np.ndarray,
+    formula: int,
+    basis: int,
+    tier_fee: float,
+) -> tuple[int, int]:
+    """Maker ``j``'s passive fill of ``d`` at ``px`` under cross margin (the wallet backs the position):
+    average the entry when adding, realise PnL into the wallet when reducing, a new position id when opening
+    from flat or flipping. Returns the updated (opened, closed) position counters."""
+    q = pos[j]
+    if q == 0.0 or (q > 0.0) == (d > 0.0):
+        if q == 0.0:
+            pos_id[j] = opened
+            opened += 1
+        entry[j] = (q * entry[j] + d * px) / (q + d)
+        pos[j] = q + d
+    else:
+        c = min(abs(d), abs(q))
+        wallet[j] += (c if q > 0.0 else -c) * (px - entry[j])
+        pos[j] = q + d
+        if abs(d) > abs(q):
+            entry[j] = px
+            closed += 1
+            pos_id[j] = opened
+            opened += 1
+        elif pos[j] == 0.0:
+            closed += 1
+            pos_id[j] = -1
+            lp[j] = 0.0
+            return opened, closed
+    if wallet[j] > 0.0:
+        s = 1.0 if pos[j] > 0.0 else -1.0
+        lp[j] = liq_one(formula, basis, s, entry[j], abs(pos[j]), wallet[j], floors, rates, amounts, tier_fee)[0]
+    else:
+        lp[j] = np.inf if pos[j] > 0.0 else 0.0
+    return opened, closed
+
+
 def simulate(
     params: np.ndarray,
     n_minutes: int,
@@ -351,46 +503,13 @@ def simulate(
                 for j in makers:
                     if net == 0.0:
                         break
-                    d = -net * cap0[j] / mm_weight
-                    q = pos[j]
-                    if q == 0.0 or (q > 0.0) == (d > 0.0):
-                        if q == 0.0:
-                            pos_id[j] = opened
-                            opened += 1
-                        entry[j] = (q * entry[j] + d * px) / (q + d)
-                        pos[j] = q + d
-                    else:
-                        c = min(abs(d), abs(q))
-                        wallet[j] += (c if q > 0.0 else -c) * (px - entry[j])
-                        pos[j] = q + d
-                        if abs(d) > abs(q):
-                            entry[j] = px
-                            closed += 1
-                            pos_id[j] = opened
-                            opened += 1
-                        elif pos[j] == 0.0:
-                            closed += 1
-                            pos_id[j] = -1
-                            lp[j] = 0.0
-                            continue
-                    if wallet[j] > 0.0:
-                        lp[j] = liq_one(
-                            formula,
-                            basis,
-                            1.0 if pos[j] > 0.0 else -1.0,
-                            entry[j],
-                            abs(pos[j]),
-                            wallet[j],
-                            floors,
-                            rates,
-                            amounts,
-                            tier_fee,
-                        )[0]
-                    else:
-                        lp[j] = np.inf if pos[j] > 0.0 else 0.0
+                    opened, closed = maker_fill(
+                        j, -net * cap0[j] / mm_weight, px, pos, entry, wallet, lp, pos_id, opened, closed,
+                        floors, rates, amounts, formula, basis, tier_fee,
+                    )  # fmt: skip
                     if pos[j] > 0.0:
                         hi_long_lp = max(hi_long_lp, lp[j])
-                    else:
+                    elif pos[j] < 0.0:
                         lo_short_lp = min(lo_short_lp, lp[j])
                 p1 = index * (1.0 + f_last * tau)
                 mark = max(min(p1, index + ema_basis), min(max(p1, index + ema_basis), last))
@@ -419,45 +538,9 @@ def simulate(
             f_last = min(max(f_last, -f_cap), f_cap)
             prem_sum = 0.0
             prem_n = 0
-            for i in range(n):
-                q = pos[i]
-                if q == 0.0:
-                    continue
-                pay = q * mark * f_last
-                funding_paid += pay
-                s = 1.0 if q > 0.0 else -1.0
-                if kind[i] == _MAKER:
-                    wallet[i] -= pay
-                    mg = wallet[i]
-                else:
-                    margin[i] -= pay
-                    mg = margin[i]
-                if mg > 0.0:
-                    lp[i] = liq_one(formula, basis, s, entry[i], abs(q), mg, floors, rates, amounts, tier_fee)[0]
-                else:
-                    lp[i] = np.inf if q > 0.0 else 0.0
-                if q > 0.0:
-                    hi_long_lp = max(hi_long_lp, lp[i])
-                else:
-                    lo_short_lp = min(lo_short_lp, lp[i])
-        cash = 0.0
-        upnl = 0.0
-        long_qty = 0.0
-        short_qty = 0.0
-        n_long = 0
-        n_short = 0
-        for i in range(n):
-            cash += wallet[i] + margin[i]
-            q = pos[i]
-            if q > 0.0:
-                long_qty += q
-                if kind[i] != _MAKER:
-                    n_long += 1
-            elif q < 0.0:
-                short_qty -= q
-                if kind[i] != _MAKER:
-                    n_short += 1
-            upnl += q * (mark - entry[i])
+            funding_paid = pay_funding(
+                f_last, mark, kind, pos, entry, wallet, margin, lp, floors, rates, amounts, formula, basis, tier_fee
+            )
         b = bars[m]
         b[BarCol.OPEN] = bar_open
         b[BarCol.HIGH] = hi
@@ -466,34 +549,18 @@ def simulate(
         b[BarCol.VOLUME] = vol
         b[BarCol.QUOTE_VOLUME] = qvol
         b[BarCol.TAKER_BUY] = tbuy
-        b[BarCol.LONG_QTY] = long_qty
-        b[BarCol.SHORT_QTY] = short_qty
         b[BarCol.MARK] = mark
         b[BarCol.INDEX] = index
         b[BarCol.FUNDING_RATE] = f_last
-        b[BarCol.N_LONG] = n_long
-        b[BarCol.N_SHORT] = n_short
         b[BarCol.DEPTH_1PCT] = depth
-        b[BarCol.CASH] = cash
-        b[BarCol.UPNL] = upnl
         b[BarCol.FEES] = fees
         b[BarCol.INSURANCE] = insurance
         b[BarCol.DEPOSITS] = deposits
         b[BarCol.FUNDING_PAID] = funding_paid
+        account(mark, kind, pos, entry, wallet, margin, b)
         if (m + 1) % t_every == 0:
             snap = (m + 1) // t_every - 1
-            k0 = math.floor(last / bin_usd) - half
-            truth_k0[snap] = k0
-            for i in range(n):
-                q = pos[i]
-                if q == 0.0 or not (0.0 < lp[i] < np.inf):
-                    continue
-                kb = math.floor(lp[i] / bin_usd) - k0
-                if 0 <= kb < nb_truth:
-                    if q > 0.0:
-                        truth_long[snap, kb] += q * entry[i]
-                    else:
-                        truth_short[snap, kb] -= q * entry[i]
+            truth_k0[snap] = bin_truth(last, bin_usd, half, pos, entry, lp, truth_long[snap], truth_short[snap])
 
     counters[Counter.OPENED] = opened
     counters[Counter.CLOSED] = closed
@@ -503,6 +570,8 @@ def simulate(
     return bars, liqs[:n_liq], truth_long, truth_short, truth_k0, counters
 
 
-_NB = compile_twins({**globals(), "liq_one": liq_one_nb}, ("uniform", "simulate"))
+_NB = compile_twins(
+    {**globals(), "liq_one": liq_one_nb}, ("uniform", "maker_fill", "pay_funding", "account", "bin_truth", "simulate")
+)
 uniform_py, uniform_nb = uniform, _NB.uniform
 simulate_py, simulate_nb = simulate, _NB.simulate
