@@ -317,3 +317,45 @@ def test_attach_taker_flows_sums_complete_periods_only(store):
     hourly = flows.iloc[::12].assign(timestamp=T0_MS + np.arange(4) * 2 * HOUR_MS)
     with pytest.raises(DataValidationError, match="taker volume every 2h cannot be split into 1h bars"):
         store.attach(hourly)
+
+
+_HOLDING_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from liqmap.data.store import Store
+    with Store(sys.argv[1]) as store:
+        print("open", flush=True)
+        time.sleep(60)
+    """
+)
+
+
+def test_readers_in_other_processes_and_a_held_write_lock(db_path):
+    with Store(db_path) as s:
+        s.upsert("bars", make_bars(3))
+    readers = [
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from liqmap.data.store import Store\n"
+                "with Store(sys.argv[1], read_only=True) as s: print(len(s.query_bars(None, 'BTCUSDT')))",
+                str(db_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert readers == ["3", "3"]
+    writer = subprocess.Popen([sys.executable, "-c", _HOLDING_WRITER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match=r"cannot open store .*lock"):
+            Store(db_path, read_only=True)
+    finally:
+        writer.kill()
+        writer.wait()
+    with Store(db_path, read_only=True) as s:
+        assert len(s.query_bars("binance", "BTCUSDT")) == 3
