@@ -1,4 +1,4 @@
-"""Enumerations of the analytics: shock direction and validation objective."""
+"""Enumerations of the analytics: shock direction, impact model kind and validation objective."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ class Direction(StrEnum):
 
     UP = "up"
     DOWN = "down"
+
+
+class ImpactKind(StrEnum):
+    """Market-impact model of a cascade (:mod:`liqmap.analytics.impact`)."""
+
+    SQRT = "sqrt"  # square-root law calibrated on bars
+    BOOK = "book"  # walk of an order-book snapshot
 
 
 class Objective(StrEnum):

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from liqmap import CAVEAT
+from liqmap.analytics.enums import ImpactKind
 from liqmap.cli._common import (
     DbOpt,
     EndOpt,
@@ -123,7 +124,9 @@ def cascade(
     model: ModelOpt = "oi-delta",
     at: AtOpt = None,
     bins: BinsOpt = None,
-    impact: Annotated[str, typer.Option("--impact", help="sqrt (square-root law) | book (order-book walk).")] = "sqrt",
+    impact: Annotated[
+        ImpactKind, typer.Option("--impact", help="sqrt (square-root law) | book (order-book walk).")
+    ] = ImpactKind.SQRT,
     depth: Annotated[
         Path | None, typer.Option("--depth", help="Depth file/dir for --impact book (default: --input or --db).")
     ] = None,
@@ -156,7 +159,7 @@ def cascade(
         typer.echo(json.dumps(out))
         return
     console = Console()
-    t = Table(title=f"Cascade {shock_pct:+g}% on {lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} ({impact})")
+    t = Table(title=f"Cascade {shock_pct:+g}% on {lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} ({impact.value})")
     for col in ("round", "price", "move", "liquidated", "side"):
         t.add_column(col, justify="right")
     for r in res.rounds:
@@ -168,14 +171,11 @@ def cascade(
         f"liquidated {fmt_usd(res.total_liquidated_usd)}, amplification {res.amplification:.2f}"
         f"{' — RUNAWAY' if res.runaway else ''}{' (left the map)' if res.hit_edge else ''}"
     )
-    crit = [(k, out[k]) for k in ("critical_shock_up_pct", "critical_shock_down_pct")]
-    console.print(
-        "critical shock (runaway): "
-        + ", ".join(
-            f"{k.split('_')[2]} {'none ≤ ' + format(max_shock_pct, 'g') + '%' if v is None else f'{v:.3f}%'}"
-            for k, v in crit
-        )
+    up, down = (
+        f"none ≤ {max_shock_pct:g}%" if v is None else f"{v:.3f}%"
+        for v in (out["critical_shock_up_pct"], out["critical_shock_down_pct"])
     )
+    console.print(f"critical shock (runaway): up {up}, down {down}")
     console.print(f"[dim]{CAVEAT}[/dim]")
 
 
@@ -265,7 +265,7 @@ def _engine_run(bars: pd.DataFrame, model: str, bins: int | None) -> Any:
 
 
 def _impact(
-    kind: str,
+    kind: ImpactKind,
     bars: pd.DataFrame,
     depth_path: Path | None,
     db: Path | None,
@@ -275,11 +275,9 @@ def _impact(
 ) -> tuple[Any, dict[str, Any]]:
     from liqmap.analytics.impact import BookImpact, SqrtImpact
 
-    if kind == "sqrt":
+    if kind is ImpactKind.SQRT:
         m = SqrtImpact.from_bars(bars)
         return m, {"model": "sqrt", "sigma_daily": m.sigma_daily, "volume_daily_usd": m.volume_daily_usd, "y": m.y}
-    if kind != "book":
-        raise LiqmapError(f"--impact must be sqrt or book, got {kind!r}")
     if depth_path is not None:
         from liqmap.data.io import read_depth
 
