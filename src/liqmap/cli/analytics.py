@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from liqmap import CAVEAT
-from liqmap.analytics.enums import ImpactKind
+from liqmap.analytics.enums import ImpactKind, Objective
 from liqmap.cli._common import (
     DbOpt,
     EndOpt,
@@ -28,10 +28,11 @@ from liqmap.cli._common import (
     load_bars,
     parse_time_ms,
 )
+from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
-ModelOpt = Annotated[str, typer.Option("--model", help="Engine model: oi-delta | volume | uniform.")]
+ModelOpt = Annotated[Model, typer.Option("--model", help="Engine model: oi-delta | volume | uniform.")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default: last bar.")]
 BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (engine default 1,000).")]
 
@@ -43,7 +44,7 @@ def levels(
     symbol: SymbolOpt = "BTC/USDT:USDT",
     start: StartOpt = None,
     end: EndOpt = None,
-    model: ModelOpt = "oi-delta",
+    model: ModelOpt = Model.OI_DELTA,
     at: AtOpt = None,
     bins: BinsOpt = None,
     top: Annotated[int, typer.Option("--top", help="Number of clusters to list.")] = 10,
@@ -121,7 +122,7 @@ def cascade(
     symbol: SymbolOpt = "BTC/USDT:USDT",
     start: StartOpt = None,
     end: EndOpt = None,
-    model: ModelOpt = "oi-delta",
+    model: ModelOpt = Model.OI_DELTA,
     at: AtOpt = None,
     bins: BinsOpt = None,
     impact: Annotated[
@@ -186,7 +187,7 @@ def validate(
     symbol: SymbolOpt = "BTC/USDT:USDT",
     start: StartOpt = None,
     end: EndOpt = None,
-    model: ModelOpt = "oi-delta",
+    model: ModelOpt = Model.OI_DELTA,
     liquidations: Annotated[
         Path | None,
         typer.Option("--liquidations", help="Realized liquidations file/dir (default: --input dir or --db)."),
@@ -198,7 +199,9 @@ def validate(
     window_pct: Annotated[
         float, typer.Option("--window-pct", help="Rank the bins within ± this % of price (scores' population).")
     ] = 10.0,
-    objective: Annotated[str, typer.Option("--objective", help="Calibration target: capture | log-score.")] = "capture",
+    objective: Annotated[
+        Objective, typer.Option("--objective", help="Calibration target: capture | log-score.")
+    ] = Objective.CAPTURE,
     as_json: JsonOpt = False,
 ) -> None:
     """Score a model against realized liquidations: top-decile capture, lift over baselines, correlation."""
@@ -208,7 +211,7 @@ def validate(
     liqs_path = _companion(liquidations, input_path, "--liquidations", "liquidations")
     liqs = _liquidations(liqs_path, db, exchange, symbol, start, end)
     res = run_validation(
-        bars, liqs, model, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct, objective=objective
+        bars, liqs, model.value, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct, objective=objective
     )
     out = res.to_dict()
     if as_json:
@@ -258,7 +261,7 @@ def parse_pct(value: str, name: str = "--shock") -> float:
         raise LiqmapError(f"{name}: cannot read {value!r}; use a percentage like +1% or -2.5%") from None
 
 
-def _engine_run(bars: pd.DataFrame, model: str, bins: int | None) -> Any:
+def _engine_run(bars: pd.DataFrame, model: Model, bins: int | None) -> Any:
     from liqmap.engine import EngineConfig, run
 
     return run(bars, model=model, config=EngineConfig(n_bins=bins) if bins is not None else None)
