@@ -369,7 +369,7 @@ def validate(
         calibration = {
             "train_span_ms": [t0, split],
             "objective": goal.value,
-            "train_scores": {k: v[0] for k, v in train.items()},
+            "train_scores": {k: v[0] if np.isfinite(v[0]) else None for k, v in train.items()},
             "chosen": best,
             "aggressive_weights": list(chosen.aggressive_weights),
             "passive_weights": list(chosen.passive_weights),
