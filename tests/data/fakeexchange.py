@@ -9,7 +9,8 @@ lists come from minimal real-shaped fixtures in ``fixtures/``. Window parameters
 semantics (Binance/Bybit inclusive start/end, OKX exclusive ``before``/``after`` and inclusive rubik
 ``begin``/``end``; Bybit and OKX answer newest first). Faults can be queued per path: an HTTP status
 (429, 500, 503 ...), ``"timeout"`` (answer after the client gave up), ``"html"`` (a 200 with an HTML
-page) or ``"shape"`` (a 200 with JSON of the wrong shape). Not part of the project's runtime.
+page), ``"shape"`` (a 200 with JSON of the wrong shape) or ``"ok"`` (a normal answer).
+Not part of the project's runtime.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class FakeExchange:
         query = {k: v[0] for k, v in parse_qs(u.query).items()}
         self.requests.append((u.path, query))
         fault = self.faults[u.path].popleft() if self.faults[u.path] else None
+        if fault == "ok":
+            fault = None
         if fault == "timeout":
             time.sleep(self.fault_delay_s)
             status, body = self.routes[u.path](query)

@@ -113,13 +113,17 @@ def test_rate_limit_answers_of_every_venue_are_retried(exchange, path, fake_exch
 
 
 def test_persistent_failure_gives_up_with_a_clear_error_and_keeps_earlier_pages(fake_exchange, store):
-    conn, delays = _conn("binance", fake_exchange, max_retries=2)
-    fake_exchange.fail("/fapi/v1/klines", *([500] * 3))
-    with pytest.raises(
-        ConnectorError, match=r"binance: fapiPublicGetKlines failed after 3 attempts: OperationFailed: .*Internal error"
-    ):
-        fetch_into_store(store, "binance", "BTCUSDT", [Dataset.OHLCV], SINCE, SINCE + 10 * H, client=conn)
+    conn, delays = _conn("okx", fake_exchange, max_retries=2)
+    fake_exchange.fail("/api/v5/market/history-candles", "ok", 500, 500, 500)
+    with pytest.raises(ConnectorError, match=r"okx: publicGetMarketHistoryCandles failed after 3 attempts"):
+        fetch_into_store(store, "okx", "BTCUSDT", [Dataset.OHLCV], SINCE + 11 * H, SINCE + 310 * H, client=conn)
     assert delays == [0.01, 0.02]
+    kept = store.query_bars("okx", "BTCUSDT")
+    assert len(kept) == 100 and kept["timestamp"].max() == SINCE + 110 * H  # the first page survived
+    fetch_into_store(store, "okx", "BTCUSDT", [Dataset.OHLCV], SINCE + 11 * H, SINCE + 310 * H, client=conn)
+    resumed = fake_exchange.calls("/api/v5/market/history-candles")[4:]
+    assert int(resumed[0]["before"]) == SINCE + 110 * H - 1  # resumes at the last stored bar
+    assert len(store.query_bars("okx", "BTCUSDT")) == 300
 
 
 @pytest.mark.parametrize(

@@ -83,9 +83,9 @@ def fetch_into_store(
 ) -> dict[str, int]:
     """Download ``datasets`` for one exchange/symbol into ``store``; returns rows written per dataset.
 
-    Bars cover ``[since_ms, until_ms]`` (default: up to the last closed bar). With ``resume`` each series
-    restarts at its last stored timestamp (re-fetching that bar), so an interrupted download continues
-    where it stopped and re-running it writes no duplicates.
+    Bars cover ``[since_ms, until_ms]`` (default: up to the last closed bar) and are stored page by page.
+    With ``resume`` each series restarts at its last stored timestamp (re-fetching that bar), so an
+    interrupted download continues where it stopped and re-running it writes no duplicates.
     """
     conn = client or connector(exchange)
     sym = normalize_symbol(symbol)
@@ -122,8 +122,11 @@ def _fetch_one(
     if ds is Dataset.OHLCV:
         last = store.last_timestamp("bars", conn.exchange, sym) if resume else None
         start = max(since_ms, last) if last is not None else since_ms
-        rows = conn.paginate(conn.ohlcv, sym, timeframe, start, until_ms, report)
-        return store.upsert("bars", rows.assign(**ids)) if not rows.empty else 0
+        written = 0
+        for page in conn.pages(conn.ohlcv, sym, timeframe, start, until_ms, report):
+            if not page.empty:  # each page is its own atomic upsert: an interrupted download keeps its progress
+                written += store.upsert("bars", page.assign(**ids))
+        return written
     if ds in _FIELD_COLUMN:
         ep = {
             Dataset.OPEN_INTEREST: conn.open_interest,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -167,7 +167,7 @@ class Connector:
             exchange=self.exchange, symbol=market["symbol"], valid_from=today, source=f"ccxt {self.ccxt_id}"
         )
 
-    def paginate(
+    def pages(
         self,
         ep: Endpoint,
         symbol: str,
@@ -175,15 +175,17 @@ class Connector:
         since_ms: int,
         until_ms: int,
         progress: Progress | None = None,
-    ) -> pd.DataFrame:
-        """All records of ``ep`` with ``since_ms <= timestamp <= until_ms``, fetched in windows of at most
-        ``page_limit`` records, oldest first, de-duplicated on timestamp."""
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the records of ``ep`` with ``since_ms <= timestamp <= until_ms`` one window at a time.
+
+        Each window asks for at most ``page_limit`` records (so venues that answer newest-first cannot
+        skip any), oldest window first; each yielded page is sorted and de-duplicated on timestamp.
+        """
         step = ep.step_ms or timeframe_ms(timeframe)
         params: dict[str, Any] = dict(ep.extra)
         params[ep.symbol_param] = self.market(symbol)["id"]
         if ep.timeframe_param is not None:
             params[ep.timeframe_param] = self._venue_timeframe(ep, timeframe)
-        frames = []
         cursor = since_ms
         span = max(until_ms - since_ms, 1)
         while cursor <= until_ms:
@@ -203,10 +205,22 @@ class Connector:
                     f"{self.exchange}: malformed {ep.method} payload ({type(exc).__name__}: {exc}): {str(raw)[:120]!r}"
                 ) from None
             page = page[(page["timestamp"] >= cursor) & (page["timestamp"] <= window_end)]
-            frames.append(page)
+            yield page.drop_duplicates("timestamp", keep="last").sort_values("timestamp", ignore_index=True)
             if progress is not None:
                 progress(min(1.0, (window_end - since_ms + step) / (span + step)))
             cursor = window_end + step
+
+    def paginate(
+        self,
+        ep: Endpoint,
+        symbol: str,
+        timeframe: str | None,
+        since_ms: int,
+        until_ms: int,
+        progress: Progress | None = None,
+    ) -> pd.DataFrame:
+        """All records of :meth:`pages` in one frame, oldest first."""
+        frames = list(self.pages(ep, symbol, timeframe, since_ms, until_ms, progress))
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"timestamp": []})
         return out.drop_duplicates("timestamp", keep="last").sort_values("timestamp", ignore_index=True)
 
