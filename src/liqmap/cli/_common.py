@@ -7,12 +7,16 @@ directory holding ``bars.parquet`` as ``liqmap sim`` writes it) or from the embe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 
+from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
+
+if TYPE_CHECKING:
+    from liqmap.engine import EngineResult
 
 InputOpt = Annotated[
     Path | None,
@@ -28,6 +32,14 @@ SymbolOpt = Annotated[str, typer.Option("--symbol", help="Symbol, e.g. BTCUSDT o
 StartOpt = Annotated[str | None, typer.Option("--start", help="First bar (ISO date/time, UTC).")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last bar (ISO date/time, UTC).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+ModelOpt = Annotated[Model, typer.Option("--model", help="Engine model: oi-delta (needs OI) | volume | uniform.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default: the last bar.")]
+BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (engine default 1,000).")]
+BinUsdOpt = Annotated[float | None, typer.Option("--bin-usd", help="Price bin width in USD.")]
+TiersFromOpt = Annotated[
+    str | None,
+    typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),
+]
 
 
 def parse_time_ms(value: str | None, name: str) -> int | None:
@@ -61,18 +73,44 @@ def load_bars(
     start_ms, end_ms = parse_time_ms(start, "--start"), parse_time_ms(end, "--end")
     if input_path is not None:
         bars = read_bars(input_path)
-        sym = normalize_symbol(symbol)
-        mask = bars["symbol"] == sym
-        if exchanges:
-            mask &= bars["exchange"].isin(exchanges)
-        if start_ms is not None:
-            mask &= bars["timestamp"] >= start_ms
-        if end_ms is not None:
-            mask &= bars["timestamp"] <= end_ms
-        out = bars[mask].reset_index(drop=True)
+        out = filter_rows(bars, exchanges, symbol, start_ms, end_ms)
         if out.empty:
             found = sorted(set(zip(bars["exchange"], bars["symbol"], strict=True)))
-            raise LiqmapError(f"{input_path}: no bars for {sym} {exchanges or ''} in range; file holds {found}")
+            raise LiqmapError(
+                f"{input_path}: no bars for {normalize_symbol(symbol)} {exchanges or ''} in range; file holds {found}"
+            )
         return out
     with Store(db, read_only=True) as store:
         return store.query_bars(exchanges or None, symbol, start_ms, end_ms)
+
+
+def filter_rows(
+    df: pd.DataFrame, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
+) -> pd.DataFrame:
+    """Rows of a canonical table for ``symbol`` (and ``exchanges``) with ``start_ms <= timestamp <= end_ms``."""
+    from liqmap.symbols import normalize_symbol
+
+    mask = df["symbol"] == normalize_symbol(symbol)
+    if exchanges:
+        mask &= df["exchange"].isin(exchanges)
+    if start_ms is not None:
+        mask &= df["timestamp"] >= start_ms
+    if end_ms is not None:
+        mask &= df["timestamp"] <= end_ms
+    return df[mask].reset_index(drop=True)
+
+
+def run_engine(
+    bars: pd.DataFrame, model: Model | str, *, tiers_from: str | None = None, **config: Any
+) -> EngineResult:
+    """Run the engine with ``EngineConfig(**config)`` (``None`` values dropped); ``tiers_from`` lends that
+    exchange's tier table to the venues in ``bars`` that have none for the symbol."""
+    from liqmap.engine import EngineConfig, run
+    from liqmap.margin import available_tiers
+
+    cfg = {k: v for k, v in config.items() if v is not None}
+    if tiers_from:
+        symbol = str(bars["symbol"].iloc[0])
+        have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
+        cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
+    return run(bars, model, EngineConfig(**cfg))

@@ -18,23 +18,24 @@ from rich.table import Table
 from liqmap import CAVEAT
 from liqmap.analytics.enums import ImpactKind, Objective
 from liqmap.cli._common import (
+    AtOpt,
+    BinsOpt,
     DbOpt,
     EndOpt,
     ExchangeOpt,
     InputOpt,
     JsonOpt,
+    ModelOpt,
     StartOpt,
     SymbolOpt,
+    filter_rows,
     load_bars,
     parse_time_ms,
+    run_engine,
 )
 from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
-
-ModelOpt = Annotated[Model, typer.Option("--model", help="Engine model: oi-delta | volume | uniform.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default: last bar.")]
-BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (engine default 1,000).")]
 
 
 def levels(
@@ -58,7 +59,7 @@ def levels(
     from liqmap.analytics import map_report
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    lm = _engine_run(bars, model, bins).liqmap(parse_time_ms(at, "--at"))
+    lm = run_engine(bars, model, n_bins=bins).liqmap(parse_time_ms(at, "--at"))
     report = map_report(lm, window_pct=window_pct, targets_usd=target_usd, top=top)
     if as_json:
         typer.echo(json.dumps(report))
@@ -147,7 +148,7 @@ def cascade(
 
     shock_pct = parse_pct(shock, "--shock")
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    lm = _engine_run(bars, model, bins).liqmap(parse_time_ms(at, "--at"))
+    lm = run_engine(bars, model, n_bins=bins).liqmap(parse_time_ms(at, "--at"))
     depth_path = _companion(depth, input_path, "--depth", "depth")
     model_impact, impact_info = _impact(impact, bars, depth_path, db, exchange, symbol, lm.as_of_ms)
     kw: dict[str, Any] = {"resilience": resilience, "runaway_amplification": runaway_amplification}
@@ -261,12 +262,6 @@ def parse_pct(value: str, name: str = "--shock") -> float:
         raise LiqmapError(f"{name}: cannot read {value!r}; use a percentage like +1% or -2.5%") from None
 
 
-def _engine_run(bars: pd.DataFrame, model: Model, bins: int | None) -> Any:
-    from liqmap.engine import EngineConfig, run
-
-    return run(bars, model=model, config=EngineConfig(n_bins=bins) if bins is not None else None)
-
-
 def _impact(
     kind: ImpactKind,
     bars: pd.DataFrame,
@@ -284,7 +279,7 @@ def _impact(
     if depth_path is not None:
         from liqmap.data.io import read_depth
 
-        depth = _filter(read_depth(depth_path), exchanges, symbol, None, None)
+        depth = filter_rows(read_depth(depth_path), exchanges, symbol, None, None)
     else:
         from liqmap.data.store import Store
 
@@ -326,7 +321,7 @@ def _liquidations(
     if path is not None:
         from liqmap.data.io import read_liquidations
 
-        out = _filter(read_liquidations(path), exchanges, symbol, start_ms, end_ms)
+        out = filter_rows(read_liquidations(path), exchanges, symbol, start_ms, end_ms)
     else:
         from liqmap.data.store import Store
 
@@ -335,21 +330,6 @@ def _liquidations(
     if out.empty:
         raise LiqmapError(f"no realized liquidations for {symbol} in range; give --liquidations FILE or import some")
     return out
-
-
-def _filter(
-    df: pd.DataFrame, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
-) -> pd.DataFrame:
-    from liqmap.symbols import normalize_symbol
-
-    mask = df["symbol"] == normalize_symbol(symbol)
-    if exchanges:
-        mask &= df["exchange"].isin(exchanges)
-    if start_ms is not None:
-        mask &= df["timestamp"] >= start_ms
-    if end_ms is not None:
-        mask &= df["timestamp"] <= end_ms
-    return df[mask].reset_index(drop=True)
 
 
 def _bar_ms(bars: pd.DataFrame) -> int:

@@ -22,32 +22,31 @@ from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.cli._common import (
+    AtOpt,
+    BinsOpt,
+    BinUsdOpt,
     DbOpt,
     EndOpt,
     ExchangeOpt,
     InputOpt,
     JsonOpt,
+    ModelOpt,
     StartOpt,
     SymbolOpt,
+    TiersFromOpt,
     load_bars,
     parse_time_ms,
+    run_engine,
 )
-from liqmap.engine import EngineConfig, EngineResult, LiqMap, Model, map_payload, run
+from liqmap.engine import EngineResult, LiqMap, Model, map_payload
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
-ModelOpt = Annotated[Model, typer.Option("--model", help="oi-delta (needs OI) | volume | uniform (baseline).")]
-BinUsdOpt = Annotated[float | None, typer.Option("--bin-usd", help="Price bin width in USD.")]
-BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (default 1000).")]
 ClosureOpt = Annotated[
     str, typer.Option("--closure", help="OI-decrease rule: proportional | oldest-first | most-profitable-first.")
 ]
 HalfLifeOpt = Annotated[
     str | None, typer.Option("--half-life", help="Decay half-life of positions, e.g. 12h, 3d (default none).")
-]
-TiersFromOpt = Annotated[
-    str | None,
-    typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the result to this Parquet file.")]
 
@@ -85,13 +84,7 @@ def _compute(
     tiers_from: str | None,
 ) -> EngineResult:
     bars = load_bars(input_path, db, exchanges, symbol, start, end)
-    if tiers_from:
-        from liqmap.margin import available_tiers
-        from liqmap.symbols import normalize_symbol
-
-        have = {ex for ex, sym in available_tiers() if sym == normalize_symbol(symbol)} | {"sim"}
-        config["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
-    return run(bars, model, EngineConfig(**config))
+    return run_engine(bars, model, tiers_from=tiers_from, **config)
 
 
 def _config(bin_usd: float | None, bins: int | None, closure: str, half_life: str | None, **kw: Any) -> dict[str, Any]:
@@ -196,9 +189,7 @@ def liq_map(
     symbol: SymbolOpt = "BTC/USDT:USDT",
     start: StartOpt = None,
     end: EndOpt = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default the last bar.")
-    ] = None,
+    at: AtOpt = None,
     model: ModelOpt = Model.OI_DELTA,
     bin_usd: BinUsdOpt = None,
     bins: BinsOpt = None,

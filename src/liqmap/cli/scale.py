@@ -13,8 +13,19 @@ from rich.console import Console
 from rich.table import Table
 
 from liqmap import CAVEAT
-from liqmap.cli._common import DbOpt, EndOpt, ExchangeOpt, JsonOpt, StartOpt, parse_time_ms
-from liqmap.cli.engine import BinsOpt, BinUsdOpt, ModelOpt, TiersFromOpt, _config, write_parquet
+from liqmap.cli._common import (
+    BinsOpt,
+    BinUsdOpt,
+    DbOpt,
+    EndOpt,
+    ExchangeOpt,
+    JsonOpt,
+    ModelOpt,
+    StartOpt,
+    TiersFromOpt,
+    parse_time_ms,
+)
+from liqmap.cli.engine import write_parquet
 from liqmap.data.store import Store, default_db_path
 from liqmap.engine import EngineConfig, Model
 from liqmap.errors import LiqmapError
@@ -49,7 +60,7 @@ def batch(
     from liqmap.scale import run_batch  # Dask is heavy: import it only when the command runs
 
     path = Path(db) if db is not None else default_db_path()
-    base = EngineConfig(**_config(bin_usd, bins, "proportional", None))
+    base = EngineConfig(**{k: v for k, v in {"bin_usd": bin_usd, "n_bins": bins}.items() if v is not None})
     jobs = _jobs(
         path,
         symbol,
