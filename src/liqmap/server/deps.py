@@ -125,12 +125,10 @@ def default_services(db_path: Path | str | None) -> Services:
         return engine.run(bars, model=model, config=config)
 
     def report(lm: LiqMap, window_pct: float, top: int) -> dict[str, Any]:
-        out = analytics.map_report(lm, window_pct=window_pct, top=top)
-        out["by_move"] = [m.to_dict() for m in analytics.liquidated_by_move(lm, ASYMMETRY_MOVES_PCT)]
-        return out
+        return analytics.map_report(lm, window_pct=window_pct, top=top, moves_pct=ASYMMETRY_MOVES_PCT)
 
     def cascade(lm: LiqMap, bars: pd.DataFrame, shock_pct: float, resilience: float) -> dict[str, Any]:
-        impact = SqrtImpact.from_bars(_one_series(bars))
+        impact = SqrtImpact.from_bars(bars)  # combines exchanges itself
         out = simulate_cascade(lm, shock_pct, impact, resilience=resilience).to_dict()
         out["critical_shock_up_pct"] = critical_shock_pct(lm, impact, Direction.UP, resilience=resilience)
         out["critical_shock_down_pct"] = critical_shock_pct(lm, impact, Direction.DOWN, resilience=resilience)
@@ -156,15 +154,6 @@ def _stat(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_mtime_ns, st.st_size
-
-
-def _one_series(bars: pd.DataFrame) -> pd.DataFrame:
-    """Bars of several exchanges as one series (mean close, summed volumes) for impact calibration."""
-    if bars["exchange"].nunique() == 1:
-        return bars
-    usd = bars["quote_volume"].fillna(bars["volume"] * bars["close"])
-    g = bars.assign(quote_volume=usd).groupby("timestamp", sort=True)
-    return g.agg(close=("close", "mean"), volume=("volume", "sum"), quote_volume=("quote_volume", "sum")).reset_index()
 
 
 class NotReady(Enum):
