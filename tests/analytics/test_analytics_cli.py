@@ -30,7 +30,7 @@ def test_levels_json_and_table(sim_dir):
     assert set(out["imbalance"]) >= {"window_pct", "short_above_usd", "long_below_usd", "ratio"}
     assert set(out["asymmetry"][0]) >= {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"}
     table = runner.invoke(app, ["levels", "--input", str(sim_dir), "--top", "3"])
-    assert table.exit_code == 0 and "Key levels" in table.stdout and "not where price must" in table.stdout
+    assert table.exit_code == 0 and "key levels" in table.stdout and "not where price must" in table.stdout
     # The last bar's map carries leverage and exchange layers: their splits add up to the totals.
     imb = out["imbalance"]
     assert imb["by_leverage"] and set(imb["by_exchange"]) == {"sim"} and "by layer" in table.stdout

@@ -81,7 +81,7 @@ def test_table_output_and_volume_model(bars_file):
     path, _ = bars_file
     r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--model", "volume", "--half-life", "6h")
     assert r.exit_code == 0, r.output
-    assert "liquidation map" in r.output and "±5%" in r.output and "cluster #1" in r.output
+    assert "liquidation map" in r.output and "window ±5%" in r.output and "largest clusters" in r.output
 
 
 def test_bad_options():
@@ -95,3 +95,44 @@ def test_cli_exit_code_2_on_bad_input(bars_file):
     cmd = [sys.executable, "-c", "from liqmap.cli import main; main()", "map", "--input", str(path)]
     proc = subprocess.run([*cmd, "--bins", "100", "--bin-usd", "5"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "either n_bins or bin_usd" in proc.stderr
+
+
+def test_map_json_carries_the_analytics_report(bars_file):
+    from liqmap.analytics import map_report
+
+    path, bars = bars_file
+    r = invoke(
+        "map",
+        "--input",
+        str(path),
+        "--symbol",
+        "BTCUSDT",
+        "--exchange",
+        "binance",
+        "--window-pct",
+        "3",
+        "--top",
+        "4",
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    rep = map_report(run(bars[bars["exchange"] == "binance"]).liqmap(), window_pct=3, top=4)
+    assert p["clusters"] == json.loads(json.dumps(rep["clusters"])) and len(p["clusters"]) <= 4
+    imb = p["imbalance"]
+    assert imb["window_pct"] == 3 and imb["short_above_usd"] == pytest.approx(rep["imbalance"]["short_above_usd"])
+    assert imb["ratio"] == pytest.approx(imb["short_above_usd"] / imb["long_below_usd"])
+    assert {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"} <= set(p["asymmetry"][0])
+
+
+def test_map_and_heatmap_write_charts(bars_file, tmp_path):
+    path, _ = bars_file
+    html, png = tmp_path / "map.html", tmp_path / "heat.png"
+    r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--out", str(html))
+    assert r.exit_code == 0, r.output
+    text = html.read_text()
+    assert "plotly" in text and 'src="https://cdn.plot.ly' not in text and "cumulative" in text
+    assert "key levels" in r.output and "move needed to liquidate" in r.output and "price" in r.output
+    r = invoke("heatmap", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--out", str(png))
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

@@ -64,55 +64,11 @@ def levels(
     if as_json:
         typer.echo(json.dumps(report))
         return
+    from liqmap.viz.report import map_report_renderables
+
     console = Console()
-    title = f"{lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} — price {lm.price:,.2f}"
-    t = Table(title=f"Key levels: {title}")
-    for col in ("#", "side", "peak", "band", "notional", "distance"):
-        t.add_column(col, justify="right")
-    for c in report["clusters"]:
-        t.add_row(
-            str(c["rank"]),
-            c["side"],
-            f"{c['peak_price']:,.2f}",
-            f"{c['lo']:,.2f} – {c['hi']:,.2f}",
-            fmt_usd(c["notional_usd"]),
-            f"{c['distance_usd']:+,.2f} ({c['distance_pct']:+.2f}%)",
-        )
-    console.print(t)
-    imb = report["imbalance"]
-    ratio = "n/a (" + imb["note"] + ")" if imb["ratio"] is None else f"{imb['ratio']:.2f}:1"
-    console.print(
-        f"Imbalance ±{window_pct:g}%: shorts above {fmt_usd(imb['short_above_usd'])} vs "
-        f"longs below {fmt_usd(imb['long_below_usd'])} — shorts/longs {ratio}"
-    )
-    layers = [("leverage", k, v) for k, v in imb["by_leverage"].items()]
-    layers += [("exchange", k, v) for k, v in imb["by_exchange"].items()]
-    if layers:
-        b = Table(title=f"Imbalance ±{window_pct:g}% by layer")
-        for col in ("layer", "", "shorts above", "longs below", "shorts/longs"):
-            b.add_column(col, justify="right")
-        for kind, key, v in layers:
-            r = "n/a" if v["ratio"] is None else f"{v['ratio']:.2f}:1"
-            b.add_row(kind, key, fmt_usd(v["short_above_usd"]), fmt_usd(v["long_below_usd"]), r)
-        console.print(b)
-    a = Table(title="Move needed to liquidate")
-    for col in ("target", "move up (shorts)", "move down (longs)"):
-        a.add_column(col, justify="right")
-    for row in report["asymmetry"]:
-        a.add_row(
-            fmt_usd(row["target_usd"]),
-            _move(row["move_up_usd"], row["move_up_pct"], "+"),
-            _move(row["move_down_usd"], row["move_down_pct"], "−"),
-        )
-    console.print(a)
-    m = Table(title="Liquidated by a move of ±Y %")
-    for col in ("move", "up: shorts", "down: longs", "up/down"):
-        m.add_column(col, justify="right")
-    for row in report["by_move"]:
-        up, down = row["shorts_liquidated_usd"], row["longs_liquidated_usd"]
-        m.add_row(f"±{row['move_pct']:g}%", fmt_usd(up), fmt_usd(down), "n/a" if down <= 0 else f"{up / down:.2f}")
-    console.print(m)
-    console.print(f"[dim]{CAVEAT}[/dim]")
+    for renderable in map_report_renderables(report):
+        console.print(renderable)
 
 
 def cascade(

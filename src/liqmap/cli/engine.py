@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -38,7 +37,7 @@ from liqmap.cli._common import (
     parse_time_ms,
     run_engine,
 )
-from liqmap.engine import EngineResult, LiqMap, Model, map_payload
+from liqmap.engine import EngineResult, Model, map_payload
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
@@ -48,7 +47,12 @@ ClosureOpt = Annotated[
 HalfLifeOpt = Annotated[
     str | None, typer.Option("--half-life", help="Decay half-life of positions, e.g. 12h, 3d (default none).")
 ]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the result to this Parquet file.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the result: .parquet (data), .html (interactive chart) or .png/.svg/.pdf."),
+]
+WindowOpt = Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")]
+TopOpt = Annotated[int, typer.Option("--top", help="Number of key levels (clusters) to report.")]
 
 _UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _SHOW_LEVELS_PCT = (1.0, 2.0, 5.0, 10.0)
@@ -133,7 +137,12 @@ def heatmap(
     res = _compute(input_path, db, exchange, symbol, start, end, model, cfg, tiers_from)
     hm = res.heatmap
     written = []
-    if out is not None:
+    if out is not None and out.suffix.lower() != ".parquet":
+        from liqmap.viz import backend_for, plot_heatmap, save
+
+        bars = load_bars(input_path, db, exchange, symbol, start, end)
+        written.append(str(save(plot_heatmap(hm, bars=bars, backend=backend_for(out)), out)))
+    elif out is not None:
         frame = hm.to_frame()
         if hm.long_by_leverage is not None and hm.short_by_leverage is not None:
             for i, lev in enumerate(hm.leverages):
@@ -196,6 +205,8 @@ def liq_map(
     closure: ClosureOpt = "proportional",
     half_life: HalfLifeOpt = None,
     tiers_from: TiersFromOpt = None,
+    window_pct: WindowOpt = 5.0,
+    top: TopOpt = 10,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -209,37 +220,29 @@ def liq_map(
         input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end, model, cfg, tiers_from
     )
     lm = res.liqmap()
-    if out is not None:
+    from liqmap.analytics import map_report
+
+    report = map_report(lm, window_pct=window_pct, top=top)
+    if out is not None and out.suffix.lower() != ".parquet":
+        from liqmap.viz import backend_for, plot_liqmap, save
+
+        fig = plot_liqmap(lm, clusters=report["clusters"], imbalance=report["imbalance"], backend=backend_for(out))
+        save(fig, out)
+    elif out is not None:
         write_parquet(lm.to_frame(), out)
     if as_json:
         payload = map_payload(lm)
+        payload.update({k: report[k] for k in ("clusters", "imbalance", "asymmetry", "by_move")})
         payload["warnings"] = list(res.warnings)
         typer.echo(json.dumps(payload))
         return
-    _print(_map_table(lm), res.warnings)
+    from liqmap.viz.report import map_report_renderables
 
-
-def _map_table(lm: LiqMap) -> Table:
-    """Totals and cumulative liquidations within ±1/2/5/10 % of price, plus the largest bins each side."""
-    table = Table(title=f"{lm.symbol} liquidation map at {_iso(lm.as_of_ms)} ({lm.model}), price {lm.price:,.2f}")
-    table.add_column("move")
-    table.add_column("longs liquidated (down)", justify="right")
-    table.add_column("shorts liquidated (up)", justify="right")
-    p, bins = lm.price, lm.price_bins
-    for pct in _SHOW_LEVELS_PCT:
-        down = float(lm.long_usd[(bins < p) & (bins >= p * (1 - pct / 100))].sum())
-        up = float(lm.short_usd[(bins > p) & (bins <= p * (1 + pct / 100))].sum())
-        table.add_row(f"±{pct:g}%", fmt_usd(down), fmt_usd(up))
-    table.add_row("all", fmt_usd(float(lm.long_usd.sum())), fmt_usd(float(lm.short_usd.sum())))
-    top_l = np.argsort(np.where(bins < p, lm.long_usd, 0.0))[::-1][:3]
-    top_s = np.argsort(np.where(bins > p, lm.short_usd, 0.0))[::-1][:3]
-    for rank, (i, j) in enumerate(zip(top_l, top_s, strict=True), start=1):
-        table.add_row(
-            f"cluster #{rank}",
-            f"{fmt_usd(float(lm.long_usd[i]))} @ {bins[i]:,.0f}",
-            f"{fmt_usd(float(lm.short_usd[j]))} @ {bins[j]:,.0f}",
-        )
-    return table
+    console = Console()
+    for renderable in map_report_renderables(report, lm, width=console.width):
+        console.print(renderable)
+    for w in res.warnings:
+        console.print(f"[yellow]repaired:[/yellow] {w}")
 
 
 def _print(table: Table, warnings: tuple[str, ...]) -> None:

@@ -206,20 +206,79 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def by_move_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``move, up: shorts, down: longs, up/down`` of a map report's ``by_move`` (notional per ±Y %)."""
+    return [
+        [
+            f"±{m['move_pct']:g}%",
+            fmt_usd(m["shorts_liquidated_usd"]),
+            fmt_usd(m["longs_liquidated_usd"]),
+            "n/a"
+            if m["longs_liquidated_usd"] <= 0
+            else f"{m['shorts_liquidated_usd'] / m['longs_liquidated_usd']:.2f}",
+        ]
+        for m in rep.get("by_move", [])
+    ]
+
+
+def imbalance_layer_rows(imb: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``layer, name, shorts above, longs below, ratio`` of the imbalance split by leverage and exchange."""
+    layers = [("leverage", k, v) for k, v in imb.get("by_leverage", {}).items()]
+    layers += [("exchange", k, v) for k, v in imb.get("by_exchange", {}).items()]
+    return [
+        [kind, key, fmt_usd(v["short_above_usd"]), fmt_usd(v["long_below_usd"]), _num(v["ratio"])]
+        for kind, key, v in layers
+    ]
+
+
+def _rich_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for h in headers:
+        t.add_column(h, justify="right")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def map_report_renderables(rep: Mapping[str, Any], lm: LiqMap | None = None, width: int = 80) -> list[RenderableType]:
+    """Rich view of one ``liqmap.analytics.map_report``: the terminal map of ``lm`` (when given), key levels,
+    the imbalance line (and its split by leverage and exchange), the moves needed to liquidate each target,
+    the notional per ±Y % move, the caveat."""
+    out: list[RenderableType] = []
+    if lm is not None:
+        out.append(map_renderable(lm, rep["clusters"], rep["imbalance"], width=max(40, min(100, width))))
+    head = f"{rep['symbol']} {rep['model']} @ {_when(rep['as_of_ms'])} — price {fmt_price(rep['price'])}"
+    out.append(
+        _rich_table(f"key levels: {head}", ("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep))
+    )
+    out.append(f"imbalance {imbalance_text(rep['imbalance'])}")
+    if layers := imbalance_layer_rows(rep["imbalance"]):
+        title = f"imbalance ±{rep['imbalance']['window_pct']:g}% by layer"
+        out.append(_rich_table(title, ("layer", "", "shorts above", "longs below", "short/long"), layers))
+    out.append(
+        _rich_table(
+            "move needed to liquidate", ("target", "move up (shorts)", "move down (longs)"), asymmetry_rows(rep)
+        )
+    )
+    if rep.get("by_move"):
+        out.append(
+            _rich_table(
+                "liquidated by a move of ±Y %", ("move", "up: shorts", "down: longs", "up/down"), by_move_rows(rep)
+            )
+        )
+    if lm is None:  # the terminal map already carries the caveat
+        out.append(f"[dim]{rep['caveat']}[/]")
+    return out
+
+
 def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None, width: int = 84) -> list[RenderableType]:
     """Rich console summary for a ``width``-column console: the terminal map of ``lm`` (the report's
     aggregated map) and tables of levels, cascades and scores."""
     from rich.panel import Panel
-    from rich.table import Table
 
-    def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-        t = Table(title=title, title_justify="left", header_style="bold")
-        for h in headers:
-            t.add_column(h)
-        for row in rows:
-            t.add_row(*row)
-        return t
-
+    table = _rich_table
     out: list[RenderableType] = []
     rep = report.get("maps", {}).get("all")
     if lm is not None and rep is not None:
