@@ -34,8 +34,6 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
 from liqmap.analytics._curves import check_map
 from liqmap.engine.results import LiqMap
@@ -105,6 +103,9 @@ def key_levels(
 def _side_clusters(
     lm: LiqMap, side: Side, smooth_bins: float, prominence_frac: float, merge_bins: int, rel_height: float
 ) -> list[Cluster]:
+    from scipy.ndimage import gaussian_filter1d  # scipy loads slowly: only when clustering
+    from scipy.signal import find_peaks
+
     bins = lm.price_bins
     allowed = bins < lm.price if side is Side.LONG else bins > lm.price
     raw = np.where(allowed, lm.long_usd if side is Side.LONG else lm.short_usd, 0.0)

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wasserstein_distance
 
 from liqmap import CAVEAT
 from liqmap.analytics.validation import HOUR_MS, hourly_corr
@@ -183,6 +182,8 @@ def _rebin(centres: np.ndarray, values: np.ndarray, width: float, edges: np.ndar
 def _snapshot_scores(
     ts: int, price: float, edges: np.ndarray, true_cells: np.ndarray, est_cells: np.ndarray
 ) -> dict[str, float]:
+    from scipy.stats import wasserstein_distance  # scipy loads slowly: only when scoring
+
     n = len(edges) - 1
     total_true, total_est = float(true_cells.sum()), float(est_cells.sum())
     p_true = true_cells / total_true
