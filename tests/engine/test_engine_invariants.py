@@ -57,7 +57,7 @@ def test_liquidated_mass_never_reappears():
     crash = 200  # a −6 % wick with OI collapsing: no new positions open in that bar
     bars.loc[crash, "low"] = bars.loc[crash - 1, "close"] * 0.94
     bars.loc[crash:, "open_interest"] = bars.loc[crash:, "open_interest"] * 0.2
-    eng = IncrementalEngine("binance", "BTCUSDT", config=GRID)
+    eng = IncrementalEngine("binance", "BTCUSDT", config=_cfg(mark_path=False))  # last-price wick + basis
     for i, row in enumerate(bars.to_dict("records")):
         before = eng.raw[0] * eng.st[nb.ST_SCALE]
         rep = eng.update(row)

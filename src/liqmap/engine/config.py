@@ -42,11 +42,14 @@ class EngineConfig:
     decay_half_life_ms: int | None = None  # oi-delta: none by default; volume: volume_half_life_ms if None
     entry_distribution: EntryDistribution = EntryDistribution.TRIANGULAR
     use_mark_price: bool = True  # shift the bar range by the mark-last basis at close when mark is known
+    mark_path: bool = True  # with use_mark_price: trigger on the mark's close-to-close path when both are known
     keep_leverage_layers: bool = False  # per-leverage heatmap layers (memory × len(leverages))
     volume_fraction: float = 0.05  # volume model: share of each bar's quote volume opening new positions
     volume_half_life_ms: int = DAY_MS  # volume model's default decay half-life
     seed: bool = True  # oi-delta: seed the first OI level as positions around the first close
     seed_spread_pct: float = 5.0  # seed entries: triangular over close × (1 ± spread)
+    seed_survivors: bool = True  # seed only positions whose liquidation price the first bar did not reach
+    turnover_fraction: float = 0.25  # oi-delta: share of (volume − |ΔOI|) × typical that changes hands per side
     uniform_band_pct: float = 15.0  # uniform baseline: longs over [p(1−band), p], shorts over [p, p(1+band)]
     tier_exchange: dict[str, str] = field(default_factory=dict, hash=False)  # e.g. {"okx": "binance"}
 
@@ -79,6 +82,10 @@ class EngineConfig:
             if not (0 < lo < hi and math.isfinite(hi)):
                 raise LiqmapError(f"price_range must be (low, high) with 0 < low < high, got {self.price_range!r}")
             set_(self, "price_range", (lo, hi))
+        if not (isinstance(self.turnover_fraction, int | float) and 0.0 <= self.turnover_fraction <= 1.0):
+            raise LiqmapError(
+                f"turnover_fraction must lie in [0, 1] (0 disables turnover), got {self.turnover_fraction!r}"
+            )
         if self.uniform_band_pct >= 100 or self.seed_spread_pct >= 100:
             raise LiqmapError("uniform_band_pct and seed_spread_pct must be below 100 (prices stay positive)")
         set_(self, "tier_exchange", {str(k).lower(): str(v).lower() for k, v in dict(self.tier_exchange).items()})

@@ -95,6 +95,9 @@ class IncrementalEngine:
         params[nb.P_SEED] = float(cfg.seed)
         params[nb.P_SEED_SPREAD] = cfg.seed_spread_pct / 100.0
         params[nb.P_USE_MARK] = float(cfg.use_mark_price)
+        params[nb.P_TURNOVER] = cfg.turnover_fraction
+        params[nb.P_SEED_SURVIVE] = float(cfg.seed_survivors)
+        params[nb.P_MARK_PATH] = float(cfg.mark_path)
         params[nb.P_BIN] = float(steps[0])
         params[nb.P_GRID_LO] = float(grid[0]) - params[nb.P_BIN] / 2
         self.params = params

@@ -34,10 +34,10 @@ B_TS, B_OPEN, B_HIGH, B_LOW, B_CLOSE, B_VOL, B_QV, B_TBV, B_OI, B_MARK = range(1
 N_BAR_FIELDS = 10
 # params (float64)
 P_MODEL, P_CLOSURE, P_ENTRY, P_HALF_LIFE, P_VOLFRAC, P_SEED, P_SEED_SPREAD, P_USE_MARK = range(8)
-P_GRID_LO, P_BIN, N_PARAMS = 8, 9, 10
+P_GRID_LO, P_BIN, P_TURNOVER, P_SEED_SURVIVE, P_MARK_PATH, N_PARAMS = 8, 9, 10, 11, 12, 13
 # state scalars (float64)
-ST_SCALE, ST_TOT, ST_PREV_CLOSE, ST_PREV_TS, ST_SEEDED, ST_PREV_OI, ST_NAN_OI = 0, 2, 4, 5, 6, 7, 8
-N_ST = 9
+ST_SCALE, ST_TOT, ST_PREV_CLOSE, ST_PREV_TS, ST_SEEDED, ST_PREV_OI, ST_NAN_OI, ST_PREV_MARK = 0, 2, 4, 5, 6, 7, 8, 9
+N_ST = 10
 # accounting columns
 A_SEEDED, A_OPENED, A_CLOSED, A_LIQUIDATED, A_DECAYED = range(5)
 N_ACCT = 5
@@ -62,7 +62,7 @@ def new_state(n_lev: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     bounds[:, :, 1] = -1
     st = np.zeros(N_ST)
     st[ST_SCALE] = st[ST_SCALE + 1] = 1.0
-    st[ST_PREV_CLOSE] = st[ST_PREV_TS] = np.nan
+    st[ST_PREV_CLOSE] = st[ST_PREV_TS] = st[ST_PREV_MARK] = np.nan
     acct = np.zeros((2, N_ACCT))
     return raw, age, bounds, st, acct
 
@@ -133,6 +133,39 @@ def open_side(raw, age, bounds, st, params, s, usd, a, m, b, levw, ts) -> float:
         if w > 0.0:
             for k in range(n_lev):
                 added += add_cell(raw, age, bounds, st, s, k, e, usd * w * levw[k], ts, track)
+    return added
+
+
+def seed_side(raw, age, bounds, st, params, lp_price, s, usd, a, m, b, levw, trigger, ts) -> float:
+    """Seed ``usd`` on side ``s`` like :func:`open_side`, but only in cells whose liquidation price lies
+    beyond ``trigger`` (longs below, shorts above: positions alive now survived that price). Per leverage
+    the entry density is renormalised over those cells, so the seeded total and the leverage mix are kept;
+    a leverage with no surviving cell is seeded untruncated."""
+    grid_lo, bin_usd = params[P_GRID_LO], params[P_BIN]
+    n_bins = raw.shape[2]
+    dist = int(params[P_ENTRY])
+    track = int(params[P_CLOSURE]) == CLOSE_OLDEST
+    e0 = bin_of(a, grid_lo, bin_usd, n_bins)
+    e1 = bin_of(b, grid_lo, bin_usd, n_bins)
+    if dist == ENTRY_TYPICAL or not b > a:
+        e0 = e1 = bin_of(m, grid_lo, bin_usd, n_bins)
+    added = 0.0
+    for k in range(raw.shape[1]):
+        alive_w = 0.0
+        for rep in range(2):  # pass 0: surviving share of the entry density; pass 1: add it renormalised
+            prev = 0.0
+            for e in range(e0, e1 + 1):
+                cdf = 1.0 if e == e1 else entry_cdf(grid_lo + (e + 1) * bin_usd, a, m, b, dist)
+                w = cdf - prev
+                prev = cdf
+                lp = lp_price[s, k, e]
+                survives = (s == 0 and lp < trigger) or (s == 1 and lp > trigger)
+                if rep == 0:
+                    if survives:
+                        alive_w += w
+                elif w > 0.0 and (survives or alive_w <= 0.0):
+                    norm = alive_w if alive_w > 0.0 else 1.0
+                    added += add_cell(raw, age, bounds, st, s, k, e, usd * w / norm * levw[k], ts, track)
     return added
 
 
@@ -297,7 +330,8 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
     """Advance the book of one exchange by one bar; returns the new event count.
 
     Order: decay → liquidations over the bar's trigger range → counterparty closes that keep
-    long = short → the model's opens/closes (positions opened in a bar are not liquidated in it)."""
+    long = short → turnover (oi-delta: positions changing hands) → the model's opens/closes (positions
+    opened in a bar are not liquidated in it)."""
     ts = bar[B_TS]
     high, low, close = bar[B_HIGH], bar[B_LOW], bar[B_CLOSE]
     rule = int(params[P_CLOSURE])
@@ -308,7 +342,11 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         lo_t = min(lo_t, pc)
         hi_t = max(hi_t, pc)
     mark = bar[B_MARK]
-    if params[P_USE_MARK] > 0.0 and mark == mark:
+    pm = st[ST_PREV_MARK]
+    if params[P_USE_MARK] > 0.0 and params[P_MARK_PATH] > 0.0 and mark == mark and pm == pm:
+        lo_t = min(pm, mark)  # exchanges trigger on the (smoothed) mark: its close-to-close path
+        hi_t = max(pm, mark)
+    elif params[P_USE_MARK] > 0.0 and mark == mark:
         lo_t += mark - close
         hi_t += mark - close
     half_life = params[P_HALF_LIFE]
@@ -344,6 +382,7 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         w_long[k] = buy * levw[0, k] + (1.0 - buy) * levw[1, k]
         w_short[k] = (1.0 - buy) * levw[0, k] + buy * levw[1, k]
     net = 0.0
+    turnover = 0.0
     if int(params[P_MODEL]) == MODEL_OI:
         oi = bar[B_OI]
         if oi == oi:
@@ -354,12 +393,21 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
                     for k in range(n_lev):
                         w_seed[k] = 0.5 * (levw[0, k] + levw[1, k])
                     a, b = close * (1.0 - sp), close * (1.0 + sp)
-                    for s in range(2):
-                        acct[s, A_SEEDED] += open_side(
-                            raw, age, bounds, st, params, s, oi * close, a, close, b, w_seed, ts
-                        )
+                    usd = oi * close
+                    if params[P_SEED_SURVIVE] > 0.0:  # seeded positions survived this bar's trigger range
+                        a_l, b_s = lo_t, hi_t
+                    else:
+                        a_l, b_s = math.inf, -math.inf
+                    acct[0, A_SEEDED] += seed_side(
+                        raw, age, bounds, st, params, lp_price, 0, usd, a, close, b, w_seed, a_l, ts
+                    )
+                    acct[1, A_SEEDED] += seed_side(
+                        raw, age, bounds, st, params, lp_price, 1, usd, a, close, b, w_seed, b_s, ts
+                    )
             else:
-                net = (oi - st[ST_PREV_OI]) * typical + liq
+                d_oi = oi - st[ST_PREV_OI]
+                net = d_oi * typical + liq
+                turnover = params[P_TURNOVER] * max(vol - abs(d_oi), 0.0) * typical
             st[ST_PREV_OI] = oi
         else:
             st[ST_NAN_OI] += 1.0
@@ -370,6 +418,11 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         if qv != qv:
             qv = vol * typical
         net = qv * params[P_VOLFRAC]
+    if turnover > 0.0:  # positions changing hands: old ones closed by the rule, reopened in this bar
+        moved = close_side(raw, age, bounds, st, 0, turnover, rule)
+        acct[0, A_CLOSED] += moved
+        acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, moved, rule)
+        net += moved
     if net > 0.0:
         m = min(max(typical, low), high)
         acct[0, A_OPENED] += open_side(raw, age, bounds, st, params, 0, net, low, m, high, w_long, ts)
@@ -379,6 +432,7 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, -net, rule)
     st[ST_PREV_CLOSE] = close
     st[ST_PREV_TS] = ts
+    st[ST_PREV_MARK] = mark
     return n_ev
 
 
@@ -441,6 +495,7 @@ KERNELS = (
     "entry_cdf",
     "add_cell",
     "open_side",
+    "seed_side",
     "clear_side",
     "renormalise",
     "close_ordered",
