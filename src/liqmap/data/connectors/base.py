@@ -279,3 +279,11 @@ def frame(rows: list[dict[str, Any]] | list[list[Any]], columns: list[str] | Non
         if c not in ("symbol", "instId", "side", "posSide", "instType", "method"):
             out[c] = pd.to_numeric(out[c], errors="raise")
     return out
+
+
+def renamed(rows: list[dict[str, Any]], fields: dict[str, str]) -> pd.DataFrame:
+    """Payload records → canonical columns read from the venue's field names (``{column: field}``)."""
+    f = frame(rows)
+    if f.empty:
+        return f
+    return pd.DataFrame({column: f[name] for column, name in fields.items()})

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from liqmap.data.connectors.base import Connector, Endpoint, frame
+from liqmap.data.connectors.base import Connector, Endpoint, frame, renamed
 from liqmap.data.layouts import BINANCE_KLINE_COLUMNS
 
 _PERIODS = {p: p for p in ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")}
@@ -38,15 +38,9 @@ def parse_open_interest(raw: Any) -> pd.DataFrame:
     Raw: ``[{"symbol": "BTCUSDT", "sumOpenInterest": "74156.845", "sumOpenInterestValue": "6664876113.23",
     "CMCCirculatingSupply": "19960000", "timestamp": 1765256400000}, ...]``.
     """
-    f = frame(raw)
-    if f.empty:
-        return f
-    return pd.DataFrame(
-        {
-            "timestamp": f["timestamp"],
-            "open_interest": f["sumOpenInterest"],
-            "open_interest_usd": f["sumOpenInterestValue"],
-        }
+    return renamed(
+        raw,
+        {"timestamp": "timestamp", "open_interest": "sumOpenInterest", "open_interest_usd": "sumOpenInterestValue"},
     )
 
 
@@ -56,10 +50,7 @@ def parse_funding(raw: Any) -> pd.DataFrame:
     Raw: ``[{"symbol": "BTCUSDT", "fundingTime": 1764921600004, "fundingRate": "0.00004848",
     "markPrice": "91307.90000000"}, ...]``.
     """
-    f = frame(raw)
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["fundingTime"], "funding_rate": f["fundingRate"]})
+    return renamed(raw, {"timestamp": "fundingTime", "funding_rate": "fundingRate"})
 
 
 def parse_long_short(raw: Any) -> pd.DataFrame:
@@ -68,10 +59,7 @@ def parse_long_short(raw: Any) -> pd.DataFrame:
     Raw: ``[{"symbol": "BTCUSDT", "longShortRatio": "1.8812", "longAccount": "0.6529",
     "shortAccount": "0.3471", "timestamp": 1765256400000}, ...]``.
     """
-    f = frame(raw)
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["timestamp"], "long_short_ratio": f["longShortRatio"]})
+    return renamed(raw, {"timestamp": "timestamp", "long_short_ratio": "longShortRatio"})
 
 
 def parse_taker(raw: Any) -> pd.DataFrame:
@@ -80,10 +68,7 @@ def parse_taker(raw: Any) -> pd.DataFrame:
     Raw: ``[{"buySellRatio": "1.0418", "buyVol": "5210.4410", "sellVol": "5001.3110",
     "timestamp": 1765252800000}, ...]``; the timestamp is taken as the period's open.
     """
-    f = frame(raw)
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["timestamp"], "taker_buy_volume": f["buyVol"]})
+    return renamed(raw, {"timestamp": "timestamp", "taker_buy_volume": "buyVol"})
 
 
 class BinanceUsdm(Connector):

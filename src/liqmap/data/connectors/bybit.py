@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from liqmap.data.connectors.base import Connector, Endpoint, frame
+from liqmap.data.connectors.base import Connector, Endpoint, frame, renamed
 
 _LINEAR = {"category": "linear"}
 _KLINES = {
@@ -51,10 +51,7 @@ def parse_open_interest(raw: Any) -> pd.DataFrame:
     Raw: ``{"retCode": 0, "result": {"symbol": "BTCUSDT", "category": "linear", "list": [{"openInterest":
     "50874.27400000", "timestamp": "1765256400000"}, ...], "nextPageCursor": "..."}}``.
     """
-    f = frame(_rows(raw))
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["timestamp"], "open_interest": f["openInterest"]})
+    return renamed(_rows(raw), {"timestamp": "timestamp", "open_interest": "openInterest"})
 
 
 def parse_funding(raw: Any) -> pd.DataFrame:
@@ -63,10 +60,7 @@ def parse_funding(raw: Any) -> pd.DataFrame:
     Raw: ``{"retCode": 0, "result": {"category": "linear", "list": [{"symbol": "BTCUSDT", "fundingRate":
     "0.0001", "fundingRateTimestamp": "1764921600000"}, ...]}}``.
     """
-    f = frame(_rows(raw))
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["fundingRateTimestamp"], "funding_rate": f["fundingRate"]})
+    return renamed(_rows(raw), {"timestamp": "fundingRateTimestamp", "funding_rate": "fundingRate"})
 
 
 def parse_long_short(raw: Any) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, frame
+from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, Parser, frame, renamed
 
 _CANDLES = {
     "1m": "1m",
@@ -62,13 +62,8 @@ def parse_funding(raw: Any) -> pd.DataFrame:
     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "method": "current_period", "realizedRate":
     "0.0000746"}, ...]}``.
     """
-    rows = raw["data"]
-    for r in rows:
-        r["rate"] = r.get("realizedRate") or r["fundingRate"]
-    f = frame([{"fundingTime": r["fundingTime"], "rate": r["rate"]} for r in rows])
-    if f.empty:
-        return f
-    return pd.DataFrame({"timestamp": f["fundingTime"], "funding_rate": f["rate"]})
+    rows = [{"fundingTime": r["fundingTime"], "rate": r.get("realizedRate") or r["fundingRate"]} for r in raw["data"]]
+    return renamed(rows, {"timestamp": "fundingTime", "funding_rate": "rate"})
 
 
 def parse_long_short(raw: Any) -> pd.DataFrame:
@@ -116,61 +111,46 @@ def parse_liquidations(raw: Any, contract_value: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["timestamp", "side", "price", "quantity", "notional_usd"])
 
 
+def _paged(method: str, parse: Parser, **kwargs: Any) -> Endpoint:
+    """An OKX endpoint of 100 records a page with exclusive ``before``/``after`` bounds."""
+    return Endpoint(method, parse, 100, start=("before", -1), end=("after", 1), symbol_param="instId", **kwargs)
+
+
+def _rubik(method: str, parse: Parser, **kwargs: Any) -> Endpoint:
+    """A rubik statistics endpoint: 100 records a page, inclusive ``begin``/``end``, ``period`` timeframe."""
+    return Endpoint(
+        method,
+        parse,
+        100,
+        start=("begin", 0),
+        end=("end", 0),
+        symbol_param="instId",
+        timeframe_param="period",
+        timeframes=_RUBIK,
+        **kwargs,
+    )
+
+
 class Okx(Connector):
     """OKX USDT-margined perpetual swaps."""
 
     exchange: ClassVar[str] = "okx"
     ccxt_id: ClassVar[str] = "okx"
     ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["swap"]}}
-    ohlcv: ClassVar[Endpoint] = Endpoint(
-        "publicGetMarketHistoryCandles",
-        parse_candles,
-        100,
-        start=("before", -1),
-        end=("after", 1),
-        symbol_param="instId",
-        timeframe_param="bar",
-        timeframes=_CANDLES,
+    ohlcv: ClassVar[Endpoint] = _paged(
+        "publicGetMarketHistoryCandles", parse_candles, timeframe_param="bar", timeframes=_CANDLES
     )
-    open_interest: ClassVar[Endpoint | None] = Endpoint(
-        "publicGetRubikStatContractsOpenInterestHistory",
-        parse_open_interest,
-        100,
-        start=("begin", 0),
-        end=("end", 0),
-        symbol_param="instId",
-        timeframe_param="period",
-        timeframes=_RUBIK,
+    open_interest: ClassVar[Endpoint | None] = _rubik(
+        "publicGetRubikStatContractsOpenInterestHistory", parse_open_interest
     )
-    funding: ClassVar[Endpoint | None] = Endpoint(
-        "publicGetPublicFundingRateHistory",
-        parse_funding,
-        100,
-        start=("before", -1),
-        end=("after", 1),
-        symbol_param="instId",
-        step_ms=8 * 3_600_000,
+    funding: ClassVar[Endpoint | None] = _paged(
+        "publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * 3_600_000
     )
-    long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
-        "publicGetRubikStatContractsLongShortAccountRatioContract",
-        parse_long_short,
-        100,
-        start=("begin", 0),
-        end=("end", 0),
-        symbol_param="instId",
-        timeframe_param="period",
-        timeframes=_RUBIK,
+    long_short_ratio: ClassVar[Endpoint | None] = _rubik(
+        "publicGetRubikStatContractsLongShortAccountRatioContract", parse_long_short
     )
-    taker_volume: ClassVar[Endpoint | None] = Endpoint(
-        "publicGetRubikStatTakerVolumeContract",
-        parse_taker,
-        100,
-        start=("begin", 0),
-        end=("end", 0),
-        symbol_param="instId",
-        timeframe_param="period",
-        timeframes=_RUBIK,
-        extra={"unit": "0"},
+    taker_volume: ClassVar[Endpoint | None] = _rubik(
+        "publicGetRubikStatTakerVolumeContract", parse_taker, extra={"unit": "0"}
     )
     retry_codes: ClassVar[frozenset[str]] = frozenset({"50001", "50004", "50013", "50026"})  # busy/timeout
     unsupported: ClassVar[dict[str, str]] = {
