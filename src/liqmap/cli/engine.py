@@ -37,7 +37,7 @@ from liqmap.cli._common import (
     parse_time_ms,
     run_engine,
 )
-from liqmap.engine import EngineResult, Model, map_payload
+from liqmap.engine import Model, map_payload
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
@@ -74,21 +74,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
         raise LiqmapError(f"--out: directory {path.parent} does not exist; create it first")
     frame.to_parquet(path, index=False)
     return path
-
-
-def _compute(
-    input_path: Path | None,
-    db: Path | None,
-    exchanges: list[str] | None,
-    symbol: str,
-    start: str | None,
-    end: str | None,
-    model: Model,
-    config: dict[str, Any],
-    tiers_from: str | None,
-) -> EngineResult:
-    bars = load_bars(input_path, db, exchanges, symbol, start, end)
-    return run_engine(bars, model, tiers_from=tiers_from, **config)
 
 
 def _config(bin_usd: float | None, bins: int | None, closure: str, half_life: str | None, **kw: Any) -> dict[str, Any]:
@@ -134,13 +119,13 @@ def heatmap(
         snapshot_every_ms=parse_duration_ms(every, "--every"),
         keep_leverage_layers=by_leverage,
     )
-    res = _compute(input_path, db, exchange, symbol, start, end, model, cfg, tiers_from)
+    bars = load_bars(input_path, db, exchange, symbol, start, end)
+    res = run_engine(bars, model, tiers_from=tiers_from, **cfg)
     hm = res.heatmap
     written = []
     if out is not None and out.suffix.lower() != ".parquet":
         from liqmap.viz import backend_for, plot_heatmap, save
 
-        bars = load_bars(input_path, db, exchange, symbol, start, end)
         written.append(str(save(plot_heatmap(hm, bars=bars, backend=backend_for(out)), out)))
     elif out is not None:
         frame = hm.to_frame()
@@ -216,9 +201,8 @@ def liq_map(
     if at_ms is not None and end_ms is not None and at_ms > end_ms:
         raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
     cfg = _config(bin_usd, bins, closure, half_life, snapshot_every_ms=None, max_snapshots=1_000)
-    res = _compute(
-        input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end, model, cfg, tiers_from
-    )
+    bars = load_bars(input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end)
+    res = run_engine(bars, model, tiers_from=tiers_from, **cfg)
     lm = res.liqmap()
     from liqmap.analytics import map_report
 
