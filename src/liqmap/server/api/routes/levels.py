@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
+from liqmap.analytics.asymmetry import LiquidatedByMove, MoveToLiquidate
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, compute, liqmap_at, respond
@@ -49,27 +50,14 @@ class ImbalanceOut(SideSplitOut):
     by_exchange: dict[str, SideSplitOut]
 
 
-class AsymmetryOut(BaseModel):
+# the analytics records serve as response models (pydantic reads their dataclass fields) under the API names
+class AsymmetryOut(MoveToLiquidate):
     """Moves up/down needed to liquidate ``target_usd`` of shorts/longs; null (and ``reachable_*``
     false) when the map does not hold that much on that side."""
 
-    target_usd: float
-    move_up_usd: float | None
-    move_up_pct: float | None
-    reachable_up: bool
-    move_down_usd: float | None
-    move_down_pct: float | None
-    reachable_down: bool
 
-
-class MoveOut(BaseModel):
+class MoveOut(LiquidatedByMove):
     """Notional liquidated by a rise of ``move_pct`` (shorts) and by a fall of ``move_pct`` (longs)."""
-
-    move_pct: float
-    up_price: float
-    down_price: float
-    shorts_liquidated_usd: float
-    longs_liquidated_usd: float
 
 
 class LevelsResponse(SeriesInfo):

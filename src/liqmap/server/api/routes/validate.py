@@ -6,8 +6,9 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from liqmap.analytics.validation import ModelScore
 from liqmap.engine.enums import Model
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
@@ -17,18 +18,9 @@ from liqmap.server.deps import ServerState, get_state
 router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
 
-class ModelScoreOut(BaseModel):
+# the analytics record serves as the response model (pydantic reads its dataclass fields) under the API name
+class ModelScoreOut(ModelScore):
     """Scores of one model (or baseline) on the realized events."""
-
-    model: str
-    events: int
-    realized_usd: float
-    top_decile_capture: float | None
-    median_percentile: float | None
-    mean_percentile: float | None
-    log_score: float | None
-    liq_volume_corr: float | None
-    outside_window: int
 
 
 class ValidateResponse(SeriesInfo):
