@@ -34,3 +34,19 @@ def make_bars(
             "long_short_ratio": 1.5,
         }
     )
+
+
+def make_tiers() -> pd.DataFrame:
+    """Two valid Binance BTCUSDT margin tiers (canonical columns without ``valid_from``/``source``)."""
+    return pd.DataFrame(
+        {
+            "exchange": "binance",
+            "symbol": "BTCUSDT",
+            "tier": [1, 2],
+            "notional_floor": [0.0, 300_000.0],
+            "notional_cap": [300_000.0, 800_000.0],
+            "max_leverage": [150.0, 100.0],
+            "maintenance_margin_rate": [0.004, 0.005],
+            "maintenance_amount": [0.0, 300.0],
+        }
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from datafactories import MINUTE_MS, T0_MS, make_bars
+from datafactories import MINUTE_MS, T0_MS, make_bars, make_tiers
 
 from liqmap.data.sample import load_sample_into, sample_bars
 from liqmap.data.store import Store
@@ -276,20 +276,7 @@ def test_export_filters_and_formats(store, tmp_path):
 
 
 def test_tiers_round_trip(store):
-    tiers = pd.DataFrame(
-        {
-            "exchange": "binance",
-            "symbol": "BTCUSDT",
-            "tier": [1, 2],
-            "notional_floor": [0.0, 300_000.0],
-            "notional_cap": [300_000.0, 800_000.0],
-            "max_leverage": [150.0, 100.0],
-            "maintenance_margin_rate": [0.004, 0.005],
-            "maintenance_amount": [0.0, 300.0],
-            "valid_from": "2026-09-01",
-            "source": "test",
-        }
-    )
+    tiers = make_tiers().assign(valid_from="2026-09-01", source="test")
     store.upsert("tiers", tiers)
     store.upsert("tiers", tiers)
     out = store.query_tiers("binance", "BTC/USDT:USDT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from datafactories import make_bars
+from datafactories import make_bars, make_tiers
 
 from liqmap.data.validate import validate, validate_fields
 from liqmap.errors import DataValidationError
@@ -34,21 +34,6 @@ def _depth() -> pd.DataFrame:
             "side": ["bid", "bid", "ask"],
             "price": [20377.0, 20376.9, 20377.1],
             "size": [1.77, 0.001, 2.0],
-        }
-    )
-
-
-def _tiers() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "exchange": "binance",
-            "symbol": "BTCUSDT",
-            "tier": [1, 2],
-            "notional_floor": [0.0, 300_000.0],
-            "notional_cap": [300_000.0, 800_000.0],
-            "max_leverage": [150.0, 100.0],
-            "maintenance_margin_rate": [0.004, 0.005],
-            "maintenance_amount": [0.0, 300.0],
         }
     )
 
@@ -132,11 +117,11 @@ CASES = [
     (
         "tiers-cap-below-floor",
         "tiers",
-        _set(_tiers(), 1, "notional_cap", 200_000.0),
+        _set(make_tiers(), 1, "notional_cap", 200_000.0),
         "notional_cap must exceed notional_floor at row 2",
     ),
-    ("tiers-mmr-percent", "tiers", _set(_tiers(), 0, "maintenance_margin_rate", 1.5), "must be a fraction < 1"),
-    ("tiers-leverage", "tiers", _set(_tiers(), 1, "max_leverage", 0.5), "max_leverage must be ≥ 1 at row 2"),
+    ("tiers-mmr-percent", "tiers", _set(make_tiers(), 0, "maintenance_margin_rate", 1.5), "must be a fraction < 1"),
+    ("tiers-leverage", "tiers", _set(make_tiers(), 1, "max_leverage", 0.5), "max_leverage must be ≥ 1 at row 2"),
     ("not-a-frame", "bars", [[1, 2, 3]], "expected a pandas DataFrame, got list"),
 ]
 
