@@ -35,8 +35,14 @@ from liqmap.margin import get_tiers, liquidation_price, liquidation_prices, tier
     ],
 )
 def test_bad_scalar_input(kwargs, message):
-    args = {"exchange": "binance", "symbol": "BTCUSDT", "side": "long", "entry": 94_000, "leverage": 10,
-            "notional_usd": 94_000} | kwargs
+    args = {
+        "exchange": "binance",
+        "symbol": "BTCUSDT",
+        "side": "long",
+        "entry": 94_000,
+        "leverage": 10,
+        "notional_usd": 94_000,
+    } | kwargs
     with pytest.raises(LiqmapError, match=message.replace("(", r"\(").replace(")", r"\)")):
         liquidation_price(**args)
 
@@ -47,12 +53,20 @@ def test_unknown_symbol_is_a_value_error():
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("entry", np.nan, "entry must be finite"), ("leverage", 0.0, "leverage must be positive"),
-     ("notional_usd", -1.0, "notional_usd must be positive"), ("side", 0, "side must be")],
+    [
+        ("entry", np.nan, "entry must be finite"),
+        ("leverage", 0.0, "leverage must be positive"),
+        ("notional_usd", -1.0, "notional_usd must be positive"),
+        ("side", 0, "side must be"),
+    ],
 )
 def test_bad_vector_input(field, value, message):
-    args = {"side": np.array([1, 1]), "entry": np.array([94_000.0, 94_000.0]), "leverage": np.array([10.0, 10.0]),
-            "notional_usd": np.array([1e4, 1e4])}
+    args = {
+        "side": np.array([1, 1]),
+        "entry": np.array([94_000.0, 94_000.0]),
+        "leverage": np.array([10.0, 10.0]),
+        "notional_usd": np.array([1e4, 1e4]),
+    }
     args[field] = np.array([args[field][0], value])
     with pytest.raises(LiqmapError, match=message):
         liquidation_prices(get_tiers("binance", "BTCUSDT"), **args)
@@ -60,11 +74,22 @@ def test_bad_vector_input(field, value, message):
 
 def test_ccxt_tiers_loader_reads_binance_raw_output():
     raw = [
-        {"tier": 1.0, "minNotional": 0.0, "maxNotional": 300000.0, "maintenanceMarginRate": 0.004,
-         "maxLeverage": 150.0, "info": {"bracket": "1", "notionalCap": "300000", "notionalFloor": "0", "cum": "0.0"}},
-        {"tier": 2.0, "minNotional": 300000.0, "maxNotional": 800000.0, "maintenanceMarginRate": 0.005,
-         "maxLeverage": 100.0, "info": {"bracket": "2", "notionalCap": "800000", "notionalFloor": "300000",
-                                        "cum": "300.0"}},
+        {
+            "tier": 1.0,
+            "minNotional": 0.0,
+            "maxNotional": 300000.0,
+            "maintenanceMarginRate": 0.004,
+            "maxLeverage": 150.0,
+            "info": {"bracket": "1", "notionalCap": "300000", "notionalFloor": "0", "cum": "0.0"},
+        },
+        {
+            "tier": 2.0,
+            "minNotional": 300000.0,
+            "maxNotional": 800000.0,
+            "maintenanceMarginRate": 0.005,
+            "maxLeverage": 100.0,
+            "info": {"bracket": "2", "notionalCap": "800000", "notionalFloor": "300000", "cum": "300.0"},
+        },
     ]
     t = tiers_from_ccxt("binance", "BTC/USDT:USDT", raw, valid_from="2026-09")
     assert t.maintenance_amount.tolist() == [0.0, 300.0] and t.max_leverage.tolist() == [150.0, 100.0]
@@ -75,8 +100,16 @@ def test_ccxt_tiers_loader_reads_binance_raw_output():
 
 
 def test_okx_ccxt_tiers_are_contracts():
-    raw = [{"tier": 1, "minNotional": 0, "maxNotional": 500, "maintenanceMarginRate": 0.004, "maxLeverage": 125,
-            "info": {}}]
+    raw = [
+        {
+            "tier": 1,
+            "minNotional": 0,
+            "maxNotional": 500,
+            "maintenanceMarginRate": 0.004,
+            "maxLeverage": 125,
+            "info": {},
+        }
+    ]
     t = tiers_from_ccxt("okx", "BTC-USDT-SWAP", raw, contract_size=0.01, fee_rate=0.0005)
     assert float(t.notional_cap[0]) == 5.0  # 500 contracts × 0.01 BTC
 
@@ -86,15 +119,48 @@ def _cli(*args):
 
 
 def test_cli_json_and_exit_codes():
-    ok = _cli("liq-price", "--exchange", "binance", "--symbol", "BTCUSDT", "--side", "short", "--entry", "94000",
-              "--leverage", "10", "--notional-usd", "94000", "--json")
+    ok = _cli(
+        "liq-price",
+        "--exchange",
+        "binance",
+        "--symbol",
+        "BTCUSDT",
+        "--side",
+        "short",
+        "--entry",
+        "94000",
+        "--leverage",
+        "10",
+        "--notional-usd",
+        "94000",
+        "--json",
+    )
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert round(data["liquidation_price"], 2) == 102_988.05
-    assert {"liquidation_price", "bankruptcy_price", "maintenance_margin_rate", "maintenance_amount", "tier",
-            "exchange", "symbol", "side"} <= set(data)
+    assert {
+        "liquidation_price",
+        "bankruptcy_price",
+        "maintenance_margin_rate",
+        "maintenance_amount",
+        "tier",
+        "exchange",
+        "symbol",
+        "side",
+    } <= set(data)
     assert (data["exchange"], data["symbol"], data["side"], data["tier"]) == ("binance", "BTC/USDT:USDT", "short", 1)
-    bad = _cli("liq-price", "--exchange", "binance", "--symbol", "BTCUSDT", "--side", "long", "--entry", "94000",
-               "--leverage", "500")
+    bad = _cli(
+        "liq-price",
+        "--exchange",
+        "binance",
+        "--symbol",
+        "BTCUSDT",
+        "--side",
+        "long",
+        "--entry",
+        "94000",
+        "--leverage",
+        "500",
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "exceeds" in bad.stderr

@@ -13,8 +13,9 @@ TABLES = {
     "binance-linear": get_tiers("binance", "BTCUSDT"),
     "binance-inverse": get_tiers("binance", "BTCUSD"),
     "bybit-linear": make_table("bybit", "BTCUSDT", [(0, 2e6, 100, 0.005, 0.0), (2e6, 1e7, 50, 0.01, 10_000.0)]),
-    "okx-linear": make_table("okx", "BTCUSDT", [(0, 20, 125, 0.004, 0.0), (20, 1e5, 50, 0.01, 0.0)],
-                             fee_rate=0.0005, contract_size=0.01),
+    "okx-linear": make_table(
+        "okx", "BTCUSDT", [(0, 20, 125, 0.004, 0.0), (20, 1e5, 50, 0.01, 0.0)], fee_rate=0.0005, contract_size=0.01
+    ),
 }
 
 positions = st.tuples(
@@ -28,8 +29,11 @@ positions = st.tuples(
 
 def _result(key, side, entry, lev, notional):
     t = TABLES[key]
-    max_lev = float(t.max_leverage[t.tier_of(notional / entry if key.endswith("inverse") else
-                                              (notional / entry if t.basis == 2 else notional))])
+    max_lev = float(
+        t.max_leverage[
+            t.tier_of(notional / entry if key.endswith("inverse") else (notional / entry if t.basis == 2 else notional))
+        ]
+    )
     assume(lev <= max_lev)
     return t, liquidation_price(t.exchange, t.symbol, side, entry, lev, notional, tiers=t)
 
@@ -88,9 +92,16 @@ def test_kernel_twins_agree():
     rng = np.random.default_rng(3)
     n = 200
     args = (
-        int(t.formula), int(t.basis), rng.choice([1.0, -1.0], n), rng.uniform(1e3, 2e5, n),
-        rng.uniform(0.01, 30, n), rng.uniform(10, 1e5, n), t.notional_floor, t.maintenance_margin_rate,
-        t.maintenance_amount, 0.0,
+        int(t.formula),
+        int(t.basis),
+        rng.choice([1.0, -1.0], n),
+        rng.uniform(1e3, 2e5, n),
+        rng.uniform(0.01, 30, n),
+        rng.uniform(10, 1e5, n),
+        t.notional_floor,
+        t.maintenance_margin_rate,
+        t.maintenance_amount,
+        0.0,
     )
     for a, b in zip(nb.liq_many_py(*args), nb.liq_many_nb(*args), strict=True):
         np.testing.assert_array_equal(a, b)

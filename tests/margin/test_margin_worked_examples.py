@@ -29,8 +29,20 @@ COINM_DOC = make_table("binance", "BTCUSD", [(0, 5, 125, 0.004, 0.0), (5, 10, 10
 
 
 def test_binance_cum_recursion_matches_published_table():
-    expected_cum = [0, 50, 950, 11_450, 131_450, 481_450, 2_981_450, 14_481_450, 26_481_450, 41_481_450,
-                    121_481_450, 421_481_450]
+    expected_cum = [
+        0,
+        50,
+        950,
+        11_450,
+        131_450,
+        481_450,
+        2_981_450,
+        14_481_450,
+        26_481_450,
+        41_481_450,
+        121_481_450,
+        421_481_450,
+    ]
     np.testing.assert_allclose(BINANCE_DOC.maintenance_amount, expected_cum)
 
 
@@ -75,8 +87,17 @@ def test_binance_cross_margin_example():
     assert round(r.liquidation_price, 2) == 74_321.61
     # other positions' maintenance margin and PnL shift the wallet as in Binance's formula
     r2 = liquidation_price(
-        "binance", "BTCUSDT", "long", 94_000, 10, 94_000, margin_mode="cross", wallet_usd=21_000,
-        other_maintenance_usd=1_500, other_unrealized_pnl_usd=500, tiers=BINANCE_DOC,
+        "binance",
+        "BTCUSDT",
+        "long",
+        94_000,
+        10,
+        94_000,
+        margin_mode="cross",
+        wallet_usd=21_000,
+        other_maintenance_usd=1_500,
+        other_unrealized_pnl_usd=500,
+        tiers=BINANCE_DOC,
     )
     assert r2.liquidation_price == r.liquidation_price
 

@@ -24,8 +24,11 @@ def sample_db(tmp_path_factory):
 
 
 def test_dask_batch_equals_serial(sample_db):
-    jobs = [SeriesJob("BTC/USDT:USDT", ("binance",)), SeriesJob("ETH/USDT:USDT", ("binance",)),
-            SeriesJob("BTC/USDT:USDT", ("binance", "bybit"))]
+    jobs = [
+        SeriesJob("BTC/USDT:USDT", ("binance",)),
+        SeriesJob("ETH/USDT:USDT", ("binance",)),
+        SeriesJob("BTC/USDT:USDT", ("binance", "bybit")),
+    ]
     parallel = run_batch(jobs, sample_db, n_workers=2)
     assert [r.job for r in parallel] == jobs
     for job, got in zip(jobs, parallel, strict=True):
@@ -51,8 +54,23 @@ def test_batch_errors_name_the_problem(sample_db, tmp_path):
 def test_batch_cli_json(sample_db, tmp_path):
     out = tmp_path / "maps"
     res = CliRunner().invoke(
-        app, ["batch", "--db", sample_db, "--symbol", "BTCUSDT", "--exchange", "binance", "--exchange", "okx",
-              "--workers", "2", "--out", str(out), "--json"],
+        app,
+        [
+            "batch",
+            "--db",
+            sample_db,
+            "--symbol",
+            "BTCUSDT",
+            "--exchange",
+            "binance",
+            "--exchange",
+            "okx",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+        ],
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)

@@ -100,9 +100,7 @@ def filter_rows(
     return df[mask].reset_index(drop=True)
 
 
-def run_engine(
-    bars: pd.DataFrame, model: Model | str, *, tiers_from: str | None = None, **config: Any
-) -> EngineResult:
+def run_engine(bars: pd.DataFrame, model: Model | str, *, tiers_from: str | None = None, **config: Any) -> EngineResult:
     """Run the engine with ``EngineConfig(**config)`` (``None`` values dropped); ``tiers_from`` lends that
     exchange's tier table to the venues in ``bars`` that have none for the symbol."""
     from liqmap.engine import EngineConfig, run
