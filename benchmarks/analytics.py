@@ -1,7 +1,10 @@
 """Analytics figures: speed of every reading on a real-data map, cascades on that map, and validation on
 the simulator (known truth) and on real OKX liquidations. Every number in docs/analytics.md comes from here.
 
-    .venv/bin/python benchmarks/analytics.py [--skip-sim] [--skip-real]
+    .venv/bin/python benchmarks/analytics.py [--skip-sim] [--skip-real] [--engine KEY=VALUE ...]
+
+``--engine`` overrides an :class:`~liqmap.engine.EngineConfig` field for the validation runs (an ablation),
+e.g. ``--engine turnover_fraction=0``; values are read as JSON where they parse, else as text.
 
 The last line is one JSON object with every figure.
 """
@@ -111,27 +114,43 @@ def validation_row(label: dict[str, Any], v: Any) -> dict[str, Any]:
     return row
 
 
-def sim_validation(out: dict[str, Any]) -> None:
+def engine_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["turnover_fraction=0", ...]`` → ``{"turnover_fraction": 0, ...}`` (JSON values, else text)."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in EngineConfig.__dataclass_fields__:
+            raise SystemExit(f"--engine wants FIELD=VALUE with an EngineConfig field, got {pair!r}")
+        try:
+            overrides[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key] = raw
+    return overrides
+
+
+def sim_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
     from liqmap.sim import SimConfig, simulate
 
     print("validation on the simulator (2 days, 600 traders, 10 % window, train/test 50/50):")
     rows = []
     for regime, seed in (("crash", 1), ("calm", 2), ("trend", 3)):
         sim = simulate(SimConfig(seed=seed, days=2, n_traders=600, regime=regime))
-        row = validation_row({"regime": regime, "seed": seed}, validate(sim.bars, sim.liquidations))
-        raw = validate(sim.bars, sim.liquidations, train_frac=0.0)  # default mix, every event
+        cfg = EngineConfig(**overrides)
+        row = validation_row({"regime": regime, "seed": seed}, validate(sim.bars, sim.liquidations, config=cfg))
+        raw = validate(sim.bars, sim.liquidations, config=cfg, train_frac=0.0)  # default mix, every event
         row["uncalibrated_all_events_capture"] = {k: s.top_decile_capture for k, s in raw.scores.items()}
         print(f"    uncalibrated, all events: {json.dumps(row['uncalibrated_all_events_capture'])}")
         rows.append(row)
     out["sim_validation"] = rows
 
 
-def real_validation(out: dict[str, Any]) -> None:
+def real_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
     bars, liqs = sample_bars(), sample_liquidations()
     print("validation on real OKX liquidations (bundled sample, okx bars with proxy OI, 10 % window):")
     rows = []
     # OKX tiers are bundled for BTC only; ETH borrows Binance's (EngineConfig.tier_exchange).
-    for sym, cfg in (("BTC/USDT:USDT", None), ("ETH/USDT:USDT", EngineConfig(tier_exchange={"okx": "binance"}))):
+    for sym, tier_exchange in (("BTC/USDT:USDT", {}), ("ETH/USDT:USDT", {"okx": "binance"})):
+        cfg = EngineConfig(**overrides, tier_exchange=tier_exchange)
         b = bars[(bars["exchange"] == "okx") & (bars["symbol"] == sym)].reset_index(drop=True)
         lq = liqs[(liqs["exchange"] == "okx") & (liqs["symbol"] == sym)].reset_index(drop=True)
         rows.append(validation_row({"symbol": sym}, validate(b, lq, "oi-delta", config=cfg)))
@@ -142,13 +161,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-sim", action="store_true")
     ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE", help="EngineConfig override")
     args = ap.parse_args()
-    out: dict[str, Any] = {}
+    overrides = engine_overrides(args.engine)
+    out: dict[str, Any] = {"engine_overrides": overrides}
     speed_and_cascades(out)
     if not args.skip_sim:
-        sim_validation(out)
+        sim_validation(out, overrides)
     if not args.skip_real:
-        real_validation(out)
+        real_validation(out, overrides)
     print(json.dumps(out))
 
 
