@@ -25,8 +25,10 @@ def test_color_scales_hide_empty_cells_and_label_in_dollars():
     v = np.array([[0.0, 1e6, 1e7], [1e8, 0.0, 1e9]])
     z, _, labels = color_values(v, ColorScale.LOG)
     assert np.isnan(z[0, 0]) and np.isnan(z[1, 1])
-    # colour spans the median ($55M) to the 99.8th percentile; smaller cells share the darkest colour
-    assert z[0, 1] == z[0, 2] == pytest.approx(np.log10(5.5e7))
+    # colour spans the median ($55M) to the 99.8th percentile; smaller cells share the darkest colour, and
+    # cells over a decade below that floor ($1M < $5.5M) are dust shown as background
+    assert z[0, 2] == pytest.approx(np.log10(5.5e7))
+    assert np.isnan(z[0, 1])
     assert z[1, 2] == pytest.approx(np.log10(np.quantile([1e6, 1e7, 1e8, 1e9], 0.998)))
     assert labels == ["$100M", "$200M", "$500M"]
     zq, _, _ = color_values(v, ColorScale.QUANTILE)

@@ -29,6 +29,7 @@ FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
 LOG_FLOOR_QUANTILE = 0.5  # log colour scale: cells below the median notional share the darkest colour
 LOG_TOP_QUANTILE = 0.998  # ... and the top 0.2 % saturate, so a few extreme bins do not wash out the rest
+LOG_EMPTY_DECADES = 1.0  # ... and cells this many decades below the floor show the background (residual dust)
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
@@ -87,7 +88,8 @@ def shades(base_hex: str, n: int) -> list[str]:
 
 
 def color_values(values: np.ndarray, scale: ColorScale) -> tuple[np.ndarray, list[float], list[str]]:
-    """Map notional ``values`` to colour coordinates for ``scale``; zero cells become NaN (background).
+    """Map notional ``values`` to colour coordinates for ``scale``; zero cells become NaN (background), and so
+    do cells over ``LOG_EMPTY_DECADES`` below the log scale's floor (what proportional closes leave of old books).
 
     Returns ``(z, tick_positions, tick_labels)`` where the ticks label the colour bar in dollars.
     """
@@ -100,6 +102,7 @@ def color_values(values: np.ndarray, scale: ColorScale) -> tuple[np.ndarray, lis
         hi = float(np.log10(np.quantile(pos, LOG_TOP_QUANTILE)))
         lo = max(float(np.log10(np.quantile(pos, LOG_FLOOR_QUANTILE))), hi - 3.0)
         z[v > 0] = np.clip(np.log10(pos), lo, hi)
+        z[(v > 0) & (v < 10 ** (lo - LOG_EMPTY_DECADES))] = np.nan
         ticks = _log_ticks(lo, hi)
         return z, ticks, [fmt_usd(10**t) for t in ticks]
     if scale is ColorScale.QUANTILE:
