@@ -9,7 +9,7 @@ import pytest
 from engine_bars import random_bars
 
 from liqmap.engine import ClosureRule, EngineConfig, IncrementalEngine, nb, run
-from liqmap.engine._prep import split_bars
+from liqmap.engine._prep import empty_profile, split_bars
 from liqmap.engine.enums import Model
 
 GRID = EngineConfig(price_range=(60_000.0, 130_000.0), n_bins=700, snapshot_every_ms=60_000)
@@ -114,7 +114,10 @@ def test_python_twins_match_compiled_kernels(closure):
         n_t, k, n = len(arr), len(cfg.leverages), len(eng.grid)
         hm = (np.zeros((n_t, n)), np.zeros((n_t, n)), np.zeros((n_t, k, n)), np.zeros((n_t, k, n)))
         args = (eng.params, eng.levw, eng.lp_price, eng.lp_bin, eng.raw, eng.age, eng.bounds, eng.st, eng.acct)
-        _, n_ev = runner(arr, 0, np.arange(n_t), *args, eng.ev_i, eng.ev_usd, 0, *hm, True, eng.max_events_per_bar)
+        prof = empty_profile(n_t)
+        _, n_ev = runner(
+            arr, 0, np.arange(n_t), *prof, *args, eng.ev_i, eng.ev_usd, 0, *hm, True, eng.max_events_per_bar
+        )
         outs.append((hm, eng.ev_i[:n_ev].copy(), eng.ev_usd[:n_ev].copy(), eng.acct.copy()))
     (hm_p, evi_p, evu_p, acct_p), (hm_n, evi_n, evu_n, acct_n) = outs
     for a, b in zip(hm_p, hm_n, strict=True):

@@ -11,6 +11,11 @@ Bad-input rules (documented in docs/engine.md; every repair is reported in ``Eng
 * NaN open interest → that bar's ΔOI counts as zero (reported; all-NaN OI under ``oi-delta`` → error);
 * gaps (a step above 1.5× the median) → bridged: the first bar after a gap carries the whole ΔOI and its
   trigger range includes the previous close (reported).
+
+Optional trades (``timestamp``, ``price``, ``amount``, plus ``exchange``/``symbol``): a missing column, a
+non-integer timestamp, a NaN/non-positive price or amount, or another symbol → :class:`DataValidationError`;
+rows out of time order → sorted (reported); trades of an exchange without bars or outside every bar's
+``[open, min(next open, open + median bar step))`` → ignored (reported).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ OPTIONAL = (
     "mark_price",
     "long_short_ratio",
 )
+TRADE_COLUMNS = ("timestamp", "price", "amount")
 _SNAPSHOT_STEPS_MS = (60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000)
 
 
@@ -214,3 +220,105 @@ def snapshot_plan(arrays: dict[str, np.ndarray], config: EngineConfig) -> tuple[
         np.maximum.at(times, row[last], ts[last])
         rows[name] = snap
     return step, times, rows
+
+
+Trades = tuple[np.ndarray, np.ndarray, np.ndarray]  # (timestamp_ms int64, price, amount), time-ordered
+Profile = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (ptr[n_bars + 1], bin[], notional_usd[])
+
+
+def split_trades(trades: pd.DataFrame, symbol: str, exchanges: list[str]) -> tuple[dict[str, Trades], list[str]]:
+    """Validate a trades frame and return ``({exchange: (timestamp_ms, price, amount)}, warnings)`` for the
+    ``exchanges`` the bars hold (exchange names matched case-insensitively, like the bars)."""
+    if not isinstance(trades, pd.DataFrame):
+        raise DataValidationError(
+            f"trades must be a pandas DataFrame with columns {list(TRADE_COLUMNS)}, got {type(trades).__name__}"
+        )
+    missing = [c for c in TRADE_COLUMNS if c not in trades.columns]
+    if missing:
+        raise DataValidationError(
+            f"trades lack required column(s) {missing}; give timestamp (UTC epoch ms), price and amount (base units)"
+        )
+    if "symbol" in trades.columns:
+        other = sorted({normalize_symbol(s) for s in trades["symbol"].astype(str).unique()} - {symbol})
+        if other:
+            raise DataValidationError(f"trades hold symbol(s) {other[:5]} but the bars are {symbol}; filter them")
+    if "exchange" in trades.columns:
+        names = trades["exchange"].astype(str).str.lower().to_numpy()
+    elif len(exchanges) == 1:
+        names = np.full(len(trades), exchanges[0], dtype=object)
+    else:
+        raise DataValidationError(
+            f"bars hold several exchanges {exchanges}; trades need an 'exchange' column to match them"
+        )
+    ts = pd.to_numeric(trades["timestamp"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.all(np.isfinite(ts)) or np.any(ts != np.floor(ts)):
+        raise DataValidationError("trades: timestamp must be integer epoch milliseconds (found NaN/fractions)")
+    out: dict[str, Trades] = {}
+    warnings: list[str] = []
+    values = []
+    for col in ("price", "amount"):
+        v = pd.to_numeric(trades[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~(np.isfinite(v) & (v > 0))
+        if np.any(bad):
+            raise DataValidationError(
+                f"trades: {int(bad.sum())} trade(s) with NaN or non-positive {col} "
+                f"(first at timestamp {int(ts[np.argmax(bad)])}); drop them first"
+            )
+        values.append(v)
+    price, amount = values
+    known = np.isin(names, exchanges)
+    if not np.all(known):
+        unknown = sorted(set(names[~known]))
+        warnings.append(f"ignored {int((~known).sum())} trade(s) of exchange(s) {unknown[:5]} without bars")
+    for name in exchanges:
+        mine = names == name
+        t = ts[mine].astype(np.int64)
+        order = np.argsort(t, kind="stable")
+        if np.any(np.diff(t) < 0):
+            warnings.append(f"{name}: trades were out of time order; sorted by timestamp")
+        out[name] = (t[order], price[mine][order], amount[mine][order])
+    return out, warnings
+
+
+def trade_profile(bar_ts: np.ndarray, bar_end: np.ndarray, trades: Trades, grid: np.ndarray) -> tuple[Profile, int]:
+    """Traded notional (``price × amount``) per bar and grid bin as CSR arrays, for trades with
+    ``bar_ts[i] ≤ timestamp < bar_end[i]`` (prices off the grid go to its edge bins); also the number of
+    trades outside every bar."""
+    ts, price, amount = trades
+    n_bars, n_bins = len(bar_ts), len(grid)
+    width = float(grid[1] - grid[0])
+    row = np.searchsorted(bar_ts, ts, side="right") - 1
+    inside = row >= 0
+    inside[inside] = ts[inside] < bar_end[row[inside]]
+    row, price, amount = row[inside], price[inside], amount[inside]
+    pos = (price - (float(grid[0]) - width / 2)) / width
+    b = np.clip(np.floor(pos), 0, n_bins - 1).astype(np.int64)
+    keys, inverse = np.unique(row * n_bins + b, return_inverse=True)
+    weight = np.bincount(inverse, weights=price * amount, minlength=len(keys)).astype(np.float64)
+    ptr = np.searchsorted(keys // n_bins, np.arange(n_bars + 1)).astype(np.int64)
+    return (ptr, (keys % n_bins).astype(np.int64), weight), int(len(ts) - inside.sum())
+
+
+def empty_profile(n_bars: int) -> Profile:
+    """The profile of ``n_bars`` bars without trades."""
+    return np.zeros(n_bars + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
+def bar_profiles(
+    trades: pd.DataFrame | None, symbol: str, arrays: dict[str, np.ndarray], grid: np.ndarray, warnings: list[str]
+) -> dict[str, Profile]:
+    """Each exchange's trade profile (empty without trades). A bar spans ``[open, next open)``, capped at the
+    median bar step (the last bar: one median step; a lone bar: every later trade)."""
+    if trades is None:
+        return {name: empty_profile(len(a)) for name, a in arrays.items()}
+    by_exchange, notes = split_trades(trades, symbol, list(arrays))
+    warnings.extend(notes)
+    out: dict[str, Profile] = {}
+    for name, a in arrays.items():
+        bar_ts = a[:, nb.B_TS].astype(np.int64)
+        step = float(np.median(np.diff(bar_ts))) if len(bar_ts) > 1 else math.inf
+        bar_end = np.minimum(np.append(bar_ts[1:], math.inf), bar_ts + step)
+        out[name], outside = trade_profile(bar_ts, bar_end, by_exchange[name], grid)
+        if outside:
+            warnings.append(f"{name}: ignored {outside} trade(s) outside every bar")
+    return out

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap.engine import nb
-from liqmap.engine._prep import data_grid, snapshot_plan, split_bars
+from liqmap.engine._prep import bar_profiles, data_grid, snapshot_plan, split_bars
 from liqmap.engine.config import EngineConfig
 from liqmap.engine.enums import Model
 from liqmap.engine.incremental import IncrementalEngine
@@ -14,11 +14,19 @@ from liqmap.engine.results import EVENT_COLUMNS, EngineResult, Heatmap
 from liqmap.errors import LiqmapError
 
 
-def run(bars: pd.DataFrame, model: str | Model = Model.OI_DELTA, config: EngineConfig | None = None) -> EngineResult:
+def run(
+    bars: pd.DataFrame,
+    model: str | Model = Model.OI_DELTA,
+    config: EngineConfig | None = None,
+    trades: pd.DataFrame | None = None,
+) -> EngineResult:
     """Estimate the liquidation heatmap, predicted liquidation events and final books from canonical bars.
 
     ``bars`` holds ONE symbol from one or more exchanges (liqmap.data.schemas.BARS); each exchange runs
     with its own tier table on one shared price grid and the layers are summed (kept per exchange too).
+    ``trades`` (optional: ``timestamp`` UTC ms, ``price``, ``amount`` in base units, plus ``exchange`` when
+    the bars hold several): a bar with trades opens its new positions in proportion to its traded notional
+    per price bin instead of the entry distribution.
 
     >>> import pandas as pd
     >>> bars = pd.DataFrame({"exchange": "binance", "symbol": "BTC/USDT:USDT",
@@ -35,6 +43,7 @@ def run(bars: pd.DataFrame, model: str | Model = Model.OI_DELTA, config: EngineC
     mdl = Model.parse(model)
     symbol, arrays, warnings = split_bars(bars, mdl)
     grid = data_grid(arrays, cfg)
+    profiles = bar_profiles(trades, symbol, arrays, grid, warnings)
     step_ms, times, rows = snapshot_plan(arrays, cfg)
     n_t, n_bins, n_lev = len(times), len(grid), len(cfg.leverages)
     keep = cfg.keep_leverage_layers and mdl != Model.UNIFORM
@@ -45,7 +54,7 @@ def run(bars: pd.DataFrame, model: str | Model = Model.OI_DELTA, config: EngineC
         eng = IncrementalEngine(name, symbol, mdl, cfg, price_bins=grid)
         lev_shape = (n_t, n_lev, n_bins) if keep else (n_t, 0, 0)
         hm = (np.zeros((n_t, n_bins)), np.zeros((n_t, n_bins)), np.zeros(lev_shape), np.zeros(lev_shape))
-        eng.run_bars(arr, rows[name], hm, keep)
+        eng.run_bars(arr, rows[name], hm, keep, profiles[name])
         snap = rows[name]
         close = np.full(n_t, np.nan)
         close[snap[snap >= 0]] = arr[snap >= 0, nb.B_CLOSE]

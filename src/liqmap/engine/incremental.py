@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap.engine import nb
-from liqmap.engine._prep import liquidation_tables, make_grid
+from liqmap.engine._prep import Profile, empty_profile, liquidation_tables, make_grid, split_trades, trade_profile
 from liqmap.engine.config import EngineConfig
 from liqmap.engine.enums import Model
 from liqmap.engine.results import LiqMap
@@ -110,11 +110,15 @@ class IncrementalEngine:
         self.repairs = 0
         self._bar = np.full(nb.N_BAR_FIELDS, _NAN)
         self._scratch = np.empty((3, n_lev))
+        _, self._no_bin, self._no_w = empty_profile(1)
 
     # -- live --------------------------------------------------------------------------------------------
-    def update(self, bar: Mapping[str, Any]) -> BarReport:
+    def update(self, bar: Mapping[str, Any], trades: pd.DataFrame | None = None) -> BarReport:
         """Advance by one canonical bar (a dict or pandas Series with the BARS fields; nullable ones may be
-        missing/None/NaN). Rejects out-of-order bars and bad prices with :class:`DataValidationError`."""
+        missing/None/NaN). Rejects out-of-order bars and bad prices with :class:`DataValidationError`.
+
+        ``trades`` (optional): this bar's trades (``timestamp`` ≥ the bar's, ``price``, ``amount``; see
+        :func:`liqmap.engine.run`); its new positions then enter in proportion to their notional per bin."""
         buf = self._bar
         get = bar.get
         for j, key in enumerate(_BAR_KEYS):
@@ -134,6 +138,7 @@ class IncrementalEngine:
                 f"{self.exchange}: bar at {int(buf[nb.B_TS])} is not after the previous bar "
                 f"({int(self.st[nb.ST_PREV_TS])}); feed bars in time order, once each"
             )
+        prof_bin, prof_w = (self._no_bin, self._no_w) if trades is None else self._bar_profile(trades)
         hi2, lo2 = max(o, h, lo, c), min(o, h, lo, c)
         if hi2 != h or lo2 != lo:
             buf[nb.B_HIGH], buf[nb.B_LOW] = hi2, lo2
@@ -144,7 +149,7 @@ class IncrementalEngine:
         liq_l, liq_s = acct[0, nb.A_LIQUIDATED], acct[1, nb.A_LIQUIDATED]
         self.n_events = nb.step_nb(
             buf, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age, self.bounds,
-            self.st, acct, self.ev_i, self.ev_usd, self.n_events, self._scratch,
+            self.st, acct, self.ev_i, self.ev_usd, self.n_events, self._scratch, prof_bin, prof_w,
         )  # fmt: skip
         self.n_bars += 1
         st = self.st
@@ -156,6 +161,21 @@ class IncrementalEngine:
             float(st[nb.ST_TOT + 1] * st[nb.ST_SCALE + 1]),
         )
 
+    def _bar_profile(self, trades: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(bin, notional_usd)`` of the current bar's trades; rejects trades that are not this bar's."""
+        by_exchange, _ = split_trades(trades, self.symbol, [self.exchange])
+        ts = self._bar[nb.B_TS]
+        (_, bins, weight), outside = trade_profile(
+            np.array([ts], dtype=np.int64), np.array([math.inf]), by_exchange[self.exchange], self.grid
+        )
+        foreign = len(trades) - len(by_exchange[self.exchange][0]) + outside
+        if foreign:
+            raise DataValidationError(
+                f"{self.exchange}: {foreign} trade(s) are not this bar's (another exchange, or before its "
+                f"timestamp {int(ts)}); pass update() only the bar's own trades"
+            )
+        return bins, weight
+
     # -- batch ---------------------------------------------------------------------------------------------
     def run_bars(
         self,
@@ -163,13 +183,16 @@ class IncrementalEngine:
         snap_row: np.ndarray,
         hm: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         keep_lev: bool,
+        profile: Profile | None = None,
     ) -> None:
         """Advance over validated bar rows (``(n, N_BAR_FIELDS)``), writing heatmap rows where
-        ``snap_row ≥ 0`` into ``hm = (long, short, long_by_lev, short_by_lev)``."""
+        ``snap_row ≥ 0`` into ``hm = (long, short, long_by_lev, short_by_lev)``; ``profile``: the bars'
+        trade profile (CSR, from :func:`liqmap.engine._prep.bar_profiles`), None without trades."""
         i, n = 0, bars.shape[0]
+        prof = empty_profile(n) if profile is None else profile
         while i < n:
             i, self.n_events = nb.run_nb(
-                bars, i, snap_row, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age,
+                bars, i, snap_row, *prof, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age,
                 self.bounds, self.st, self.acct, self.ev_i, self.ev_usd, self.n_events, *hm, keep_lev,
                 self.max_events_per_bar,
             )  # fmt: skip

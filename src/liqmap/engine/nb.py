@@ -107,8 +107,10 @@ def add_cell(raw, age, bounds, st, s, k, e, usd, ts, track_age) -> float:
     return usd
 
 
-def open_side(raw, age, bounds, st, params, s, usd, a, m, b, levw, ts) -> float:
-    """Open ``usd`` on side ``s`` spread over entries in ``[a, b]`` and leverages by ``levw``."""
+def open_side(raw, age, bounds, st, params, s, usd, a, m, b, levw, ts, prof_bin, prof_w) -> float:
+    """Open ``usd`` on side ``s`` spread over entries and leverages by ``levw``: in proportion to the bar's
+    traded notional per bin (``prof_bin``/``prof_w``) when it has trades, else by the entry distribution
+    over ``[a, b]``."""
     if usd <= 0.0:
         return 0.0
     grid_lo, bin_usd = params[P_GRID_LO], params[P_BIN]
@@ -116,9 +118,18 @@ def open_side(raw, age, bounds, st, params, s, usd, a, m, b, levw, ts) -> float:
     n_lev = raw.shape[1]
     dist = int(params[P_ENTRY])
     track = int(params[P_CLOSURE]) == CLOSE_OLDEST
+    added = 0.0
+    if prof_w.shape[0] > 0:
+        traded = 0.0
+        for j in range(prof_w.shape[0]):
+            traded += prof_w[j]
+        for j in range(prof_w.shape[0]):
+            w = prof_w[j] / traded
+            for k in range(n_lev):
+                added += add_cell(raw, age, bounds, st, s, k, prof_bin[j], usd * w * levw[k], ts, track)
+        return added
     e0 = bin_of(a, grid_lo, bin_usd, n_bins)
     e1 = bin_of(b, grid_lo, bin_usd, n_bins)
-    added = 0.0
     if dist == ENTRY_TYPICAL or e0 == e1 or not b > a:
         e = bin_of(m, grid_lo, bin_usd, n_bins)
         for k in range(n_lev):
@@ -326,8 +337,11 @@ def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_u
     return total, n_ev
 
 
-def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch) -> int:
-    """Advance the book of one exchange by one bar; returns the new event count.
+def step(
+    bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w
+) -> int:
+    """Advance the book of one exchange by one bar; returns the new event count. ``prof_bin``/``prof_w``:
+    the bar's traded notional per price bin (empty: no trades, entries follow the entry distribution).
 
     Order: decay → liquidations over the bar's trigger range → counterparty closes that keep
     long = short → turnover (oi-delta: positions changing hands) → the model's opens/closes (positions
@@ -425,8 +439,10 @@ def step(bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, 
         net += moved
     if net > 0.0:
         m = min(max(typical, low), high)
-        acct[0, A_OPENED] += open_side(raw, age, bounds, st, params, 0, net, low, m, high, w_long, ts)
-        acct[1, A_OPENED] += open_side(raw, age, bounds, st, params, 1, net, low, m, high, w_short, ts)
+        acct[0, A_OPENED] += open_side(raw, age, bounds, st, params, 0, net, low, m, high, w_long, ts, prof_bin, prof_w)
+        acct[1, A_OPENED] += open_side(
+            raw, age, bounds, st, params, 1, net, low, m, high, w_short, ts, prof_bin, prof_w
+        )
     elif net < 0.0:
         acct[0, A_CLOSED] += close_side(raw, age, bounds, st, 0, -net, rule)
         acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, -net, rule)
@@ -456,6 +472,9 @@ def run(
     bars,
     start,
     snap_row,
+    prof_ptr,
+    prof_bin,
+    prof_w,
     params,
     levw,
     lp_price,
@@ -475,7 +494,8 @@ def run(
     keep_lev,
     max_ev_per_bar,
 ) -> tuple[int, int]:
-    """Loop :func:`step` over ``bars[start:]``, projecting a heatmap row where ``snap_row ≥ 0``.
+    """Loop :func:`step` over ``bars[start:]``, projecting a heatmap row where ``snap_row ≥ 0``. Bar ``i``'s
+    trade profile is ``prof_bin[j]``/``prof_w[j]`` for ``prof_ptr[i] ≤ j < prof_ptr[i + 1]`` (CSR).
 
     Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it)."""
     cap = ev_usd.shape[0]
@@ -483,7 +503,11 @@ def run(
     for i in range(start, bars.shape[0]):
         if n_ev + max_ev_per_bar > cap:
             return i, n_ev
-        n_ev = step(bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch)
+        j0, j1 = prof_ptr[i], prof_ptr[i + 1]
+        n_ev = step(
+            bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch,
+            prof_bin[j0:j1], prof_w[j0:j1],
+        )  # fmt: skip
         r = snap_row[i]
         if r >= 0:
             project(raw, st, lp_bin, bounds, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
