@@ -136,3 +136,33 @@ def test_map_and_heatmap_write_charts(bars_file, tmp_path):
     r = invoke("heatmap", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--out", str(png))
     assert r.exit_code == 0, r.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_heatmap_with_trades_file(bars_file, tmp_path):
+    path, bars = bars_file
+    binance = bars[bars["exchange"] == "binance"].reset_index(drop=True)
+    rng = np.random.default_rng(3)
+    pick = rng.integers(0, len(binance), 900)
+    trades = pd.DataFrame(
+        {
+            "exchange": "binance",
+            "symbol": "BTCUSDT",
+            "timestamp": binance["timestamp"].to_numpy()[pick] + rng.integers(0, 60_000, 900),
+            "price": rng.uniform(binance["low"].to_numpy()[pick], binance["high"].to_numpy()[pick]),
+            "amount": rng.gamma(2.0, 0.5, 900),
+        }
+    ).sort_values("timestamp", kind="stable", ignore_index=True)
+    csv = tmp_path / "trades.csv"
+    trades.assign(symbol="ETHUSDT").pipe(lambda t: pd.concat([trades, t.iloc[:5]])).to_csv(csv, index=False)
+    args = ("heatmap", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--json")
+    r = invoke(*args, "--trades", str(csv))
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    lib = run(binance, trades=trades)  # the ETH rows are dropped by the CLI
+    plain = run(binance)
+    assert summary["last_long_usd"] == pytest.approx(float(lib.heatmap.long_usd[-1].sum()), rel=1e-12)
+    assert summary["events"] == len(lib.events) and summary["warnings"] == list(lib.warnings)
+    assert summary["events_notional_usd"] == pytest.approx(float(lib.events["notional_usd"].sum()), rel=1e-12)
+    assert not np.array_equal(lib.heatmap.long_usd, plain.heatmap.long_usd)
+    bad = invoke(*args, "--trades", str(tmp_path / "trades.txt"))
+    assert isinstance(bad.exception, LiqmapError) and "neither .parquet nor .csv" in str(bad.exception)

@@ -36,6 +36,14 @@ ModelOpt = Annotated[Model, typer.Option("--model", help="Engine model: oi-delta
 AtOpt = Annotated[str | None, typer.Option("--at", help="Map time (ISO UTC or epoch ms); default: the last bar.")]
 BinsOpt = Annotated[int | None, typer.Option("--bins", help="Number of price bins (engine default 1,000).")]
 BinUsdOpt = Annotated[float | None, typer.Option("--bin-usd", help="Price bin width in USD.")]
+TradesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--trades",
+        help="Trades file (Parquet/CSV: timestamp ms, price, amount[, exchange, symbol]): new positions enter at "
+        "each bar's traded prices.",
+    ),
+]
 TiersFromOpt = Annotated[
     str | None,
     typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),
@@ -84,6 +92,31 @@ def load_bars(
         return store.query_bars(exchanges or None, symbol, start_ms, end_ms)
 
 
+def load_trades(path: Path | None, exchanges: list[str] | None, symbol: str) -> pd.DataFrame | None:
+    """Trades from a Parquet or CSV file, narrowed to ``symbol`` and ``exchanges`` when the file has those
+    columns (the engine validates the rest); ``None`` passes through."""
+    from liqmap.symbols import normalize_symbol
+
+    if path is None:
+        return None
+    reader = {".parquet": pd.read_parquet, ".csv": pd.read_csv}.get(path.suffix.lower())
+    if reader is None:
+        raise LiqmapError(f"--trades: {path} is neither .parquet nor .csv")
+    if not path.is_file():
+        raise LiqmapError(f"--trades: {path}: no such file")
+    try:
+        trades = reader(path)
+    except (OSError, ValueError) as exc:
+        raise LiqmapError(f"--trades: {path} is not readable ({str(exc).splitlines()[0]})") from None
+    if "symbol" in trades.columns:
+        names = trades["symbol"].astype(str)
+        target = normalize_symbol(symbol)
+        trades = trades[names.isin([s for s in names.unique() if normalize_symbol(s) == target])]
+    if exchanges and "exchange" in trades.columns:
+        trades = trades[trades["exchange"].astype(str).str.lower().isin([e.lower() for e in exchanges])]
+    return trades.reset_index(drop=True)
+
+
 def filter_rows(
     df: pd.DataFrame, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
 ) -> pd.DataFrame:
@@ -100,9 +133,16 @@ def filter_rows(
     return df[mask].reset_index(drop=True)
 
 
-def run_engine(bars: pd.DataFrame, model: Model | str, *, tiers_from: str | None = None, **config: Any) -> EngineResult:
-    """Run the engine with ``EngineConfig(**config)`` (``None`` values dropped); ``tiers_from`` lends that
-    exchange's tier table to the venues in ``bars`` that have none for the symbol."""
+def run_engine(
+    bars: pd.DataFrame,
+    model: Model | str,
+    *,
+    tiers_from: str | None = None,
+    trades: pd.DataFrame | None = None,
+    **config: Any,
+) -> EngineResult:
+    """Run the engine with ``EngineConfig(**config)`` (``None`` values dropped) and optional ``trades``;
+    ``tiers_from`` lends that exchange's tier table to the venues in ``bars`` that have none for the symbol."""
     from liqmap.engine import EngineConfig, run
     from liqmap.margin import available_tiers
 
@@ -111,4 +151,4 @@ def run_engine(bars: pd.DataFrame, model: Model | str, *, tiers_from: str | None
         symbol = str(bars["symbol"].iloc[0])
         have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
         cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
-    return run(bars, model, EngineConfig(**cfg))
+    return run(bars, model, EngineConfig(**cfg), trades=trades)

@@ -33,7 +33,9 @@ from liqmap.cli._common import (
     StartOpt,
     SymbolOpt,
     TiersFromOpt,
+    TradesOpt,
     load_bars,
+    load_trades,
     parse_time_ms,
     run_engine,
 )
@@ -104,6 +106,7 @@ def heatmap(
     half_life: HalfLifeOpt = None,
     by_leverage: Annotated[bool, typer.Option("--by-leverage", help="Keep per-leverage layers.")] = False,
     tiers_from: TiersFromOpt = None,
+    trades_path: TradesOpt = None,
     out: OutOpt = None,
     events_out: Annotated[
         Path | None, typer.Option("--events-out", help="Write predicted liquidation events to this Parquet file.")
@@ -120,7 +123,8 @@ def heatmap(
         keep_leverage_layers=by_leverage,
     )
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    res = run_engine(bars, model, tiers_from=tiers_from, **cfg)
+    trades = load_trades(trades_path, exchange, symbol)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **cfg)
     hm = res.heatmap
     written = []
     if out is not None and out.suffix.lower() != ".parquet":
@@ -190,6 +194,7 @@ def liq_map(
     closure: ClosureOpt = "proportional",
     half_life: HalfLifeOpt = None,
     tiers_from: TiersFromOpt = None,
+    trades_path: TradesOpt = None,
     window_pct: WindowOpt = 5.0,
     top: TopOpt = 10,
     out: OutOpt = None,
@@ -202,7 +207,8 @@ def liq_map(
         raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
     cfg = _config(bin_usd, bins, closure, half_life, snapshot_every_ms=None, max_snapshots=1_000)
     bars = load_bars(input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end)
-    res = run_engine(bars, model, tiers_from=tiers_from, **cfg)
+    trades = load_trades(trades_path, exchange, symbol)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **cfg)
     lm = res.liqmap()
     from liqmap.analytics import map_report
 
