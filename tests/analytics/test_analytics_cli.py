@@ -95,3 +95,19 @@ def test_bars_file_input_needs_explicit_liquidations(sim_dir):
         ]
     )
     assert ok["split_ms"] is None and ok["calibration"] == {} and ok["events"] > 100
+
+
+def test_tiers_from_lends_tiers_to_venues_without_a_table():
+    """Real OKX ETH liquidations: OKX has no bundled ETH tier table, ``--tiers-from binance`` lends one;
+    the figures are those of docs/analytics.md (benchmarks/analytics.py)."""
+    from liqmap.data.sample import SAMPLE_DIR
+
+    args = ["validate", "--input", str(SAMPLE_DIR), "--exchange", "okx", "--symbol", "ETHUSDT", "--json"]
+    missing = runner.invoke(app, args)
+    assert isinstance(missing.exception, LiqmapError) and "--tiers-from binance" in str(missing.exception)
+    out = _json([*args, "--tiers-from", "binance"])
+    assert out["events"] == 1194
+    assert out["top_decile_capture"] == pytest.approx(0.963, abs=5e-4)
+    assert out["lift_vs_uniform"] == pytest.approx(4.42, abs=5e-3)
+    levels = _json(["levels", "--input", str(SAMPLE_DIR), "--symbol", "ETHUSDT", "--tiers-from", "binance", "--json"])
+    assert levels["price"] == pytest.approx(2154.39, abs=0.01) and levels["clusters"]

@@ -16,7 +16,7 @@ from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 
 if TYPE_CHECKING:
-    from liqmap.engine import EngineResult
+    from liqmap.engine import EngineConfig, EngineResult
 
 InputOpt = Annotated[
     Path | None,
@@ -133,6 +133,20 @@ def filter_rows(
     return df[mask].reset_index(drop=True)
 
 
+def engine_config(bars: pd.DataFrame, tiers_from: str | None = None, **config: Any) -> EngineConfig:
+    """``EngineConfig(**config)`` with ``None`` values dropped; ``tiers_from`` lends that exchange's tier table
+    to the venues in ``bars`` that have none for the symbol."""
+    from liqmap.engine import EngineConfig
+    from liqmap.margin import available_tiers
+
+    cfg = {k: v for k, v in config.items() if v is not None}
+    if tiers_from:
+        symbol = str(bars["symbol"].iloc[0])
+        have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
+        cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
+    return EngineConfig(**cfg)
+
+
 def run_engine(
     bars: pd.DataFrame,
     model: Model | str,
@@ -141,14 +155,7 @@ def run_engine(
     trades: pd.DataFrame | None = None,
     **config: Any,
 ) -> EngineResult:
-    """Run the engine with ``EngineConfig(**config)`` (``None`` values dropped) and optional ``trades``;
-    ``tiers_from`` lends that exchange's tier table to the venues in ``bars`` that have none for the symbol."""
-    from liqmap.engine import EngineConfig, run
-    from liqmap.margin import available_tiers
+    """Run the engine with :func:`engine_config` and optional ``trades``."""
+    from liqmap.engine import run
 
-    cfg = {k: v for k, v in config.items() if v is not None}
-    if tiers_from:
-        symbol = str(bars["symbol"].iloc[0])
-        have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
-        cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
-    return run(bars, model, EngineConfig(**cfg), trades=trades)
+    return run(bars, model, engine_config(bars, tiers_from, **config), trades=trades)

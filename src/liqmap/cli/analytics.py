@@ -20,6 +20,7 @@ from liqmap.analytics.enums import ImpactKind, Objective
 from liqmap.cli._common import (
     AtOpt,
     BinsOpt,
+    BinUsdOpt,
     DbOpt,
     EndOpt,
     ExchangeOpt,
@@ -28,6 +29,8 @@ from liqmap.cli._common import (
     ModelOpt,
     StartOpt,
     SymbolOpt,
+    TiersFromOpt,
+    engine_config,
     filter_rows,
     load_bars,
     parse_time_ms,
@@ -48,6 +51,8 @@ def levels(
     model: ModelOpt = Model.OI_DELTA,
     at: AtOpt = None,
     bins: BinsOpt = None,
+    bin_usd: BinUsdOpt = None,
+    tiers_from: TiersFromOpt = None,
     top: Annotated[int, typer.Option("--top", help="Number of clusters to list.")] = 10,
     window_pct: Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")] = 5.0,
     target_usd: Annotated[
@@ -59,7 +64,7 @@ def levels(
     from liqmap.analytics import map_report
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    lm = run_engine(bars, model, n_bins=bins).liqmap(parse_time_ms(at, "--at"))
+    lm = run_engine(bars, model, tiers_from=tiers_from, n_bins=bins, bin_usd=bin_usd).liqmap(parse_time_ms(at, "--at"))
     report = map_report(lm, window_pct=window_pct, targets_usd=target_usd, top=top)
     if as_json:
         typer.echo(json.dumps(report))
@@ -82,6 +87,8 @@ def cascade(
     model: ModelOpt = Model.OI_DELTA,
     at: AtOpt = None,
     bins: BinsOpt = None,
+    bin_usd: BinUsdOpt = None,
+    tiers_from: TiersFromOpt = None,
     impact: Annotated[
         ImpactKind, typer.Option("--impact", help="sqrt (square-root law) | book (order-book walk).")
     ] = ImpactKind.SQRT,
@@ -104,7 +111,7 @@ def cascade(
 
     shock_pct = parse_pct(shock, "--shock")
     bars = load_bars(input_path, db, exchange, symbol, start, end)
-    lm = run_engine(bars, model, n_bins=bins).liqmap(parse_time_ms(at, "--at"))
+    lm = run_engine(bars, model, tiers_from=tiers_from, n_bins=bins, bin_usd=bin_usd).liqmap(parse_time_ms(at, "--at"))
     depth_path = _companion(depth, input_path, "--depth", "depth")
     model_impact, impact_info = _impact(impact, bars, depth_path, db, exchange, symbol, lm.as_of_ms)
     kw: dict[str, Any] = {"resilience": resilience, "runaway_amplification": runaway_amplification}
@@ -145,6 +152,9 @@ def validate(
     start: StartOpt = None,
     end: EndOpt = None,
     model: ModelOpt = Model.OI_DELTA,
+    bins: BinsOpt = None,
+    bin_usd: BinUsdOpt = None,
+    tiers_from: TiersFromOpt = None,
     liquidations: Annotated[
         Path | None,
         typer.Option("--liquidations", help="Realized liquidations file/dir (default: --input dir or --db)."),
@@ -168,7 +178,14 @@ def validate(
     liqs_path = _companion(liquidations, input_path, "--liquidations", "liquidations")
     liqs = _liquidations(liqs_path, db, exchange, symbol, start, end)
     res = run_validation(
-        bars, liqs, model.value, train_frac=train_frac, calibrate=calibrate, window_pct=window_pct, objective=objective
+        bars,
+        liqs,
+        model.value,
+        config=engine_config(bars, tiers_from, n_bins=bins, bin_usd=bin_usd),
+        train_frac=train_frac,
+        calibrate=calibrate,
+        window_pct=window_pct,
+        objective=objective,
     )
     out = res.to_dict()
     if as_json:

@@ -175,6 +175,7 @@ def liquidation_tables(
     except UnknownSymbolError as exc:
         raise UnknownSymbolError(
             f"{exc}; to borrow another venue's rules pass EngineConfig(tier_exchange={{'{exchange}': 'binance'}})"
+            " (CLI: --tiers-from binance)"
         ) from None
     n_lev, n_bins = len(config.leverages), len(grid)
     side = np.repeat(np.array([1.0, -1.0]), n_lev * n_bins)
