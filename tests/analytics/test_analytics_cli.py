@@ -111,3 +111,14 @@ def test_tiers_from_lends_tiers_to_venues_without_a_table():
     assert out["lift_vs_uniform"] == pytest.approx(4.42, abs=5e-3)
     levels = _json(["levels", "--input", str(SAMPLE_DIR), "--symbol", "ETHUSDT", "--tiers-from", "binance", "--json"])
     assert levels["price"] == pytest.approx(2154.39, abs=0.01) and levels["clusters"]
+
+
+def test_cascade_book_on_sample_uses_last_two_sided_snapshot_and_flags_its_age():
+    from liqmap.data.sample import SAMPLE_DIR
+
+    args = ["cascade", "--input", str(SAMPLE_DIR), "--exchange", "binance", "--symbol", "BTCUSDT"]
+    out = _json([*args, "--shock", "-1%", "--impact", "book", "--json"])
+    assert out["impact"]["depth_as_of_ms"] == 1598918404005  # 2020-09-01; the 2022 snapshot is bid-only
+    assert out["impact"]["depth_age_hours"] > 24 * 365
+    text = runner.invoke(app, [*args, "--shock", "-1%", "--impact", "book"])
+    assert text.exit_code == 0 and "days before the map" in text.stdout

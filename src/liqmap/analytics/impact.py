@@ -127,27 +127,34 @@ class BookImpact:
     @classmethod
     def from_depth(cls, depth: pd.DataFrame, at_ms: int | None = None) -> BookImpact:
         """From canonical depth rows (``timestamp, side bid|ask, price, size``): the last snapshot at or
-        before ``at_ms`` (default the last one); mid = (best bid + best ask) / 2, depth in USD = price·size."""
+        before ``at_ms`` (default the last one) that has both bids and asks — a one-sided snapshot has no
+        mid and is skipped; mid = (best bid + best ask) / 2, depth in USD = price·size."""
         missing = {"timestamp", "side", "price", "size"} - set(depth.columns)
         if missing:
             raise DataValidationError(f"depth lacks column(s) {sorted(missing)}")
-        ts = depth["timestamp"] if at_ms is None else depth["timestamp"][depth["timestamp"] <= at_ms]
-        if ts.empty:
+        live = depth[depth["size"] > 0]
+        if at_ms is not None:
+            live = live[live["timestamp"] <= at_ms]
+        if live.empty:
             raise DataValidationError(f"no depth snapshot at or before {at_ms}")
-        snap = depth[depth["timestamp"] == ts.max()]
-        bids = snap[(snap["side"] == "bid") & (snap["size"] > 0)].sort_values("price", ascending=False)
-        asks = snap[(snap["side"] == "ask") & (snap["size"] > 0)].sort_values("price")
-        if bids.empty or asks.empty:
-            raise DataValidationError(f"depth snapshot at {int(ts.max())} lacks bids or asks")
+        sides = live.groupby("timestamp")["side"].agg(lambda s: {"bid", "ask"} <= set(s))
+        if not sides.any():
+            raise DataValidationError(
+                f"no depth snapshot at or before {at_ms} has both bids and asks (latest: {int(sides.index.max())})"
+            )
+        ts = int(sides.index[sides.to_numpy()].max())
+        snap = live[live["timestamp"] == ts]
+        bids = snap[snap["side"] == "bid"].sort_values("price", ascending=False)
+        asks = snap[snap["side"] == "ask"].sort_values("price")
         bid_px, ask_px = bids["price"].to_numpy(float), asks["price"].to_numpy(float)
         mid = (bid_px[0] + ask_px[0]) / 2
         if bid_px[0] >= ask_px[0]:
-            raise DataValidationError(f"crossed book at {int(ts.max())}: best bid {bid_px[0]} ≥ ask {ask_px[0]}")
+            raise DataValidationError(f"crossed book at {ts}: best bid {bid_px[0]} ≥ ask {ask_px[0]}")
         bid_d, ask_d = (mid - bid_px) / mid, (ask_px - mid) / mid
         bid_q = np.cumsum(bid_px * bids["size"].to_numpy(float))
         ask_q = np.cumsum(ask_px * asks["size"].to_numpy(float))
         fit_b, fit_a = _fit_exponent(bid_d, bid_q), _fit_exponent(ask_d, ask_q)
-        return cls(bid_d, bid_q, ask_d, ask_q, fit_b, fit_a, as_of_ms=int(ts.max()))
+        return cls(bid_d, bid_q, ask_d, ask_q, fit_b, fit_a, as_of_ms=ts)
 
     def move_frac(self, flow_usd: float) -> float:
         """Signed fractional move: buys walk the asks (up), sells walk the bids (down)."""

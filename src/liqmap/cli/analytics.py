@@ -40,6 +40,8 @@ from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
+STALE_DEPTH_HOURS = 24.0  # cascade --impact book: warn when the order book is older than this at the map time
+
 
 def levels(
     input_path: InputOpt = None,
@@ -136,6 +138,12 @@ def cascade(
         f"liquidated {fmt_usd(res.total_liquidated_usd)}, amplification {res.amplification:.2f}"
         f"{' — RUNAWAY' if res.runaway else ''}{' (left the map)' if res.hit_edge else ''}"
     )
+    age_h = impact_info.get("depth_age_hours")
+    if age_h is not None and age_h > STALE_DEPTH_HOURS:
+        console.print(
+            f"order book of {_iso(impact_info['depth_as_of_ms'])}, {age_h / 24:,.0f} days before the map: "
+            "its depth may be far from today's liquidity"
+        )
     up, down = (
         f"none ≤ {max_shock_pct:g}%" if v is None else f"{v:.3f}%"
         for v in (out["critical_shock_up_pct"], out["critical_shock_down_pct"])
