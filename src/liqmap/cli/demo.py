@@ -33,7 +33,7 @@ SHOCK_PCT = 1.0
 SIM_FULL = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
 SIM_QUICK = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
 OKX_NOTE = (
-    "real OKX BTC-USDT-SWAP liquidation orders over 24 h (2026-03-04 11:13 → 2026-03-05 11:18 UTC; price is "
+    "real OKX BTC-USDT-SWAP liquidation orders: {events:,} over {hours:.1f} h ({first} → {last} UTC; price is "
     "OKX's bankruptcy price). The engine's open-interest input for OKX is a PROXY: Hyperliquid's hourly OI "
     "path scaled to OKX's one real OI snapshot (see src/liqmap/data/sample/PROVENANCE.md)."
 )
@@ -165,7 +165,16 @@ def _validate_real(run: DemoRun) -> None:
         events = store.query_liquidations("okx", SYMBOL)
     okx = run.bars[run.bars["exchange"] == "okx"]
     res = validate(okx, events, "oi-delta", config=_engine_config())
-    run.report["validation_real"] = {"what": OKX_NOTE, **res.to_dict()}
+    first_ms, last_ms = int(events["timestamp"].min()), int(events["timestamp"].max())
+    what = OKX_NOTE.format(
+        events=len(events), hours=(last_ms - first_ms) / 3_600_000, first=_utc(first_ms), last=_utc(last_ms)
+    )
+    run.report["validation_real"] = {"what": what, **res.to_dict()}
+
+
+def _utc(ms: int) -> str:
+    """``YYYY-MM-DD HH:MM`` of an epoch-millisecond time in UTC."""
+    return pd.Timestamp(ms, unit="ms").strftime("%Y-%m-%d %H:%M")
 
 
 def _validate_sim(run: DemoRun) -> None:
