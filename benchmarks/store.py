@@ -2,10 +2,12 @@
 
 Run: ``.venv/bin/python benchmarks/store.py``. Synthetic bars (a seeded random walk with every column
 filled) in a temporary DuckDB file. Targets (issue 3): import ≥ 500k rows/s, 30-day query < 50 ms.
+The last line is one JSON object.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
@@ -111,6 +113,18 @@ def main() -> None:
         f"→ {50 / q_1h[0]:.1f}× headroom (median)"
     )
     print(f"query 1 year @4h (resampled, {N_BARS // 240:,} buckets): median {q_4h[0]:.1f} ms")
+    summary = {
+        "rows": N_BARS,
+        "import_rows_per_s_best": round(N_BARS / best_wall),
+        "import_rows_per_s_median": round(N_BARS / median_wall),
+        "import_rows_per_cpu_s": round(N_BARS / cpu),
+        "reimport_rows_per_s": round(N_BARS / again_s),
+        "query_30d_1m_ms": round(q_1m[0], 2),
+        "query_30d_1h_ms": round(q_1h[0], 2),
+        "query_1y_4h_ms": round(q_4h[0], 2),
+        "load_average": round(load, 2),
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
