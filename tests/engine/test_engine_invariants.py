@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_bars import random_bars
+from engine_bars import assert_incremental_matches, random_bars
 
 from liqmap.engine import ClosureRule, EngineConfig, IncrementalEngine, nb, run
 from liqmap.engine._prep import empty_profile, split_bars
@@ -77,18 +77,7 @@ def test_batch_equals_incremental_bit_for_bit(walk):
     walk.loc[300:310, "taker_buy_volume"] = np.nan
     cfg = _cfg(keep_leverage_layers=True, decay_half_life_ms=7_200_000)
     res = run(walk, config=cfg)
-    eng = IncrementalEngine("binance", "BTCUSDT", config=cfg, price_bins=res.grid)
-    for i, row in enumerate(walk.to_dict("records")):
-        eng.update(row)
-        lng, sht, lev_l, lev_s = eng.project()
-        assert np.array_equal(lng, res.heatmap.long_usd[i]) and np.array_equal(sht, res.heatmap.short_usd[i])
-        assert np.array_equal(lev_l, res.heatmap.long_by_leverage[i])
-        assert np.array_equal(lev_s, res.heatmap.short_by_leverage[i])
-    pd.testing.assert_frame_equal(eng.events(), res.events)
-    pd.testing.assert_frame_equal(eng.accounting(), res.accounting)
-    batch = res.engines["binance"]
-    for a, b in ((eng.raw, batch.raw), (eng.st, batch.st), (eng.bounds, batch.bounds)):
-        assert np.array_equal(a, b, equal_nan=True)
+    assert_incremental_matches(walk, res, cfg)
 
 
 def test_result_engines_continue_live(walk):

@@ -9,21 +9,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from engine_bars import SYMBOL, flat_bars
+from engine_bars import SYMBOL, TINY_CFG, flat_bars
 
 from liqmap.engine import ClosureRule, EngineConfig, run
 
 MMR = 0.004
 LEVS = (10.0, 50.0)
-CFG = EngineConfig(
-    leverages=LEVS,
-    aggressive_weights=(0.0, 1.0),  # takers all at 50x
-    passive_weights=(1.0, 0.0),  # makers all at 10x
-    price_range=(50.0, 150.0),
-    bin_usd=1.0,  # bin i covers [50 + i, 51 + i), centre 50.5 + i
-    seed_spread_pct=0.0,
-    snapshot_every_ms=60_000,
-)
+CFG = TINY_CFG
 
 
 def lp(side: int, entry: float, lev: float) -> float:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from engine_bars import SYMBOL, flat_bars, random_bars
+from engine_bars import SYMBOL, TINY_CFG, assert_incremental_matches, flat_bars, random_bars
 
 from liqmap.engine import EngineConfig, IncrementalEngine, nb, run
 from liqmap.engine._prep import split_bars, trade_profile
@@ -17,15 +17,7 @@ from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 from liqmap.margin import get_tiers, liquidation_prices
 
-CFG = EngineConfig(
-    leverages=(10.0, 50.0),
-    aggressive_weights=(0.0, 1.0),  # takers all at 50x
-    passive_weights=(1.0, 0.0),  # makers all at 10x
-    price_range=(50.0, 150.0),
-    bin_usd=1.0,  # bin i covers [50 + i, 51 + i), centre 50.5 + i
-    seed_spread_pct=0.0,
-    snapshot_every_ms=60_000,
-)
+CFG = TINY_CFG
 GRID = EngineConfig(price_range=(60_000.0, 130_000.0), n_bins=700, snapshot_every_ms=60_000)
 OPENED = 20 * 100.5  # bar 1: ΔOI 20 × typical (101.8 + 99.2 + 100.5) / 3
 
@@ -150,19 +142,8 @@ def test_batch_equals_incremental_with_trades():
     res = run(bars, config=cfg, trades=trades)
     assert res.warnings == ("binance: trades were out of time order; sorted by timestamp",)
     assert not np.array_equal(res.heatmap.long_usd, run(bars, config=cfg).heatmap.long_usd)
-    eng = IncrementalEngine("binance", SYMBOL, config=cfg, price_bins=res.grid)
     which = np.searchsorted(bars["timestamp"].to_numpy(), trades["timestamp"].to_numpy(), side="right") - 1
-    for i, row in enumerate(bars.to_dict("records")):
-        eng.update(row, trades=trades[which == i])
-        lng, sht, lev_l, lev_s = eng.project()
-        assert np.array_equal(lng, res.heatmap.long_usd[i]) and np.array_equal(sht, res.heatmap.short_usd[i])
-        assert np.array_equal(lev_l, res.heatmap.long_by_leverage[i])
-        assert np.array_equal(lev_s, res.heatmap.short_by_leverage[i])
-    pd.testing.assert_frame_equal(eng.events(), res.events)
-    pd.testing.assert_frame_equal(eng.accounting(), res.accounting)
-    batch = res.engines["binance"]
-    for a, b in ((eng.raw, batch.raw), (eng.st, batch.st), (eng.bounds, batch.bounds)):
-        assert np.array_equal(a, b, equal_nan=True)
+    assert_incremental_matches(bars, res, cfg, lambda i: trades[which == i])
 
 
 def test_python_twin_matches_compiled_kernel_with_trades():
