@@ -114,26 +114,17 @@ def test_okx_ccxt_tiers_are_contracts():
     assert float(t.notional_cap[0]) == 5.0  # 500 contracts × 0.01 BTC
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "liqmap", *args], capture_output=True, text=True, timeout=120)
+def _cli(command: str) -> subprocess.CompletedProcess:
+    """Run ``python -m liqmap <command>`` (words split on whitespace)."""
+    return subprocess.run(
+        [sys.executable, "-m", "liqmap", *command.split()], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_json_and_exit_codes():
     ok = _cli(
-        "liq-price",
-        "--exchange",
-        "binance",
-        "--symbol",
-        "BTCUSDT",
-        "--side",
-        "short",
-        "--entry",
-        "94000",
-        "--leverage",
-        "10",
-        "--notional-usd",
-        "94000",
-        "--json",
+        "liq-price --exchange binance --symbol BTCUSDT --side short --entry 94000 --leverage 10"
+        " --notional-usd 94000 --json"
     )
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
@@ -149,18 +140,6 @@ def test_cli_json_and_exit_codes():
         "side",
     } <= set(data)
     assert (data["exchange"], data["symbol"], data["side"], data["tier"]) == ("binance", "BTC/USDT:USDT", "short", 1)
-    bad = _cli(
-        "liq-price",
-        "--exchange",
-        "binance",
-        "--symbol",
-        "BTCUSDT",
-        "--side",
-        "long",
-        "--entry",
-        "94000",
-        "--leverage",
-        "500",
-    )
+    bad = _cli("liq-price --exchange binance --symbol BTCUSDT --side long --entry 94000 --leverage 500")
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "exceeds" in bad.stderr
