@@ -7,6 +7,7 @@ import pytest
 from liqmap import CAVEAT
 from liqmap.analytics.validation import (
     bar_length_ms,
+    calibration_configs,
     hourly_corr,
     score_events,
     validate,
@@ -169,3 +170,28 @@ def test_validate_rejects_bad_split_and_objective(crash_sim):
         validate(crash_sim.bars, crash_sim.liquidations, train_frac=1.0)
     with pytest.raises(LiqmapError, match="objective"):
         validate(crash_sim.bars, crash_sim.liquidations, objective="sharpe")
+
+
+def test_calibration_grid_tilts_and_turnover():
+    from liqmap.engine import EngineConfig
+
+    grid = calibration_configs(EngineConfig(), tilts=(1.0,), turnovers=(0.0, 0.25))
+    assert list(grid) == ["default", "default, turnover 0", "tilt+1", "tilt+1, turnover 0"]
+    assert [c.turnover_fraction for c in grid.values()] == [0.25, 0.0, 0.25, 0.0]
+    levs = np.asarray(EngineConfig().leverages)
+    w = np.asarray(EngineConfig().aggressive_weights) * levs
+    assert grid["tilt+1, turnover 0"].aggressive_weights == pytest.approx(tuple(w / w.sum()))
+
+
+def test_real_okx_btc_calibration_picks_high_leverage_without_turnover():
+    """The figures of docs/analytics.md (benchmarks/analytics.py) on the bundled real OKX BTC events."""
+    from liqmap.data.sample import sample_bars, sample_liquidations
+
+    bars, liqs = sample_bars(), sample_liquidations()
+    okx = bars[(bars["exchange"] == "okx") & (bars["symbol"] == "BTC/USDT:USDT")].reset_index(drop=True)
+    events = liqs[(liqs["exchange"] == "okx") & (liqs["symbol"] == "BTC/USDT:USDT")].reset_index(drop=True)
+    v = validate(okx, events, "oi-delta")
+    assert v.calibration["chosen"] == "tilt+4, turnover 0" and v.calibration["turnover_fraction"] == 0.0
+    assert v.events == 1131
+    assert v.top_decile_capture == pytest.approx(0.986, abs=5e-4)
+    assert v.scores["oi-delta"].log_score > v.scores["proximity"].log_score > v.scores["uniform"].log_score

@@ -27,10 +27,11 @@ the event's price. Scores:
   notional per UTC hour over the scored span (``None`` with fewer than 3 hours or a constant series).
 
 :func:`validate` splits the events by time (``train_frac`` of the span for training), picks the leverage
-mix (a few tilts of the engine's weights by ``leverage^γ``) that maximises the objective (capture by
-default) on the training span, and reports every score on the test span only. The engine is causal (a
-snapshot uses only earlier bars), so one run over all bars serves both spans; only the grid's extent is
-taken from all bars, and the scores rank bins within a window around price, not over the grid.
+mix (a few tilts of the engine's weights by ``leverage^γ``) and the ``oi-delta`` turnover fraction (the
+config's or 0) that maximise the objective (capture by default) on the training span, and reports every
+score on the test span only. The engine is causal (a snapshot uses only earlier bars), so one run over all
+bars serves both spans; only the grid's extent is taken from all bars, and the scores rank bins within a
+window around price, not over the grid.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import pandas as pd
 
 from liqmap import CAVEAT
 from liqmap.analytics.enums import Objective
+from liqmap.engine.enums import Model
 from liqmap.engine.results import Heatmap
 from liqmap.errors import DataValidationError, LiqmapError
 
@@ -51,7 +53,8 @@ HOUR_MS = 3_600_000
 TOP_DECILE = 0.9
 BASELINES = ("volume", "uniform")
 PROXIMITY = "proximity"
-DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0)
+DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0, 3.0, 4.0)  # γ; γ = 0 is the engine default mix
+DEFAULT_TURNOVERS = (0.0,)  # turnover fractions tried besides the config's own (0: the book refreshes only on ΔOI)
 DEFAULT_WINDOW_PCT = 10.0
 LOG_FLOOR = 0.01  # share of probability spread evenly over the window in the log score
 
@@ -326,6 +329,20 @@ def leverage_mixes(config: Any, tilts: Sequence[float] = DEFAULT_TILTS) -> dict[
     return out
 
 
+def calibration_configs(
+    config: Any, tilts: Sequence[float] = DEFAULT_TILTS, turnovers: Sequence[float] = DEFAULT_TURNOVERS
+) -> dict[str, Any]:
+    """:func:`leverage_mixes` of ``config``, each also with every other ``turnover_fraction`` in ``turnovers``
+    (named ``"tilt+2, turnover 0"``); the grid :func:`validate` calibrates over."""
+    out: dict[str, Any] = {}
+    for name, c in leverage_mixes(config, tilts).items():
+        out[name] = c
+        for t in turnovers:
+            if t != c.turnover_fraction:
+                out[f"{name}, turnover {t:g}"] = replace(c, turnover_fraction=t)
+    return out
+
+
 def validate(
     bars: pd.DataFrame,
     liquidations: pd.DataFrame,
@@ -335,13 +352,14 @@ def validate(
     train_frac: float = 0.5,
     calibrate: bool = True,
     tilts: Sequence[float] = DEFAULT_TILTS,
+    turnovers: Sequence[float] = DEFAULT_TURNOVERS,
     window_pct: float | None = DEFAULT_WINDOW_PCT,
     objective: Objective | str = Objective.CAPTURE,
 ) -> ValidationResult:
-    """Run ``model`` and the ``volume``/``uniform`` baselines on ``bars``, calibrate the leverage mix on the
-    first ``train_frac`` of the events' time span (if ``calibrate`` and the model has one; maximising
-    ``objective``) and score every model on the rest. ``train_frac=0`` scores all events with the
-    uncalibrated ``config``."""
+    """Run ``model`` and the ``volume``/``uniform`` baselines on ``bars``, calibrate the leverage mix and the
+    turnover fraction (:func:`calibration_configs`) on the first ``train_frac`` of the events' time span (if
+    ``calibrate`` and the model has them; maximising ``objective``) and score every model on the rest.
+    ``train_frac=0`` scores all events with the uncalibrated ``config``."""
     from liqmap.engine import EngineConfig, run
 
     if not 0 <= train_frac < 1:
@@ -357,7 +375,8 @@ def validate(
     chosen = cfg
     if calibrate and split is not None and model not in BASELINES:
         train = {}
-        for name, c in leverage_mixes(cfg, tilts).items():
+        grid = calibration_configs(cfg, tilts, turnovers if model == Model.OI_DELTA else ())
+        for name, c in grid.items():
             out = run(bars, model=model, config=c)
             s, _ = score_model(name, out, liq, bar_ms, (t0, split), window_pct)
             value = s.top_decile_capture if goal is Objective.CAPTURE else s.log_score
@@ -373,6 +392,7 @@ def validate(
             "chosen": best,
             "aggressive_weights": list(chosen.aggressive_weights),
             "passive_weights": list(chosen.passive_weights),
+            "turnover_fraction": chosen.turnover_fraction,
             "test_capture_default_mix": default_test.top_decile_capture,
             "test_log_score_default_mix": default_test.log_score,
         }

@@ -170,7 +170,9 @@ def validate(
     train_frac: Annotated[
         float, typer.Option("--train-frac", help="Share of the events' span used to calibrate (0: no split).")
     ] = 0.5,
-    calibrate: Annotated[bool, typer.Option(help="Grid-search the leverage mix on the training span.")] = True,
+    calibrate: Annotated[
+        bool, typer.Option(help="Grid-search the leverage mix and turnover on the training span.")
+    ] = True,
     window_pct: Annotated[
         float, typer.Option("--window-pct", help="Rank the bins within ± this % of price (scores' population).")
     ] = 10.0,
