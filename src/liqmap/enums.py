@@ -8,12 +8,24 @@ from liqmap.errors import LiqmapError
 
 
 class Exchange(StrEnum):
-    """Venues whose margin rules and data liqmap knows."""
+    """Venues whose margin rules and data liqmap knows.
+
+    Binance, Bybit and OKX have dedicated connectors and tier rules; the other venues (values are ccxt
+    ids) are large perpetual-swap venues whose ccxt class has the unified ``fetchOHLCV`` and
+    ``fetchFundingRateHistory``: their data comes through the generic connector and their maps borrow
+    another venue's tiers (``--tiers-from``). ``SIM`` labels simulated markets.
+    """
 
     BINANCE = "binance"
     BYBIT = "bybit"
     OKX = "okx"
     HYPERLIQUID = "hyperliquid"
+    BITGET = "bitget"
+    GATE = "gate"
+    KUCOINFUTURES = "kucoinfutures"
+    MEXC = "mexc"
+    HTX = "htx"
+    BINGX = "bingx"
     SIM = "sim"
 
 
