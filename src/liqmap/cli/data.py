@@ -122,7 +122,13 @@ def export(
 
 
 def fetch(
-    exchange: Annotated[str, typer.Option("--exchange", help="binance | bybit | okx.")],
+    exchange: Annotated[
+        str,
+        typer.Option(
+            "--exchange",
+            help="binance, bybit, okx; hyperliquid, bitget, gate, kucoinfutures, mexc, htx, bingx (ccxt unified).",
+        ),
+    ],
     symbol: Annotated[str, typer.Option("--symbol", help="e.g. BTC/USDT:USDT or BTCUSDT.")],
     since: Annotated[str, typer.Option("--since", help="Start (ISO date/time UTC or epoch ms).")],
     until: Annotated[str | None, typer.Option("--until", help="End (default: now).")] = None,

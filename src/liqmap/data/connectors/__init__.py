@@ -1,4 +1,4 @@
-"""Exchange connectors over ccxt: Binance USDⓈ-M, Bybit and OKX perpetuals.
+"""Exchange connectors over ccxt: Binance USDⓈ-M, Bybit and OKX perpetuals, other venues through ccxt's unified API.
 
 :func:`fetch_into_store` downloads bars first, then attaches OI, funding and long/short ratios to them,
 resuming each series from the store's last timestamp; order books, tiers and (OKX) liquidation orders
@@ -11,16 +11,32 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
+import ccxt
+
 from liqmap.data.connectors.base import Connector, ConnectorError, timeframe_ms
 from liqmap.data.connectors.binance import BinanceUsdm
 from liqmap.data.connectors.bybit import Bybit
+from liqmap.data.connectors.generic import Unified
 from liqmap.data.connectors.okx import Okx
 from liqmap.data.store import Store
+from liqmap.enums import Exchange
 from liqmap.symbols import normalize_symbol
 
-__all__ = ["CONNECTORS", "Connector", "ConnectorError", "Dataset", "connector", "fetch_into_store"]
+__all__ = [
+    "CONNECTORS",
+    "UNIFIED_EXCHANGES",
+    "Connector",
+    "ConnectorError",
+    "Dataset",
+    "Unified",
+    "connector",
+    "fetch_into_store",
+]
 
 CONNECTORS: dict[str, type[Connector]] = {"binance": BinanceUsdm, "bybit": Bybit, "okx": Okx}
+"""Venues with a dedicated adapter (raw endpoints: quote/taker volume, ratios, liquidations where public)."""
+UNIFIED_EXCHANGES = tuple(e.value for e in Exchange if e.value not in CONNECTORS and e.value in ccxt.exchanges)
+"""liqmap's other exchanges (:class:`liqmap.enums.Exchange` values that are ccxt ids): served by :class:`Unified`."""
 
 
 class Dataset(StrEnum):
@@ -62,11 +78,21 @@ _FIELD_COLUMN = {
 
 
 def connector(exchange: str, **kwargs: Any) -> Connector:
-    """The adapter for ``exchange`` (keyword arguments go to :class:`Connector`)."""
-    try:
-        return CONNECTORS[exchange.strip().lower()](**kwargs)
-    except KeyError:
-        raise ConnectorError(f"no connector for {exchange!r}: use one of {', '.join(CONNECTORS)}") from None
+    """The adapter for ``exchange``: a dedicated one, else :class:`Unified` (keyword arguments go to either)."""
+    key = exchange.strip().lower()
+    if key in CONNECTORS:
+        return CONNECTORS[key](**kwargs)
+    if key in UNIFIED_EXCHANGES:
+        return Unified(key, **kwargs)
+    if key not in ccxt.exchanges:
+        reason = "not a ccxt exchange id"
+    elif not getattr(ccxt, key)().has.get("swap"):
+        reason = f"ccxt's {key} lists no perpetual swaps"
+    else:
+        reason = "ccxt knows it, but liqmap's tables accept only the exchanges in liqmap.enums.Exchange"
+    raise ConnectorError(
+        f"no connector for {exchange!r} ({reason}): use one of {', '.join([*CONNECTORS, *UNIFIED_EXCHANGES])}"
+    )
 
 
 def fetch_into_store(
@@ -135,7 +161,8 @@ def _fetch_one(
             Dataset.TAKER: conn.taker_volume,
         }[ds]
         if ep is None:
-            raise ConnectorError(f"{conn.exchange} has no {ds.value} history")
+            reason = conn.supports(ds.value)
+            raise ConnectorError(f"{conn.exchange} has no {ds.value} history" + (f" ({reason})" if reason else ""))
         sub_tf = conn.step_for(ep, timeframe) if ep.timeframe_param else None
         lead = ep.step_ms or timeframe_ms(sub_tf)
         last = store.last_timestamp("bars", conn.exchange, sym, _FIELD_COLUMN[ds]) if resume else None

@@ -145,23 +145,32 @@ class Connector:
         return out.assign(exchange=self.exchange, symbol=market["symbol"], timestamp=int(ts))
 
     def tiers(self, symbol: str) -> pd.DataFrame:
-        """Maintenance-margin tiers as canonical rows (``maintenance_amount`` from ``info.mmDeduction``)."""
+        """Maintenance-margin tiers as canonical rows.
+
+        ``maintenance_amount`` is the venue's ``info.mmDeduction`` where it sends one, else derived so the
+        maintenance margin is continuous at each tier floor (``amount_n = floor_n·Δmmr_n + amount_{n−1}``).
+        """
         reason = self.supports("tiers")
         if reason:
             raise ConnectorError(f"{self.exchange}: {reason}")
         market = self.market(symbol)
         tiers = self.retry(lambda: self.client.fetch_market_leverage_tiers(market["symbol"]), "leverage tiers")
-        rows = [
-            {
-                "tier": int(t["tier"]),
-                "notional_floor": float(t["minNotional"] or 0.0),
-                "notional_cap": float(t["maxNotional"]),
-                "max_leverage": float(t["maxLeverage"]),
-                "maintenance_margin_rate": float(t["maintenanceMarginRate"]),
-                "maintenance_amount": float((t.get("info") or {}).get("mmDeduction") or 0.0),
-            }
-            for t in tiers
-        ]
+        rows: list[dict[str, Any]] = []
+        for t in tiers:
+            floor, mmr = float(t["minNotional"] or 0.0), float(t["maintenanceMarginRate"])
+            given = (t.get("info") or {}).get("mmDeduction")
+            prev = rows[-1] if rows else None
+            derived = prev["maintenance_amount"] + floor * (mmr - prev["maintenance_margin_rate"]) if prev else 0.0
+            rows.append(
+                {
+                    "tier": int(t["tier"]),
+                    "notional_floor": floor,
+                    "notional_cap": float(t["maxNotional"]),
+                    "max_leverage": float(t["maxLeverage"]),
+                    "maintenance_margin_rate": mmr,
+                    "maintenance_amount": float(given) if given not in (None, "") else derived,
+                }
+            )
         today = pd.Timestamp(self.client.milliseconds(), unit="ms").strftime("%Y-%m-%d")
         return pd.DataFrame(rows).assign(
             exchange=self.exchange, symbol=market["symbol"], valid_from=today, source=f"ccxt {self.ccxt_id}"
@@ -182,22 +191,13 @@ class Connector:
         skip any), oldest window first; each yielded page is sorted and de-duplicated on timestamp.
         """
         step = ep.step_ms or timeframe_ms(timeframe)
-        params: dict[str, Any] = dict(ep.extra)
-        params[ep.symbol_param] = self.market(symbol)["id"]
-        if ep.timeframe_param is not None:
-            params[ep.timeframe_param] = self._venue_timeframe(ep, timeframe)
+        market = self.market(symbol)
+        venue_tf = self._venue_timeframe(ep, timeframe) if ep.timeframe_param is not None else None
         cursor = since_ms
         span = max(until_ms - since_ms, 1)
         while cursor <= until_ms:
             window_end = min(until_ms, cursor + step * (ep.page_limit - 1))
-            params.update(
-                {
-                    ep.start[0]: cursor + ep.start[1],
-                    ep.end[0]: window_end + ep.end[1],
-                    "limit": ep.page_limit,
-                }
-            )
-            raw = self.call(ep.method, dict(params))
+            raw = self.fetch_page(ep, market, venue_tf, cursor, window_end)
             try:
                 page = ep.parse(raw)
             except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -209,6 +209,15 @@ class Connector:
             if progress is not None:
                 progress(min(1.0, (window_end - since_ms + step) / (span + step)))
             cursor = window_end + step
+
+    def fetch_page(self, ep: Endpoint, market: dict[str, Any], venue_tf: str | None, start_ms: int, end_ms: int) -> Any:
+        """The raw payload of window ``[start_ms, end_ms]`` of ``ep`` (a ccxt implicit call, declared params)."""
+        params: dict[str, Any] = dict(ep.extra)
+        params[ep.symbol_param] = market["id"]
+        if ep.timeframe_param is not None:
+            params[ep.timeframe_param] = venue_tf
+        params.update({ep.start[0]: start_ms + ep.start[1], ep.end[0]: end_ms + ep.end[1], "limit": ep.page_limit})
+        return self.call(ep.method, params)
 
     def paginate(
         self,
