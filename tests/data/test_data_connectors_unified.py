@@ -110,7 +110,7 @@ def test_unified_tiers_and_missing_datasets(fake_exchange, store):
         fetch_into_store(store, "bybit", "BTCUSDT", [Dataset.TAKER], SINCE, SINCE + H, client=conn)
 
 
-def test_tiers_without_deduction_are_made_continuous(fake_exchange):
+def test_tiers_without_deduction_apply_the_tier_rate_to_the_whole_position(fake_exchange):
     conn, _ = _unified(fake_exchange)
     tiers = [
         {"tier": 1, "minNotional": 0, "maxNotional": 50_000, "maxLeverage": 125, "maintenanceMarginRate": 0.004},
@@ -119,7 +119,8 @@ def test_tiers_without_deduction_are_made_continuous(fake_exchange):
     ]
     conn.client.fetch_market_leverage_tiers = lambda symbol: tiers
     got = conn.tiers("BTCUSDT")
-    assert got["maintenance_amount"].tolist() == pytest.approx([0.0, 50.0, 950.0])  # 50 + 600k × 0.0015
+    assert got["maintenance_amount"].tolist() == [0.0, 0.0, 0.0]  # OKX-style: no deduction is invented
+    assert got["maintenance_margin_rate"].tolist() == [0.004, 0.005, 0.0065]
 
 
 def test_other_exchanges_get_the_unified_connector_gated_by_ccxt_has():

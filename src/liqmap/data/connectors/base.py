@@ -147,30 +147,25 @@ class Connector:
     def tiers(self, symbol: str) -> pd.DataFrame:
         """Maintenance-margin tiers as canonical rows.
 
-        ``maintenance_amount`` is the venue's ``info.mmDeduction`` where it sends one, else derived so the
-        maintenance margin is continuous at each tier floor (``amount_n = floor_n·Δmmr_n + amount_{n−1}``).
+        ``maintenance_amount`` is the venue's ``info.mmDeduction`` where it sends one (Bybit), else 0: OKX applies
+        the tier's rate to the whole position with no deduction, and the generic venues are read the same way.
         """
         reason = self.supports("tiers")
         if reason:
             raise ConnectorError(f"{self.exchange}: {reason}")
         market = self.market(symbol)
         tiers = self.retry(lambda: self.client.fetch_market_leverage_tiers(market["symbol"]), "leverage tiers")
-        rows: list[dict[str, Any]] = []
-        for t in tiers:
-            floor, mmr = float(t["minNotional"] or 0.0), float(t["maintenanceMarginRate"])
-            given = (t.get("info") or {}).get("mmDeduction")
-            prev = rows[-1] if rows else None
-            derived = prev["maintenance_amount"] + floor * (mmr - prev["maintenance_margin_rate"]) if prev else 0.0
-            rows.append(
-                {
-                    "tier": int(t["tier"]),
-                    "notional_floor": floor,
-                    "notional_cap": float(t["maxNotional"]),
-                    "max_leverage": float(t["maxLeverage"]),
-                    "maintenance_margin_rate": mmr,
-                    "maintenance_amount": float(given) if given not in (None, "") else derived,
-                }
-            )
+        rows = [
+            {
+                "tier": int(t["tier"]),
+                "notional_floor": float(t["minNotional"] or 0.0),
+                "notional_cap": float(t["maxNotional"]),
+                "max_leverage": float(t["maxLeverage"]),
+                "maintenance_margin_rate": float(t["maintenanceMarginRate"]),
+                "maintenance_amount": float((t.get("info") or {}).get("mmDeduction") or 0.0),
+            }
+            for t in tiers
+        ]
         today = pd.Timestamp(self.client.milliseconds(), unit="ms").strftime("%Y-%m-%d")
         return pd.DataFrame(rows).assign(
             exchange=self.exchange, symbol=market["symbol"], valid_from=today, source=f"ccxt {self.ccxt_id}"
