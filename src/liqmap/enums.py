@@ -13,7 +13,9 @@ class Exchange(StrEnum):
     Binance, Bybit and OKX have dedicated connectors and tier rules; the other venues (values are ccxt
     ids) are large perpetual-swap venues whose ccxt class has the unified ``fetchOHLCV`` and
     ``fetchFundingRateHistory``: their data comes through the generic connector and their maps borrow
-    another venue's tiers (``--tiers-from``). ``SIM`` labels simulated markets.
+    another venue's tiers (``--tiers-from``). ``LIGHTER`` (a DEX; ccxt has its bars but no funding history,
+    so no connector) is here for the bundled real sample, the one venue with real hourly OI *and* bars.
+    ``SIM`` labels simulated markets.
     """
 
     BINANCE = "binance"
@@ -26,6 +28,7 @@ class Exchange(StrEnum):
     MEXC = "mexc"
     HTX = "htx"
     BINGX = "bingx"
+    LIGHTER = "lighter"
     SIM = "sim"
 
 

@@ -157,6 +157,7 @@ def test_unsupported_datasets_fail_before_any_request(store):
     [
         ("nowhere", "not a ccxt exchange id"),
         ("kraken", "ccxt's kraken lists no perpetual swaps"),
+        ("lighter", "ccxt's lighter has no fetchFundingRateHistory"),  # an Exchange value (sample data) all the same
         ("deribit", "ccxt knows it, but liqmap's tables accept only the exchanges in liqmap.enums.Exchange"),
     ],
 )

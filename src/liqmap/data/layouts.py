@@ -56,7 +56,7 @@ CCXT_OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 OKX_CONTRACT_VALUE = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0, "DOGE": 1000.0}
 """Base units per OKX ``<COIN>-USDT-SWAP`` contract (``ctVal``, from /api/v5/public/instruments)."""
 
-_SETTLE = {Exchange.HYPERLIQUID.value: "USDC"}
+_SETTLE = {Exchange.HYPERLIQUID.value: "USDC", Exchange.LIGHTER.value: "USDC"}
 _TARDIS_EXCHANGES = {"binance-futures": "binance", "bybit": "bybit", "okex-swap": "okx", "okx-swap": "okx"}
 _TARDIS_LEVEL = re.compile(r"^(bids|asks)\[(\d+)\]\.price$")
 

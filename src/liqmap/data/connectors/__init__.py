@@ -35,8 +35,23 @@ __all__ = [
 
 CONNECTORS: dict[str, type[Connector]] = {"binance": BinanceUsdm, "bybit": Bybit, "okx": Okx}
 """Venues with a dedicated adapter (raw endpoints: quote/taker volume, ratios, liquidations where public)."""
-UNIFIED_EXCHANGES = tuple(e.value for e in Exchange if e.value not in CONNECTORS and e.value in ccxt.exchanges)
-"""liqmap's other exchanges (:class:`liqmap.enums.Exchange` values that are ccxt ids): served by :class:`Unified`."""
+_UNIFIED_METHODS = ("fetchOHLCV", "fetchFundingRateHistory")
+
+
+def _unified_gap(ccxt_id: str) -> str | None:
+    """Why ccxt's ``ccxt_id`` cannot back :class:`Unified` (no id, no swaps, no unified bars/funding), else None."""
+    if ccxt_id not in ccxt.exchanges:
+        return "not a ccxt exchange id"
+    has = getattr(ccxt, ccxt_id)().has
+    if not has.get("swap"):
+        return f"ccxt's {ccxt_id} lists no perpetual swaps"
+    missing = [m for m in _UNIFIED_METHODS if not has.get(m)]
+    return f"ccxt's {ccxt_id} has no {' or '.join(missing)}" if missing else None
+
+
+UNIFIED_EXCHANGES = tuple(e.value for e in Exchange if e.value not in CONNECTORS and _unified_gap(e.value) is None)
+"""liqmap's other exchanges (:class:`liqmap.enums.Exchange` values whose ccxt class has perpetual swaps, unified
+bars and funding history): served by :class:`Unified`."""
 
 
 class Dataset(StrEnum):
@@ -84,12 +99,8 @@ def connector(exchange: str, **kwargs: Any) -> Connector:
         return CONNECTORS[key](**kwargs)
     if key in UNIFIED_EXCHANGES:
         return Unified(key, **kwargs)
-    if key not in ccxt.exchanges:
-        reason = "not a ccxt exchange id"
-    elif not getattr(ccxt, key)().has.get("swap"):
-        reason = f"ccxt's {key} lists no perpetual swaps"
-    else:
-        reason = "ccxt knows it, but liqmap's tables accept only the exchanges in liqmap.enums.Exchange"
+    not_enum = "ccxt knows it, but liqmap's tables accept only the exchanges in liqmap.enums.Exchange"
+    reason = _unified_gap(key) or not_enum
     raise ConnectorError(
         f"no connector for {exchange!r} ({reason}): use one of {', '.join([*CONNECTORS, *UNIFIED_EXCHANGES])}"
     )
