@@ -162,6 +162,12 @@ def data_grid(arrays: dict[str, np.ndarray], config: EngineConfig) -> np.ndarray
     return make_grid(lo * max(1.0 - pad, 0.01), hi * (1.0 + pad), config)
 
 
+def _lender_symbol(symbol: str) -> str:
+    """The lender's table for a borrowed symbol: a USDC-settled linear perp borrows the same base's USDT one."""
+    pair, _, settle = symbol.partition(":")
+    return f"{pair.split('/')[0]}/USDT:USDT" if settle == "USDC" else symbol
+
+
 def liquidation_tables(
     exchange: str, symbol: str, grid: np.ndarray, config: EngineConfig
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +177,7 @@ def liquidation_tables(
 
     source = config.tier_exchange.get(exchange.lower(), exchange)
     try:
-        tiers = get_tiers(source, symbol)
+        tiers = get_tiers(source, _lender_symbol(symbol) if source != exchange.lower() else symbol)
     except UnknownSymbolError as exc:
         raise UnknownSymbolError(
             f"{exc}; to borrow another venue's rules pass EngineConfig(tier_exchange={{'{exchange}': 'binance'}})"
