@@ -21,24 +21,25 @@ from liqmap.data.validate import validate, validate_fields
 VENUES = ("binance", "bybit", "okx")
 COINS = ("BTC", "ETH")
 START, END = pd.Timestamp("2025-12-05", tz="UTC"), pd.Timestamp("2026-03-06", tz="UTC")
+LIGHTER_START = pd.Timestamp("2025-12-10 13:00", tz="UTC")  # Lighter's first hourly OI reading
 LICENSES = ("group-m-finm33150-final.UNLICENSE", "nautilus_trader.LGPL-3.0.head")
 
 
 def build(shared: Path, out: Path) -> None:
-    """Write bars, funding, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files."""
+    """Write bars, lighter_bars, funding, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files."""
     market = shared / "market"
-    candles = pd.read_parquet(market / "candles_1h.parquet")
-    candles = candles[
-        candles["venue"].isin(VENUES)
-        & candles["coin"].isin(COINS)
-        & (candles["timestamp"] >= START)
-        & (candles["timestamp"] < END)
+    all_candles = pd.read_parquet(market / "candles_1h.parquet")
+    candles = all_candles[
+        all_candles["venue"].isin(VENUES)
+        & all_candles["coin"].isin(COINS)
+        & (all_candles["timestamp"] >= START)
+        & (all_candles["timestamp"] < END)
     ]
     bars = validate("bars", to_canonical(candles, Layout.SHARED_CANDLES).frame)
     bars["quote_volume"] = bars["volume"] * bars["close"]  # approximation: the source has no quote volume
 
-    funding = pd.read_parquet(market / "funding_rates.parquet")
-    funding = funding[funding["venue"].isin(VENUES) & funding["coin"].isin(COINS)]
+    all_funding = pd.read_parquet(market / "funding_rates.parquet")
+    funding = all_funding[all_funding["venue"].isin(VENUES) & all_funding["coin"].isin(COINS)]
     events = validate_fields(to_canonical(funding, Layout.SHARED_FUNDING).frame)
     events = events[
         (events["timestamp"] >= START.value // 1_000_000 - 8 * 3_600_000)
@@ -57,6 +58,7 @@ def build(shared: Path, out: Path) -> None:
     write_table(bars, out / "bars.parquet", "bars")
     write_table(hyper, out / "hyperliquid_oi.parquet")
     write_table(snapshots, out / "venue_oi_snapshots.parquet")
+    write_table(lighter_bars(all_candles, all_funding, oi), out / "lighter_bars.parquet", "bars")
 
     liq = okx_liquidations(pd.read_parquet(shared / "liquidations" / "okx_liquidations_2026-03-04.parquet"))
     print("liquidations:", liq.note)
@@ -75,6 +77,26 @@ def build(shared: Path, out: Path) -> None:
     lic.mkdir(exist_ok=True)
     for name in LICENSES:
         shutil.copyfile(shared / "licenses" / name, lic / name)
+
+
+def lighter_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame) -> pd.DataFrame:
+    """Lighter BTC/ETH bars from its first OI reading to its last candle, with Lighter's own (real) OI and funding.
+
+    Lighter is the one venue in the source with hourly candles *and* hourly OI; gaps in either stay gaps.
+    """
+    rows = candles[
+        (candles["venue"] == "lighter") & candles["coin"].isin(COINS) & (candles["timestamp"] >= LIGHTER_START)
+    ]
+    bars = validate("bars", to_canonical(rows, Layout.SHARED_CANDLES).frame)
+    bars["quote_volume"] = bars["volume"] * bars["close"]  # approximation, as for bars.parquet
+    own = funding[(funding["venue"] == "lighter") & funding["coin"].isin(COINS)]
+    events = validate_fields(to_canonical(own, Layout.SHARED_FUNDING).frame)
+    bars = attach_fields(bars, events)
+    bars = attach_fields(bars, oi[oi["exchange"] == "lighter"])
+    for (_, symbol), part in bars.groupby(["exchange", "symbol"]):
+        oi_n, funding_n = part["open_interest_usd"].notna().sum(), part["funding_rate"].notna().sum()
+        print(f"lighter {symbol}: {len(part)} bars, OI in {oi_n}, funding in {funding_n}")
+    return bars
 
 
 def oi_proxy(hyper: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:

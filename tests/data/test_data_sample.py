@@ -8,12 +8,14 @@ import pytest
 
 from liqmap.data.sample import (
     hyperliquid_open_interest,
+    lighter_bars,
     sample_bars,
     sample_depth,
     sample_funding,
     sample_liquidations,
     venue_open_interest_snapshots,
 )
+from liqmap.engine import EngineConfig, run
 
 H = 3_600_000
 
@@ -81,3 +83,27 @@ def test_depth_snapshots():
     assert first.loc[first["side"] == "bid", "price"].max() == 11657.07
     assert first.loc[first["side"] == "ask", "price"].min() == 11657.08
     assert pd.Timestamp(depth["timestamp"].max(), unit="ms") == pd.Timestamp("2022-11-01 23:49:39.146")
+
+
+def test_lighter_bars_carry_real_oi_and_the_engine_conserves_it():
+    bars = lighter_bars()
+    assert bars.groupby(["exchange", "symbol"]).size().to_dict() == {
+        ("lighter", "BTC/USDC:USDC"): 663,
+        ("lighter", "ETH/USDC:USDC"): 663,
+    }
+    assert (bars["timestamp"].min(), bars["timestamp"].max()) == (1765371600000, 1769277600000)  # 12-10 13h → 01-24 18h
+    assert bars.groupby("symbol")["open_interest_usd"].count().to_dict() == {"BTC/USDC:USDC": 649, "ETH/USDC:USDC": 649}
+    assert bars["funding_rate"].count() == 2 * 649 and bars["taker_buy_volume"].isna().all()
+    np.testing.assert_allclose(bars["open_interest"] * bars["close"], bars["open_interest_usd"])
+    btc = bars[bars["symbol"] == "BTC/USDC:USDC"].reset_index(drop=True)
+    assert btc["open_interest_usd"].iloc[-1] == pytest.approx(161_956_714.65)  # Lighter's OI at 2026-01-24 19:00
+    res = run(btc, "oi-delta", EngineConfig(tier_exchange={"lighter": "binance"}))
+    # the engine's identity: alive = seed OI × first close + Σ ΔOI × typical price over bars with OI (gaps bridged)
+    have = btc.dropna(subset=["open_interest"])
+    typical = ((have["high"] + have["low"] + have["close"]) / 3).to_numpy()
+    oi = have["open_interest"].to_numpy()
+    modelled = oi[0] * have["close"].iloc[0] + np.sum(np.diff(oi) * typical[1:])
+    alive = res.accounting.set_index("side")["alive_usd"]
+    assert alive["long"] == pytest.approx(modelled, rel=1e-9) and alive["short"] == pytest.approx(modelled, rel=1e-9)
+    assert res.heatmap.long_usd[-1].sum() == pytest.approx(modelled, rel=1e-9)
+    assert round(modelled) == 169_074_573  # 1,812.6 BTC of real Lighter OI valued at the modelled entries

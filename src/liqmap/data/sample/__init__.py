@@ -4,7 +4,8 @@ a Binance depth snapshot, all from ``../shared/data`` (see ``PROVENANCE.md`` bes
 Caveat: the ``open_interest``/``open_interest_usd`` of the sample bars are a *proxy* — Hyperliquid's
 hourly OI path scaled to each venue's one real OI snapshot (2026-03-07); :func:`hyperliquid_open_interest`
 and :func:`venue_open_interest_snapshots` return the raw inputs. ``taker_buy_volume`` is null and
-``quote_volume`` is approximated as ``volume × close``.
+``quote_volume`` is approximated as ``volume × close``. :func:`lighter_bars` is the exception: Lighter
+BTC/ETH bars whose OI is the venue's own real hourly history.
 
 >>> bars = sample_bars()
 >>> sorted(bars.groupby("exchange").size().to_dict().items())
@@ -29,6 +30,15 @@ SAMPLE_DIR = Path(__file__).resolve().parent
 def sample_bars() -> pd.DataFrame:
     """Hourly canonical bars, 2025-12-05 → 2026-03-05 10:00 UTC (OI columns are a proxy, see module doc)."""
     return validate("bars", pd.read_parquet(SAMPLE_DIR / "bars.parquet"))
+
+
+def lighter_bars() -> pd.DataFrame:
+    """Hourly Lighter bars, BTC/USDC:USDC and ETH/USDC:USDC, 2025-12-10 13:00 → 2026-01-24 18:00 UTC, with REAL OI.
+
+    Lighter's own hourly open interest and funding (gaps left null); Lighter's margin rules are not bundled,
+    so engine runs borrow another venue's tiers (``EngineConfig(tier_exchange={"lighter": "binance"})``).
+    """
+    return validate("bars", pd.read_parquet(SAMPLE_DIR / "lighter_bars.parquet"))
 
 
 def sample_funding() -> pd.DataFrame:
