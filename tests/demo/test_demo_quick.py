@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from liqmap import CAVEAT
 from liqmap.cli import app
-from liqmap.data.sample import sample_bars
+from liqmap.data.sample import lighter_bars, sample_bars
 from liqmap.data.store import Store
 from liqmap.viz import fmt_usd
 
@@ -20,7 +20,7 @@ _spec = importlib.util.spec_from_file_location("viz_helpers", Path(__file__).par
 vh = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(vh)
 
-CHARTS = ("heatmap_binance", "liqmap_binance", "liqmap_all", "cascade_up", "cascade_down")
+CHARTS = ("heatmap_binance", "liqmap_binance", "liqmap_all", "liqmap_lighter", "cascade_up", "cascade_down")
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,9 @@ def test_maps_report_real_prices_and_consistent_levels(demo):
     last = btc.groupby("exchange")["close"].last()
     assert report["maps"]["binance"]["price"] == pytest.approx(73_399.9)
     assert report["maps"]["all"]["price"] == pytest.approx(last.mean())  # mean of the three venues' closes
+    lighter = report["maps"]["lighter"]  # the real-OI map: Lighter's last BTC close, labelled as such
+    assert lighter["price"] == pytest.approx(lighter_bars().query("symbol == 'BTC/USDC:USDC'")["close"].iloc[-1])
+    assert "REAL open interest" in lighter["note"] and lighter["symbol"] == "BTC/USDC:USDC"
     for rep in report["maps"].values():
         clusters = rep["clusters"]
         assert [c["rank"] for c in clusters] == list(range(1, len(clusters) + 1))
@@ -100,7 +103,7 @@ def test_cascade_and_validation_results(demo):
 def test_summary_and_markdown_say_what_the_data_is(demo):
     out, _, output, report = demo
     assert f"${report['maps']['all']['price']:,.0f} price" in output  # the terminal map's price line
-    assert "wrote 12 files" in output
+    assert "wrote 14 files" in output
     md = (out / "report.md").read_text()
     assert "## Validation — Real liquidations (OKX)" in md and "SIMULATED market" in md
     assert "![liquidation map](liqmap_all.png)" in md and CAVEAT in md

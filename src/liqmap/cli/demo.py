@@ -37,6 +37,11 @@ OKX_NOTE = (
     "OKX's bankruptcy price). The engine's open-interest input for OKX is a PROXY: Hyperliquid's hourly OI "
     "path scaled to OKX's one real OI snapshot (see src/liqmap/data/sample/PROVENANCE.md)."
 )
+LIGHTER_SYMBOL = "BTC/USDC:USDC"
+LIGHTER_NOTE = (
+    "the one map here built from REAL open interest: Lighter's own hourly OI and funding with its real candles "
+    "({start} → {end} UTC); Lighter's margin rules are not bundled, so positions borrow Binance's BTC tiers."
+)
 SIM_NOTE = (
     "SIMULATED market (liqmap.sim agent-based simulator, {regime} regime, {days:g} day(s), {n_traders:,} "
     "traders, seed {seed}): its liquidations are simulated, not real."
@@ -92,15 +97,29 @@ def _load(run: DemoRun) -> None:
 
 
 def _engine(run: DemoRun) -> None:
-    """Run ``oi-delta`` on Binance alone and on the three venues aggregated."""
+    """Run ``oi-delta`` on Binance alone, on the three venues aggregated, and on Lighter's real-OI bars."""
+    from dataclasses import replace
+
+    from liqmap.data.sample import lighter_bars
     from liqmap.engine import run as run_engine
 
     assert run.bars is not None
     cfg = _engine_config()
-    for key, venues in (("binance", ("binance",)), ("all", VENUES)):
-        res = run_engine(run.bars[run.bars["exchange"].isin(venues)], model="oi-delta", config=cfg)
+    lighter = lighter_bars()
+    lighter = lighter[lighter["symbol"] == LIGHTER_SYMBOL].reset_index(drop=True)
+    if run.quick:
+        lighter = lighter[lighter["timestamp"] >= lighter["timestamp"].max() - QUICK_DAYS * DAY_MS]
+    series = (
+        ("binance", run.bars[run.bars["exchange"] == "binance"], cfg),
+        ("all", run.bars[run.bars["exchange"].isin(VENUES)], cfg),
+        ("lighter", lighter, replace(cfg, tier_exchange={"lighter": "binance"})),
+    )
+    for key, bars, config in series:
+        res = run_engine(bars, model="oi-delta", config=config)
         run.results[key] = res
         run.maps[key] = res.liqmap()
+    span = pd.to_datetime([lighter["timestamp"].min(), lighter["timestamp"].max()], unit="ms")
+    run.report["lighter_note"] = LIGHTER_NOTE.format(start=f"{span[0]:%Y-%m-%d %H:%M}", end=f"{span[1]:%Y-%m-%d %H:%M}")
     run.report["engine"] = {
         "model": "oi-delta",
         "bin_usd": BIN_USD,
@@ -114,6 +133,7 @@ def _maps_report(run: DemoRun) -> None:
     from liqmap.analytics import map_report
 
     run.report["maps"] = {key: map_report(lm) for key, lm in run.maps.items()}
+    run.report["maps"]["lighter"]["note"] = run.report.pop("lighter_note")
 
 
 def _charts(run: DemoRun) -> None:
@@ -124,10 +144,11 @@ def _charts(run: DemoRun) -> None:
     binance_bars = run.bars[run.bars["exchange"] == "binance"]
     hm = run.results["binance"].heatmap
     run.write_chart(lambda b: plot_heatmap(hm, bars=binance_bars, backend=b), "heatmap_binance")
-    for key, stack in (("binance", "leverage"), ("all", "exchange")):
+    venues = {"binance": "Binance", "all": "Binance + Bybit + OKX", "lighter": "Lighter, real OI"}
+    for key, stack in (("binance", "leverage"), ("all", "exchange"), ("lighter", "leverage")):
         rep = run.report["maps"][key]
-        venues = "Binance" if key == "binance" else "Binance + Bybit + OKX"
-        title = f"{SYMBOL} liquidation map · {venues} · price {fmt_price(run.maps[key].price)}"
+        lm = run.maps[key]
+        title = f"{lm.symbol} liquidation map · {venues[key]} · price {fmt_price(lm.price)}"
         run.write_chart(
             lambda b, k=key, r=rep, s=stack, t=title: plot_liqmap(
                 run.maps[k], clusters=r["clusters"], imbalance=r["imbalance"], stack=s, backend=b, title=t
@@ -216,7 +237,7 @@ def _jsonable(value: Any) -> Any:
 STEPS: tuple[tuple[str, Callable[[DemoRun], None], bool], ...] = (
     # (description, step, optional: a failure is reported as a note instead of aborting the demo)
     ("load the bundled sample into the store", _load, False),
-    ("run the oi-delta engine (Binance; 3 venues)", _engine, False),
+    ("run the oi-delta engine (Binance; 3 venues; Lighter)", _engine, False),
     ("key levels, imbalance, asymmetry", _maps_report, False),
     ("draw heatmap and liquidation maps", _charts, False),
     ("cascade simulation ±1%", _cascade, False),

@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
     from liqmap.engine.results import LiqMap
 
-MAP_TITLES = {"binance": "Binance", "all": "Binance + Bybit + OKX (aggregated)"}
+MAP_TITLES = {
+    "binance": "Binance",
+    "all": "Binance + Bybit + OKX (aggregated)",
+    "lighter": "Lighter BTC/USDC (real open interest)",
+}
 VALIDATIONS = {"validation_real": "Real liquidations (OKX)", "validation_sim": "Simulated market"}
 SCORE_COLUMNS = ("events", "top-decile capture", "median percentile", "hourly corr")
 
@@ -147,6 +151,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             "",
             f"As of {_when(rep['as_of_ms'])}, price {fmt_price(rep['price'])}.",
             "",
+            *([f"Note: {rep['note']}", ""] if rep.get("note") else []),
             f"![liquidation map](liqmap_{key}.png)",
             "",
             "Key levels:",
