@@ -35,17 +35,13 @@ def build(shared: Path, out: Path) -> None:
         & (all_candles["timestamp"] >= START)
         & (all_candles["timestamp"] < END)
     ]
-    bars = validate("bars", to_canonical(candles, Layout.SHARED_CANDLES).frame)
-    bars["quote_volume"] = bars["volume"] * bars["close"]  # approximation: the source has no quote volume
-
     all_funding = pd.read_parquet(market / "funding_rates.parquet")
-    funding = all_funding[all_funding["venue"].isin(VENUES) & all_funding["coin"].isin(COINS)]
-    events = validate_fields(to_canonical(funding, Layout.SHARED_FUNDING).frame)
+    events = funding_events(all_funding[all_funding["venue"].isin(VENUES) & all_funding["coin"].isin(COINS)])
     events = events[
         (events["timestamp"] >= START.value // 1_000_000 - 8 * 3_600_000)
         & (events["timestamp"] < END.value // 1_000_000)
     ].reset_index(drop=True)
-    bars = attach_fields(bars, events)
+    bars = bars_with_funding(candles, events)
     write_table(events, out / "funding.parquet")
 
     oi = validate_fields(
@@ -79,6 +75,19 @@ def build(shared: Path, out: Path) -> None:
         shutil.copyfile(shared / "licenses" / name, lic / name)
 
 
+def funding_events(rows: pd.DataFrame) -> pd.DataFrame:
+    """Shared funding rows → canonical, validated funding events."""
+    return validate_fields(to_canonical(rows, Layout.SHARED_FUNDING).frame)
+
+
+def bars_with_funding(candles: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Shared candles → canonical bars (quote volume approximated as volume × close: the source has none)
+    with the funding ``events`` attached."""
+    bars = validate("bars", to_canonical(candles, Layout.SHARED_CANDLES).frame)
+    bars["quote_volume"] = bars["volume"] * bars["close"]
+    return attach_fields(bars, events)
+
+
 def lighter_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame) -> pd.DataFrame:
     """Lighter BTC/ETH bars from its first OI reading to its last candle, with Lighter's own (real) OI and funding.
 
@@ -87,12 +96,8 @@ def lighter_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame)
     rows = candles[
         (candles["venue"] == "lighter") & candles["coin"].isin(COINS) & (candles["timestamp"] >= LIGHTER_START)
     ]
-    bars = validate("bars", to_canonical(rows, Layout.SHARED_CANDLES).frame)
-    bars["quote_volume"] = bars["volume"] * bars["close"]  # approximation, as for bars.parquet
-    own = funding[(funding["venue"] == "lighter") & funding["coin"].isin(COINS)]
-    events = validate_fields(to_canonical(own, Layout.SHARED_FUNDING).frame)
-    bars = attach_fields(bars, events)
-    bars = attach_fields(bars, oi[oi["exchange"] == "lighter"])
+    own = funding_events(funding[(funding["venue"] == "lighter") & funding["coin"].isin(COINS)])
+    bars = attach_fields(bars_with_funding(rows, own), oi[oi["exchange"] == "lighter"])
     for (_, symbol), part in bars.groupby(["exchange", "symbol"]):
         oi_n, funding_n = part["open_interest_usd"].notna().sum(), part["funding_rate"].notna().sum()
         print(f"lighter {symbol}: {len(part)} bars, OI in {oi_n}, funding in {funding_n}")

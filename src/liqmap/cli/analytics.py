@@ -38,7 +38,7 @@ from liqmap.cli._common import (
 )
 from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
-from liqmap.viz._style import fmt_usd
+from liqmap.viz._style import fmt_usd, fmt_utc
 
 STALE_DEPTH_HOURS = 24.0  # cascade --impact book: warn when the order book is older than this at the map time
 
@@ -126,7 +126,7 @@ def cascade(
         typer.echo(json.dumps(out))
         return
     console = Console()
-    t = Table(title=f"Cascade {shock_pct:+g}% on {lm.symbol} {lm.model} @ {_iso(lm.as_of_ms)} ({impact.value})")
+    t = Table(title=f"Cascade {shock_pct:+g}% on {lm.symbol} {lm.model} @ {fmt_utc(lm.as_of_ms)} ({impact.value})")
     for col in ("round", "price", "move", "liquidated", "side"):
         t.add_column(col, justify="right")
     for r in res.rounds:
@@ -141,7 +141,7 @@ def cascade(
     age_h = impact_info.get("depth_age_hours")
     if age_h is not None and age_h > STALE_DEPTH_HOURS:
         console.print(
-            f"order book of {_iso(impact_info['depth_as_of_ms'])}, {age_h / 24:,.0f} days before the map: "
+            f"order book of {fmt_utc(impact_info['depth_as_of_ms'])}, {age_h / 24:,.0f} days before the map: "
             "its depth may be far from today's liquidity"
         )
     up, down = (
@@ -202,7 +202,7 @@ def validate(
         typer.echo(json.dumps(out))
         return
     console = Console()
-    span = f"{_iso(res.span_ms[0])} → {_iso(res.span_ms[1])}"
+    span = f"{fmt_utc(res.span_ms[0])} → {fmt_utc(res.span_ms[1])}"
     t = Table(title=f"Validation of {model} on {res.events} realized liquidations ({span})")
     for col in ("model", "events", "top-decile capture", "median percentile", "log score", "hourly corr"):
         t.add_column(col, justify="right")
@@ -224,7 +224,8 @@ def validate(
         cal = res.calibration
         default_capture = _num(cal["test_capture_default_mix"], "{:.1%}")
         console.print(
-            f"calibrated ({cal['objective']}) on {_iso(cal['train_span_ms'][0])} → {_iso(cal['train_span_ms'][1])}: "
+            f"calibrated ({cal['objective']}) on {fmt_utc(cal['train_span_ms'][0])} → "
+            f"{fmt_utc(cal['train_span_ms'][1])}: "
             f"chose {cal['chosen']} (test capture with the default mix {default_capture})"
         )
     console.print(f"[dim]{CAVEAT}[/dim]")
@@ -319,10 +320,6 @@ def _bar_ms(bars: pd.DataFrame) -> int:
     from liqmap.analytics.validation import bar_length_ms
 
     return bar_length_ms(bars)
-
-
-def _iso(ms: int) -> str:
-    return pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")
 
 
 def _move(usd: float | None, pct: float | None, sign: str) -> str:

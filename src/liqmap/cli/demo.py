@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from liqmap import CAVEAT
 from liqmap.cli._common import DbOpt
+from liqmap.viz._style import fmt_utc
 
 SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
@@ -61,6 +62,7 @@ class DemoRun:
     bars: pd.DataFrame | None = None
     results: dict[str, Any] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
+    map_notes: dict[str, str] = field(default_factory=dict)
 
     def write_chart(self, fig_for: Callable[[str], Any], stem: str) -> None:
         """Draw a chart with both backends and save ``<stem>.html`` and ``<stem>.png``."""
@@ -118,8 +120,9 @@ def _engine(run: DemoRun) -> None:
         res = run_engine(bars, model="oi-delta", config=config)
         run.results[key] = res
         run.maps[key] = res.liqmap()
-    span = pd.to_datetime([lighter["timestamp"].min(), lighter["timestamp"].max()], unit="ms")
-    run.report["lighter_note"] = LIGHTER_NOTE.format(start=f"{span[0]:%Y-%m-%d %H:%M}", end=f"{span[1]:%Y-%m-%d %H:%M}")
+    run.map_notes["lighter"] = LIGHTER_NOTE.format(
+        start=fmt_utc(lighter["timestamp"].min()), end=fmt_utc(lighter["timestamp"].max())
+    )
     run.report["engine"] = {
         "model": "oi-delta",
         "bin_usd": BIN_USD,
@@ -133,7 +136,8 @@ def _maps_report(run: DemoRun) -> None:
     from liqmap.analytics import map_report
 
     run.report["maps"] = {key: map_report(lm) for key, lm in run.maps.items()}
-    run.report["maps"]["lighter"]["note"] = run.report.pop("lighter_note")
+    for key, note in run.map_notes.items():
+        run.report["maps"][key]["note"] = note
 
 
 def _charts(run: DemoRun) -> None:
@@ -188,14 +192,9 @@ def _validate_real(run: DemoRun) -> None:
     res = validate(okx, events, "oi-delta", config=_engine_config())
     first_ms, last_ms = int(events["timestamp"].min()), int(events["timestamp"].max())
     what = OKX_NOTE.format(
-        events=len(events), hours=(last_ms - first_ms) / 3_600_000, first=_utc(first_ms), last=_utc(last_ms)
+        events=len(events), hours=(last_ms - first_ms) / 3_600_000, first=fmt_utc(first_ms), last=fmt_utc(last_ms)
     )
     run.report["validation_real"] = {"what": what, **res.to_dict()}
-
-
-def _utc(ms: int) -> str:
-    """``YYYY-MM-DD HH:MM`` of an epoch-millisecond time in UTC."""
-    return pd.Timestamp(ms, unit="ms").strftime("%Y-%m-%d %H:%M")
 
 
 def _validate_sim(run: DemoRun) -> None:

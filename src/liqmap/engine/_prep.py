@@ -197,11 +197,15 @@ def liquidation_tables(
             f"{exchange}: liquidation prices are not increasing with entry on this grid; "
             "use a smaller position_notional_usd so one tier applies"
         )
+    return lp, grid_bins(lp, grid)
+
+
+def grid_bins(prices: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Index of the ``grid`` bin (centres, equal widths) holding each price; off-grid prices (±inf too) go to
+    the edge bins — the vector form of the kernel's ``nb.bin_of``."""
     width = float(grid[1] - grid[0])
-    lo_edge = float(grid[0]) - width / 2
-    pos = np.nan_to_num((lp - lo_edge) / width, posinf=n_bins, neginf=0.0)
-    lp_bin = np.clip(np.floor(pos), 0, n_bins - 1).astype(np.int64)
-    return lp, lp_bin
+    pos = np.nan_to_num((prices - (float(grid[0]) - width / 2)) / width, posinf=len(grid), neginf=0.0)
+    return np.clip(np.floor(pos), 0, len(grid) - 1).astype(np.int64)
 
 
 def snapshot_plan(arrays: dict[str, np.ndarray], config: EngineConfig) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
@@ -293,14 +297,11 @@ def trade_profile(bar_ts: np.ndarray, bar_end: np.ndarray, trades: Trades, grid:
     trades outside every bar."""
     ts, price, amount = trades
     n_bars, n_bins = len(bar_ts), len(grid)
-    width = float(grid[1] - grid[0])
     row = np.searchsorted(bar_ts, ts, side="right") - 1
     inside = row >= 0
     inside[inside] = ts[inside] < bar_end[row[inside]]
     row, price, amount = row[inside], price[inside], amount[inside]
-    pos = (price - (float(grid[0]) - width / 2)) / width
-    b = np.clip(np.floor(pos), 0, n_bins - 1).astype(np.int64)
-    keys, inverse = np.unique(row * n_bins + b, return_inverse=True)
+    keys, inverse = np.unique(row * n_bins + grid_bins(price, grid), return_inverse=True)
     weight = np.bincount(inverse, weights=price * amount, minlength=len(keys)).astype(np.float64)
     ptr = np.searchsorted(keys // n_bins, np.arange(n_bars + 1)).astype(np.int64)
     return (ptr, (keys % n_bins).astype(np.int64), weight), int(len(ts) - inside.sum())

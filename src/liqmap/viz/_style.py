@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,15 @@ def fmt_price(value: float) -> str:
 def mpl_text(text: str) -> str:
     """``text`` safe for matplotlib: dollar signs escaped so they do not start mathtext."""
     return text.replace("$", r"\$")
+
+
+def fmt_utc(ms: int) -> str:
+    """An epoch-millisecond time as ``YYYY-MM-DD HH:MM`` (UTC).
+
+    >>> fmt_utc(1_772_704_800_000)
+    '2026-03-05 10:00'
+    """
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_pct(value: float) -> str:

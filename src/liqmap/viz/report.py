@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from liqmap.viz._style import fmt_price, fmt_usd
+from liqmap.viz._style import fmt_price, fmt_usd, fmt_utc
 from liqmap.viz.terminal import map_renderable
 
 if TYPE_CHECKING:
@@ -41,7 +39,7 @@ def _share(value: float | None) -> str:
 
 
 def _when(ms: int) -> str:
-    return pd.Timestamp(int(ms), unit="ms").strftime("%Y-%m-%d %H:%M UTC")
+    return f"{fmt_utc(ms)} UTC"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
