@@ -52,6 +52,7 @@ class EngineConfig:
     turnover_fraction: float = 0.25  # oi-delta: share of (volume − |ΔOI|) × typical that changes hands per side
     uniform_band_pct: float = 15.0  # uniform baseline: longs over [p(1−band), p], shorts over [p, p(1+band)]
     tier_exchange: dict[str, str] = field(default_factory=dict, hash=False)  # e.g. {"okx": "binance"}
+    profile: str = "prior"  # name of the calibration profile these assumptions come from (liqmap.engine.profiles)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
