@@ -21,7 +21,8 @@ from liqmap.errors import LiqmapError, UnknownSymbolError
 from liqmap.margin.enums import Formula, TierBasis
 from liqmap.symbols import contract_type, normalize_symbol
 
-# How each venue applies its tiers, by contract type. OKX adds its taker fee to the maintenance rate.
+# How each venue applies its tiers, by contract type. OKX adds its taker fee to the maintenance rate. Hyperliquid
+# (USDC-margined linear perps only) takes the tier of the notional at the liquidation price, as Binance does.
 _RULES: dict[tuple[Exchange, ContractType], tuple[Formula, TierBasis]] = {
     (Exchange.BINANCE, ContractType.LINEAR): (Formula.LINEAR_MARK_MM, TierBasis.NOTIONAL_AT_LIQUIDATION),
     (Exchange.BINANCE, ContractType.INVERSE): (Formula.INVERSE_MARK_MM, TierBasis.NOTIONAL_AT_LIQUIDATION),
@@ -29,6 +30,7 @@ _RULES: dict[tuple[Exchange, ContractType], tuple[Formula, TierBasis]] = {
     (Exchange.BYBIT, ContractType.INVERSE): (Formula.INVERSE_MARK_MM, TierBasis.NOTIONAL_AT_ENTRY),
     (Exchange.OKX, ContractType.LINEAR): (Formula.LINEAR_MARK_MM, TierBasis.QUANTITY),
     (Exchange.OKX, ContractType.INVERSE): (Formula.INVERSE_MARK_MM, TierBasis.QUANTITY),
+    (Exchange.HYPERLIQUID, ContractType.LINEAR): (Formula.LINEAR_MARK_MM, TierBasis.NOTIONAL_AT_LIQUIDATION),
 }
 # Venues without bundled tables of their own that borrow another venue's rules.
 _ALIASES = {Exchange.SIM: Exchange.BINANCE}
@@ -105,11 +107,13 @@ def make_table(
     contract_size: float | None = None,
     valid_from: str = "",
     source: str = "",
+    notes: tuple[str, ...] = (),
 ) -> TierTable:
     """Build a :class:`TierTable` from ``(floor, cap, max_leverage, mmr, maintenance_amount)`` rows.
 
     A ``None`` maintenance amount is derived with Binance's recursion
-    ``amount_n = floor_n·(mmr_n − mmr_{n−1}) + amount_{n−1}``.
+    ``amount_n = floor_n·(mmr_n − mmr_{n−1}) + amount_{n−1}`` (Hyperliquid defines its maintenance deduction
+    the same way).
 
     >>> t = make_table("binance", "BTCUSDT", [(0, 50_000, 125, 0.004, None), (50_000, 600_000, 100, 0.005, None)])
     >>> float(t.maintenance_amount[1])
@@ -141,6 +145,7 @@ def make_table(
         contract_size=contract_size,
         valid_from=valid_from,
         source=source,
+        notes=notes,
     )
 
 
@@ -203,6 +208,7 @@ def get_tiers(exchange: str | Exchange, symbol: str) -> TierTable:
         contract_size=spec.get("contract_size"),
         valid_from=spec.get("valid_from", ""),
         source=spec.get("source", ""),
+        notes=tuple(spec.get("notes", ())),
     )
     return table if ex == source_ex else _relabel(table, ex)
 
@@ -212,7 +218,7 @@ def available_tiers() -> list[tuple[str, str]]:
     return [(str(ex), sym) for ex in _RULE_EXCHANGES for sym in sorted(_bundled(ex))]
 
 
-_RULE_EXCHANGES = (Exchange.BINANCE, Exchange.BYBIT, Exchange.OKX)
+_RULE_EXCHANGES = (Exchange.BINANCE, Exchange.BYBIT, Exchange.OKX, Exchange.HYPERLIQUID)
 
 
 def _relabel(table: TierTable, exchange: Exchange) -> TierTable:
