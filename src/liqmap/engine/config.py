@@ -51,6 +51,10 @@ class EngineConfig:
     seed_survivors: bool = True  # seed only positions whose liquidation price the first bar did not reach
     turnover_fraction: float = 0.25  # oi-delta: share of (volume − |ΔOI|) × typical that changes hands per side
     uniform_band_pct: float = 15.0  # uniform baseline: longs over [p(1−band), p], shorts over [p, p(1+band)]
+    leverage_tilt: tuple[float, float] = (0.0, 0.0)  # (long, short) γ: a side's mixes × leverage^γ, renormalised
+    liquidation_share: tuple[float, float] = (1.0, 1.0)  # (long, short) share reaching LP that is force-liquidated
+    exit_hazard_per_day: float = 0.0  # early-exit rate of positions whose LP is within exit_zone_pct of price
+    exit_zone_pct: float = 2.0  # hazard zone: the rate ramps from 0 at this distance to its full value at the LP
     tier_exchange: dict[str, str] = field(default_factory=dict, hash=False)  # e.g. {"okx": "binance"}
     profile: str = "prior"  # name of the calibration profile these assumptions come from (liqmap.engine.profiles)
 
@@ -89,7 +93,35 @@ class EngineConfig:
             )
         if self.uniform_band_pct >= 100 or self.seed_spread_pct >= 100:
             raise LiqmapError("uniform_band_pct and seed_spread_pct must be below 100 (prices stay positive)")
+        for name, lo, hi in (("leverage_tilt", -10.0, 10.0), ("liquidation_share", 0.0, 1.0)):
+            pair = tuple(float(x) for x in getattr(self, name))
+            if len(pair) != 2 or not all(lo <= x <= hi for x in pair):
+                raise LiqmapError(f"{name} must be a (long, short) pair of numbers in [{lo:g}, {hi:g}], got {pair}")
+            set_(self, name, pair)
+        _positive("exit_hazard_per_day", self.exit_hazard_per_day, allow_zero=True)
+        _positive("exit_zone_pct", self.exit_zone_pct)
+        if self.exit_zone_pct >= 100:
+            raise LiqmapError(f"exit_zone_pct must be below 100, got {self.exit_zone_pct!r}")
         set_(self, "tier_exchange", {str(k).lower(): str(v).lower() for k, v in dict(self.tier_exchange).items()})
+
+    def side_mixes(self) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+        """``((long aggressive, long passive), (short aggressive, short passive))`` leverage mixes: the base
+        mixes multiplied by ``leverage ** leverage_tilt[side]`` and renormalised.
+
+        >>> EngineConfig(leverages=(5.0, 10.0), aggressive_weights=(0.5, 0.5), passive_weights=(0.5, 0.5),
+        ...              leverage_tilt=(1.0, 0.0)).side_mixes()[0][0]
+        (0.3333333333333333, 0.6666666666666666)
+        """
+        out = []
+        for gamma in self.leverage_tilt:
+            tilt = [lev**gamma for lev in self.leverages]
+            pair = []
+            for w in (self.aggressive_weights, self.passive_weights):
+                v = [a * t for a, t in zip(w, tilt, strict=True)]
+                total = sum(v)
+                pair.append(tuple(x / total for x in v) if total > 0 else w)
+            out.append((pair[0], pair[1]))
+        return tuple(out)
 
     def _check_leverage_mix(self) -> None:
         levs, agg, pas = self.leverages, self.aggressive_weights, self.passive_weights

@@ -82,7 +82,8 @@ class IncrementalEngine:
         self.grid = grid
         self.lp_price, self.lp_bin = liquidation_tables(self.exchange, self.symbol, grid, self.config)
         cfg, n_lev, n_bins = self.config, len(self.config.leverages), len(grid)
-        self.levw = np.array([cfg.aggressive_weights, cfg.passive_weights], dtype=np.float64)
+        (long_agg, long_pas), (short_agg, short_pas) = cfg.side_mixes()
+        self.levw = np.array([long_agg, long_pas, short_agg, short_pas], dtype=np.float64)
         half_life = cfg.decay_half_life_ms
         if self.model == Model.VOLUME and half_life is None:
             half_life = cfg.volume_half_life_ms
@@ -98,6 +99,9 @@ class IncrementalEngine:
         params[nb.P_TURNOVER] = cfg.turnover_fraction
         params[nb.P_SEED_SURVIVE] = float(cfg.seed_survivors)
         params[nb.P_MARK_PATH] = float(cfg.mark_path)
+        params[nb.P_LIQ_SHARE], params[nb.P_LIQ_SHARE + 1] = cfg.liquidation_share
+        params[nb.P_HAZARD] = cfg.exit_hazard_per_day / 86_400_000.0
+        params[nb.P_ZONE] = cfg.exit_zone_pct / 100.0
         params[nb.P_BIN] = float(steps[0])
         params[nb.P_GRID_LO] = float(grid[0]) - params[nb.P_BIN] / 2
         self.params = params
@@ -109,7 +113,7 @@ class IncrementalEngine:
         self.n_bars = 0
         self.repairs = 0
         self._bar = np.full(nb.N_BAR_FIELDS, _NAN)
-        self._scratch = np.empty((3, n_lev))
+        self._scratch = np.empty((4, n_lev))
         _, self._no_bin, self._no_w = empty_profile(1)
 
     # -- live --------------------------------------------------------------------------------------------
@@ -256,8 +260,9 @@ class IncrementalEngine:
         )
 
     def accounting(self) -> pd.DataFrame:
-        """Per side: seeded, opened, closed, liquidated, decayed and alive USD (alive = the first four
-        signed sum, to rounding) and the number of bars whose OI was missing."""
+        """Per side: seeded, opened, closed, liquidated, decayed, exited (before liquidation) and alive USD
+        (alive = seeded + opened − closed − liquidated − decayed − exited, to rounding) and the number of
+        bars whose OI was missing."""
         rows = []
         for s, side in enumerate(("long", "short")):
             a = self.acct[s]
@@ -270,6 +275,7 @@ class IncrementalEngine:
                     "closed_usd": float(a[nb.A_CLOSED]),
                     "liquidated_usd": float(a[nb.A_LIQUIDATED]),
                     "decayed_usd": float(a[nb.A_DECAYED]),
+                    "exited_usd": float(a[nb.A_EXITED]),
                     "alive_usd": self.alive_usd[s],
                     "nan_oi_bars": int(self.st[nb.ST_NAN_OI]),
                 }

@@ -13,6 +13,13 @@ State of one exchange (``s`` = 0 long, 1 short; ``K`` leverages; ``N`` price bin
   price rises with the entry, so a bar low liquidates a *suffix* of long entry bins and a bar high a
   *prefix* of short entry bins: scans stop at the first survivor (amortised O(1) per filled cell).
 * ``st`` — scalars (see the ``ST_*`` indices), ``acct[s, j]`` — cumulative accounting (``A_*``).
+* ``levw[r, k]`` — leverage mixes: rows 0/1 the aggressive/passive mix of longs, 2/3 those of shorts.
+
+Exits before liquidation (calibrated, see :mod:`liqmap.engine.profiles`): of the positions whose
+liquidation price a bar reaches, the side's ``P_LIQ_SHARE_*`` is force-liquidated and the rest counts as
+exited just before (stops, added margin, manual closes); alive positions whose liquidation price lies
+within ``P_ZONE`` (fraction of price) of the bar's extreme exit at ``P_HAZARD`` per ms × the bar's length,
+scaled by ``1 − distance / zone`` (the hazard grows as price approaches).
 
 Every kernel exists as a Python twin ``*_py`` and a compiled ``*_nb`` built from the same source by
 :func:`_compile`; tests assert both agree. The batch loop :func:`run_py` calls the very same :func:`step_py`
@@ -34,13 +41,14 @@ B_TS, B_OPEN, B_HIGH, B_LOW, B_CLOSE, B_VOL, B_QV, B_TBV, B_OI, B_MARK = range(1
 N_BAR_FIELDS = 10
 # params (float64)
 P_MODEL, P_CLOSURE, P_ENTRY, P_HALF_LIFE, P_VOLFRAC, P_SEED, P_SEED_SPREAD, P_USE_MARK = range(8)
-P_GRID_LO, P_BIN, P_TURNOVER, P_SEED_SURVIVE, P_MARK_PATH, N_PARAMS = 8, 9, 10, 11, 12, 13
+P_GRID_LO, P_BIN, P_TURNOVER, P_SEED_SURVIVE, P_MARK_PATH = 8, 9, 10, 11, 12
+P_LIQ_SHARE, P_HAZARD, P_ZONE, N_PARAMS = 13, 15, 16, 17  # P_LIQ_SHARE + s: side s's liquidated share
 # state scalars (float64)
 ST_SCALE, ST_TOT, ST_PREV_CLOSE, ST_PREV_TS, ST_SEEDED, ST_PREV_OI, ST_NAN_OI, ST_PREV_MARK = 0, 2, 4, 5, 6, 7, 8, 9
 N_ST = 10
 # accounting columns
-A_SEEDED, A_OPENED, A_CLOSED, A_LIQUIDATED, A_DECAYED = range(5)
-N_ACCT = 5
+A_SEEDED, A_OPENED, A_CLOSED, A_LIQUIDATED, A_DECAYED, A_EXITED = range(6)
+N_ACCT = 6
 # event int columns
 E_TS, E_SIDE, E_LEV, E_BIN = range(4)
 # model / closure / entry codes (mirrors of liqmap.engine.enums)
@@ -275,10 +283,11 @@ def close_side(raw, age, bounds, st, s, usd, rule) -> float:
     return close_ordered(raw, age, bounds, st, s, usd, rule)
 
 
-def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_usd, n_ev) -> tuple[float, int]:
-    """Remove side-``s`` positions whose liquidation price the bar reached; append/merge events.
+def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, share, ts, ev_i, ev_usd, n_ev) -> tuple[float, int]:
+    """Remove side-``s`` positions whose liquidation price the bar reached; append/merge events of the
+    ``share`` of them that is force-liquidated (the rest exited just before).
 
-    Returns ``(liquidated_usd, n_ev)``. Longs die when ``low ≤ LP`` (a suffix of entry bins per
+    Returns ``(removed_usd, n_ev)``. Longs die when ``low ≤ LP`` (a suffix of entry bins per
     leverage), shorts when ``high ≥ LP`` (a prefix)."""
     sc = st[ST_SCALE + s]
     n_bins = raw.shape[2]
@@ -307,6 +316,9 @@ def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_u
             st[ST_TOT + s] -= cell
             raw[s, k, j] = 0.0
             age[s, k, j] = 0.0
+            usd *= share
+            if usd <= 0.0:
+                continue
             b = lp_bin[s, k, j]
             if (
                 n_ev > 0
@@ -335,6 +347,33 @@ def liquidate(raw, age, bounds, st, lp_price, lp_bin, s, trigger, ts, ev_i, ev_u
         if empty:
             st[ST_SCALE + s] = 1.0
     return total, n_ev
+
+
+def exit_near(raw, bounds, st, lp_price, s, trigger, zone, rate) -> float:
+    """Early exits of side-``s`` positions whose liquidation price lies within ``zone`` (fraction of price)
+    beyond ``trigger`` (the bar's extreme): each cell loses ``min(1, rate · (1 − distance / zone))`` of its
+    notional. Returns the USD that exited."""
+    if rate <= 0.0 or zone <= 0.0:
+        return 0.0
+    sc = st[ST_SCALE + s]
+    total = 0.0
+    for k in range(raw.shape[1]):
+        lo, hi = bounds[s, k, 0], bounds[s, k, 1]
+        e = hi if s == 0 else lo
+        while lo <= e <= hi:
+            x = (trigger - lp_price[s, k, e]) / trigger if s == 0 else (lp_price[s, k, e] - trigger) / trigger
+            if x >= zone:
+                break
+            cell = raw[s, k, e]
+            if cell > 0.0:
+                f = min(1.0, rate * (1.0 - max(x, 0.0) / zone))
+                raw[s, k, e] = cell * (1.0 - f)
+                st[ST_TOT + s] -= cell * f
+                total += cell * f * sc
+            e += -1 if s == 0 else 1
+    if st[ST_TOT + s] < 0.0:
+        st[ST_TOT + s] = 0.0
+    return total
 
 
 def step(
@@ -371,11 +410,22 @@ def step(
             acct[s, A_DECAYED] += st[ST_TOT + s] * st[ST_SCALE + s] * (1.0 - f)
             st[ST_SCALE + s] *= f
             renormalise(raw, bounds, st, s)
-    liq_l, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 0, lo_t, ts_i, ev_i, ev_usd, n_ev)
-    liq_s, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 1, hi_t, ts_i, ev_i, ev_usd, n_ev)
-    acct[0, A_LIQUIDATED] += liq_l
-    acct[1, A_LIQUIDATED] += liq_s
-    # every contract has two sides: the liquidated side's counterparties close too
+    share_l, share_s = params[P_LIQ_SHARE], params[P_LIQ_SHARE + 1]
+    liq_l, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 0, lo_t, share_l, ts_i, ev_i, ev_usd, n_ev)
+    liq_s, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 1, hi_t, share_s, ts_i, ev_i, ev_usd, n_ev)
+    acct[0, A_LIQUIDATED] += liq_l * share_l
+    acct[1, A_LIQUIDATED] += liq_s * share_s
+    acct[0, A_EXITED] += liq_l * (1.0 - share_l)
+    acct[1, A_EXITED] += liq_s * (1.0 - share_s)
+    if params[P_HAZARD] > 0.0 and prev_ts == prev_ts and ts > prev_ts:  # exits as price nears liquidation
+        rate = params[P_HAZARD] * (ts - prev_ts)
+        ex_l = exit_near(raw, bounds, st, lp_price, 0, lo_t, params[P_ZONE], rate)
+        ex_s = exit_near(raw, bounds, st, lp_price, 1, hi_t, params[P_ZONE], rate)
+        acct[0, A_EXITED] += ex_l
+        acct[1, A_EXITED] += ex_s
+        liq_l += ex_l
+        liq_s += ex_s
+    # every contract has two sides: the counterparties of what was liquidated or exited close too
     if liq_l > liq_s:
         acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, liq_l - liq_s, rule)
     elif liq_s > liq_l:
@@ -391,10 +441,10 @@ def step(
         buy = 0.5
     buy = min(max(buy, 0.0), 1.0)
     n_lev = levw.shape[1]
-    w_long, w_short, w_seed = scratch[0], scratch[1], scratch[2]  # (3, K) work rows: no allocation per bar
+    w_long, w_short, w_seed = scratch[0], scratch[1], scratch[2]  # (4, K) work rows: no allocation per bar
     for k in range(n_lev):
         w_long[k] = buy * levw[0, k] + (1.0 - buy) * levw[1, k]
-        w_short[k] = (1.0 - buy) * levw[0, k] + buy * levw[1, k]
+        w_short[k] = (1.0 - buy) * levw[2, k] + buy * levw[3, k]
     net = 0.0
     turnover = 0.0
     if int(params[P_MODEL]) == MODEL_OI:
@@ -404,8 +454,10 @@ def step(
                 st[ST_SEEDED] = 1.0
                 if params[P_SEED] > 0.0:
                     sp = params[P_SEED_SPREAD]
+                    w_seed_s = scratch[3]
                     for k in range(n_lev):
                         w_seed[k] = 0.5 * (levw[0, k] + levw[1, k])
+                        w_seed_s[k] = 0.5 * (levw[2, k] + levw[3, k])
                     a, b = close * (1.0 - sp), close * (1.0 + sp)
                     usd = oi * close
                     if params[P_SEED_SURVIVE] > 0.0:  # seeded positions survived this bar's trigger range
@@ -416,7 +468,7 @@ def step(
                         raw, age, bounds, st, params, lp_price, 0, usd, a, close, b, w_seed, a_l, ts
                     )
                     acct[1, A_SEEDED] += seed_side(
-                        raw, age, bounds, st, params, lp_price, 1, usd, a, close, b, w_seed, b_s, ts
+                        raw, age, bounds, st, params, lp_price, 1, usd, a, close, b, w_seed_s, b_s, ts
                     )
             else:
                 d_oi = oi - st[ST_PREV_OI]
@@ -499,7 +551,7 @@ def run(
 
     Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it)."""
     cap = ev_usd.shape[0]
-    scratch = np.empty((3, levw.shape[1]))
+    scratch = np.empty((4, levw.shape[1]))
     for i in range(start, bars.shape[0]):
         if n_ev + max_ev_per_bar > cap:
             return i, n_ev
@@ -525,6 +577,7 @@ KERNELS = (
     "close_ordered",
     "close_side",
     "liquidate",
+    "exit_near",
     "step",
     "project",
     "run",
@@ -555,6 +608,7 @@ entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
 open_side_py, open_side_nb = open_side, _NB.open_side
 close_side_py, close_side_nb = close_side, _NB.close_side
 liquidate_py, liquidate_nb = liquidate, _NB.liquidate
+exit_near_py, exit_near_nb = exit_near, _NB.exit_near
 step_py, step_nb = step, _NB.step
 project_py, project_nb = project, _NB.project
 run_py, run_nb = run, _NB.run
