@@ -1,11 +1,13 @@
-"""A local fake of the Binance USDⓈ-M, Bybit v5 and OKX v5 public REST APIs on 127.0.0.1.
+"""A local fake of the Binance USDⓈ-M, Bybit v5, OKX v5 and Gate v4 (futures candles) public REST APIs on 127.0.0.1.
 
 Responses follow each venue's documented JSON shapes (the parsers' docstrings show them) and carry the
 real rows of liqmap's bundled sample: hourly bars, funding (the 8-hourly values recorded in the bars),
 open interest (the sample's OI columns), OKX liquidation orders and a Binance depth snapshot. Taker
 volumes do not exist in the source: those endpoints (and Binance klines' taker column) serve a fixed
 share of the real bar volume, which the tests assert to prove the parsing. Market
-lists come from minimal real-shaped fixtures in ``fixtures/``. Window parameters follow each venue's
+lists come from minimal real-shaped fixtures in ``fixtures/``. Gate has no sample of its own: its
+BTC_USDT candles re-serve the Binance sample rows, with the volume counted in Gate's contracts (the
+fixture's ``quanto_multiplier``), the unit Gate's futures candles use. Window parameters follow each venue's
 semantics (Binance/Bybit inclusive start/end, OKX exclusive ``before``/``after`` and inclusive rubik
 ``begin``/``end``; Bybit and OKX answer newest first). Faults can be queued per path: an HTTP status
 (429, 500, 503 ...), ``"timeout"`` (answer after the client gave up), ``"html"`` (a 200 with an HTML
@@ -28,11 +30,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 
+from liqmap.data.contracts import contract_value
 from liqmap.data.sample import sample_bars, sample_depth, sample_liquidations
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOUR_MS = 3_600_000
-OKX_CT_VAL = {"BTC": 0.01, "ETH": 0.1}
 Handler = Callable[[dict[str, str]], tuple[int, Any]]
 
 
@@ -70,6 +72,9 @@ class FakeExchange:
             "/api/v5/public/funding-rate-history": self._okx_funding,
             "/api/v5/rubik/stat/taker-volume-contract": self._okx_taker,
             "/api/v5/public/liquidation-orders": self._okx_liquidations,
+            "/api/v4/spot/currencies": lambda q: (200, []),
+            "/api/v4/futures/usdt/contracts": lambda q: (200, _fixture("gate_futures_usdt_contracts.json")),
+            "/api/v4/futures/usdt/candlesticks": self._gate_candles,
         }
         fake = self
 
@@ -138,7 +143,7 @@ class FakeExchange:
 
     # ------------------------------------------------------------------ helpers
     def _series(self, venue: str, venue_symbol: str) -> pd.DataFrame:
-        coin = venue_symbol.replace("-USDT-SWAP", "").replace("USDT", "").replace("-USDT", "")
+        coin = venue_symbol.replace("-USDT-SWAP", "").replace("_USDT", "").replace("USDT", "").replace("-USDT", "")
         return self.bars.get((venue, coin), pd.DataFrame(columns=["timestamp"]))
 
     @staticmethod
@@ -356,6 +361,30 @@ class FakeExchange:
             }
         )
 
+    # ------------------------------------------------------------------ Gate
+    def _gate_candles(self, q: dict[str, str]) -> tuple[int, Any]:
+        if q["interval"] != "1h":
+            return 200, []
+        return 200, self.served_gate_candles(q["contract"], int(q["from"]) * 1000, int(q["to"]) * 1000)
+
+    def served_gate_candles(self, contract: str, lo_ms: int, hi_ms: int) -> list[dict[str, Any]]:
+        """Binance's real rows as Gate futures candles: seconds, string prices, ``v`` in contracts."""
+        spec = next(c for c in _fixture("gate_futures_usdt_contracts.json") if c["name"] == contract)
+        size = float(spec["quanto_multiplier"])
+        rows = self._window(self._series("binance", contract), lo_ms, hi_ms, 2000, newest_first=False)
+        return [
+            {
+                "t": int(r.timestamp) // 1000,
+                "v": round(r.volume / size),
+                "c": f"{r.close}",
+                "h": f"{r.high}",
+                "l": f"{r.low}",
+                "o": f"{r.open}",
+                "sum": f"{r.quote_volume}",
+            }
+            for r in rows.itertuples()
+        ]
+
     # ------------------------------------------------------------------ OKX
     @staticmethod
     def _okx_ok(data: Any) -> tuple[int, Any]:
@@ -372,7 +401,7 @@ class FakeExchange:
             min(int(q.get("limit", 100)), 100),
             newest_first=True,
         )
-        ct = OKX_CT_VAL[q["instId"].split("-")[0]]
+        ct = _okx_ct_val(q["instId"].split("-")[0])
         return self._okx_ok(
             [
                 [
@@ -398,7 +427,7 @@ class FakeExchange:
             min(int(q.get("limit", 100)), 100),
             newest_first=True,
         )
-        ct = OKX_CT_VAL[q["instId"].split("-")[0]]
+        ct = _okx_ct_val(q["instId"].split("-")[0])
         return self._okx_ok(
             [
                 [str(int(r.timestamp)), f"{r.open_interest / ct}", f"{r.open_interest}", f"{r.open_interest_usd}"]
@@ -452,7 +481,7 @@ class FakeExchange:
         rows = liqs[liqs["timestamp"] < after].sort_values("timestamp", ascending=False).head(int(q.get("limit", 100)))
         if rows.empty:
             return self._okx_ok([])
-        ct = OKX_CT_VAL[coin]
+        ct = _okx_ct_val(coin)
         details = [
             {
                 "bkLoss": "0",
@@ -477,6 +506,10 @@ class FakeExchange:
                 }
             ]
         )
+
+
+def _okx_ct_val(coin: str) -> float:
+    return contract_value("okx", f"{coin}/USDT:USDT")
 
 
 def _fixture(name: str) -> Any:

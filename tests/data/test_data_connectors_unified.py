@@ -164,3 +164,23 @@ def test_unsupported_datasets_fail_before_any_request(store):
 def test_other_ids_fail_with_the_reason(name, reason):
     with pytest.raises(ConnectorError, match=rf"no connector for '{name}' \({reason}\): use one of binance, bybit"):
         connector(name)
+
+
+def test_gate_candle_volume_in_contracts_is_stored_in_base_units(fake_exchange, store):
+    """ccxt's gate returns swap candle volume as contracts (``v``); the connector multiplies by ``contractSize``."""
+    conn = Unified(
+        "gate",
+        options={"fetchMarkets": {"types": ["swap"]}, "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}}},
+        api_url=fake_exchange.url,
+        rate_limit_ms=1,
+        timeout_ms=2000,
+    )
+    until = SINCE + 99 * H
+    fetch_into_store(store, "gate", "BTC/USDT:USDT", [Dataset.OHLCV], SINCE, until, client=conn)
+    assert conn.market("BTC/USDT:USDT")["contractSize"] == 0.0001
+    wire = [c["v"] for c in fake_exchange.served_gate_candles("BTC_USDT", SINCE, until)]
+    b = sample_bars()
+    real = b[(b["exchange"] == "binance") & (b["symbol"] == "BTC/USDT:USDT")].head(100)
+    got = store.query_bars("gate", "BTC/USDT:USDT")
+    np.testing.assert_allclose(got["volume"], real["volume"], rtol=1e-9)  # base units, as Binance counts them
+    np.testing.assert_allclose(np.asarray(wire) * 0.0001, real["volume"], rtol=1e-9)  # the wire counts contracts

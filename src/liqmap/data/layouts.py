@@ -6,9 +6,12 @@ Recognised layouts (:func:`detect_layout` decides from the column names):
 * Binance public-data klines (``data.binance.vision``; 12 columns, with or without header);
 * Binance public-data ``metrics`` (5-minute OI, OI value, global/top-trader long/short ratios);
 * ccxt ``fetch_ohlcv`` lists ``[[ts, o, h, l, c, v], ...]``;
-* the ``../shared/data`` parquet files: ``candles_1h``, ``open_interest_1h``, ``funding_rates`` and the OKX
-  liquidation orders;
+* the ``../shared/data`` parquet files: ``candles_1h``, ``open_interest_1h``, ``funding_rates``, the OKX
+  liquidation orders and the Hyperliquid daily liquidation totals;
 * Binance depth snapshots as recorded by nautilus_trader (``symbol,timestamp,...,side,update_type,price,qty``).
+
+Units are converted here, at the edge: sizes a venue counts in contracts (OKX's candle ``vol`` and
+liquidation ``sz``) become base units with the contract values of :mod:`liqmap.data.contracts`.
 
 Layouts that carry only some bar columns (OI, funding, long/short ratio) become *bar fields*: a frame of
 ``exchange, symbol, timestamp`` plus those columns that :func:`liqmap.data.transform.attach_fields` joins
@@ -18,11 +21,13 @@ onto stored bars.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
+from liqmap.data.contracts import base_per_contract
 from liqmap.data.schemas import TableKind, required_columns
 from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError
@@ -52,9 +57,6 @@ BINANCE_METRICS_COLUMNS = (
     "sum_taker_long_short_vol_ratio",
 )
 CCXT_OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
-
-OKX_CONTRACT_VALUE = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0, "DOGE": 1000.0}
-"""Base units per OKX ``<COIN>-USDT-SWAP`` contract (``ctVal``, from /api/v5/public/instruments)."""
 
 _SETTLE = {Exchange.HYPERLIQUID.value: "USDC", Exchange.LIGHTER.value: "USDC"}
 _TARDIS_EXCHANGES = {"binance-futures": "binance", "bybit": "bybit", "okex-swap": "okx", "okx-swap": "okx"}
@@ -138,8 +140,7 @@ def to_canonical(
     if layout is Layout.BINANCE_METRICS:
         return _binance_metrics(df, exchange)
     if layout is Layout.SHARED_CANDLES:
-        out = df.rename(columns={"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"})
-        return _shared(out, ["open", "high", "low", "close", "volume"], TableKind.BARS, False, layout)
+        return shared_candles(df)
     if layout is Layout.SHARED_OPEN_INTEREST:
         out = df.rename(columns={"oi_usd": "open_interest_usd"})
         return _shared(out, ["open_interest_usd"], TableKind.BARS, True, layout)
@@ -160,23 +161,43 @@ def bars_from_ccxt_ohlcv(rows: list[list[float]], exchange: str, symbol: str) ->
     return _with_ids(out, exchange, symbol, Layout.CCXT_OHLCV)
 
 
+def shared_candles(df: pd.DataFrame) -> Converted:
+    """Shared ``candles_1h`` rows → canonical bars, ``v`` converted to base units.
+
+    ``v`` is each venue's own volume field: base units, except on venues listed in the contract-value
+    table (OKX's ``vol`` counts contracts), where ``volume = v × contract value``. Rows of a listed venue
+    whose instrument has no contract value are dropped and named in ``note``.
+    """
+    out = df.rename(columns={"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"})
+    conv = _shared(out, ["open", "high", "low", "close", "volume"], TableKind.BARS, False, Layout.SHARED_CANDLES)
+    bars = conv.frame
+    size = base_per_contract(bars["exchange"], bars["symbol"])
+    unknown = np.isnan(size)
+    bars = bars.assign(volume=bars["volume"].to_numpy() * size)[~unknown].reset_index(drop=True)
+    dropped = ", ".join(sorted((conv.frame["exchange"] + " " + conv.frame["symbol"])[unknown].unique()))
+    note = f"dropped {int(unknown.sum())} rows of {dropped} (contract value unknown)" if dropped else ""
+    return replace(conv, frame=bars, note="; ".join(n for n in (conv.note, note) if n))
+
+
 def okx_liquidations(df: pd.DataFrame) -> Converted:
     """OKX ``liquidation-orders`` rows (``side`` = order side, ``size_usd`` = contracts × bkPx) → canonical.
 
     A ``buy`` liquidation order closes a *short* position. ``quantity = size_usd / price × ctVal``
-    (contracts × contract value, :data:`OKX_CONTRACT_VALUE`); ``price`` stays OKX's bankruptcy price
+    (contracts × contract value, :mod:`liqmap.data.contracts`); ``price`` stays OKX's bankruptcy price
     ``bkPx``. Coins without a known contract value are dropped and named in ``note``.
     """
-    known = df["coin"].isin(list(OKX_CONTRACT_VALUE))
+    symbol = df["coin"].astype("str") + "/USDT:USDT"
+    size = base_per_contract(pd.Series("okx", index=df.index), symbol)
+    known = ~np.isnan(size)
     dropped = sorted(df.loc[~known, "coin"].unique())
     d = df[known].reset_index(drop=True)
     side = d["side"].astype("str").str.lower().map({"buy": "short", "sell": "long"})
     contracts = d["size_usd"].to_numpy(dtype="float64") / d["price"].to_numpy(dtype="float64")
-    quantity = contracts * d["coin"].map(OKX_CONTRACT_VALUE).to_numpy(dtype="float64")
+    quantity = contracts * size[known]
     out = pd.DataFrame(
         {
             "exchange": "okx",
-            "symbol": d["coin"].astype("str") + "/USDT:USDT",
+            "symbol": symbol[known].reset_index(drop=True),
             "timestamp": d["timestamp"],
             "side": side.fillna(d["side"]),
             "price": d["price"],

@@ -18,6 +18,10 @@ from liqmap.data.layouts import CCXT_OHLCV_COLUMNS
 HOUR_MS = 3_600_000
 DEFAULT_PAGE_LIMIT = 100
 OI_PERIODS = ("5m", "15m", "30m", "1h", "4h", "1d")
+OHLCV_IN_CONTRACTS = frozenset({"gate", "kucoinfutures", "mexc"})
+"""Venues whose ccxt ``fetch_ohlcv`` volume counts contracts on swaps (gate's ``v``, KuCoin futures' lots, MEXC's
+``vol``): multiplied by the market's ``contractSize``. The others return base units (okx ``volCcy``, bybit and
+bitget linear ``volume``, htx ``amount``, binance, bingx, hyperliquid)."""
 """Open-interest periods requested (the ones Binance and Bybit share); a venue's finest one not above the bars."""
 
 _METHODS = {
@@ -38,7 +42,7 @@ def parse_ohlcv(raw: Any) -> pd.DataFrame:
     """``fetch_ohlcv`` → bars columns (ccxt gives no quote or taker volume).
 
     Raw: ``[[1764892800000, 92034.7, 92665.5, 91917.7, 92104.9, 10956.852], ...]`` (open time, OHLC,
-    volume in base units).
+    volume in base units: :meth:`Unified.fetch_page` has converted contract counts).
     """
     return frame(raw, list(CCXT_OHLCV_COLUMNS))
 
@@ -98,10 +102,17 @@ class Unified(Connector):
         )
 
     def fetch_page(self, ep: Endpoint, market: dict[str, Any], venue_tf: str | None, start_ms: int, end_ms: int) -> Any:
-        """One window through the unified method: ``since=start_ms``, ``limit``, ``params={"until": end_ms}``."""
+        """One window through the unified method: ``since=start_ms``, ``limit``, ``params={"until": end_ms}``.
+
+        OHLCV volumes of :data:`OHLCV_IN_CONTRACTS` venues are converted to base units here.
+        """
         args = (market["symbol"], venue_tf) if ep.timeframe_param is not None else (market["symbol"],)
         request = getattr(self.client, ep.method)
-        return self.retry(lambda: request(*args, start_ms, ep.page_limit, {"until": end_ms}), ep.method)
+        raw = self.retry(lambda: request(*args, start_ms, ep.page_limit, {"until": end_ms}), ep.method)
+        if ep is not self.ohlcv or self.ccxt_id not in OHLCV_IN_CONTRACTS or not isinstance(raw, list):
+            return raw
+        size = float(market.get("contractSize") or 1.0)
+        return [[*r[:5], r[5] * size if r[5] is not None else None] for r in raw]
 
     def parse_open_interest(self, raw: Any) -> pd.DataFrame:
         """``fetch_open_interest_history`` → OI snapshots (contracts × contract size → base units).
