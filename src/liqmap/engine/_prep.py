@@ -170,9 +170,10 @@ def _lender_symbol(symbol: str) -> str:
 
 def liquidation_tables(
     exchange: str, symbol: str, grid: np.ndarray, config: EngineConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(lp_price, lp_bin)`` of shape ``(2, K, N)``: liquidation price of a representative position
-    entered at each bin centre, per side and leverage, from the exchange's real tier table."""
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(lp_price, lp_bin, max_leverage)``: liquidation price (shape ``(2, K, N)``) of a representative
+    position entered at each bin centre, per side and leverage, from the exchange's real tier table, and
+    the table's maximum leverage (leverages above it are priced at it; the engine gives them no weight)."""
     from liqmap.margin import get_tiers, liquidation_prices
 
     source = config.tier_exchange.get(exchange.lower(), exchange)
@@ -184,8 +185,9 @@ def liquidation_tables(
             " (CLI: --tiers-from binance)"
         ) from None
     n_lev, n_bins = len(config.leverages), len(grid)
+    max_lev = float(tiers.max_leverage[0])
     side = np.repeat(np.array([1.0, -1.0]), n_lev * n_bins)
-    lev = np.tile(np.repeat(np.asarray(config.leverages), n_bins), 2)
+    lev = np.tile(np.repeat(np.minimum(np.asarray(config.leverages), max_lev), n_bins), 2)
     entry = np.tile(grid, 2 * n_lev)
     try:
         out = liquidation_prices(tiers, side, entry, lev, np.full(entry.shape, config.position_notional_usd))
@@ -197,7 +199,7 @@ def liquidation_tables(
             f"{exchange}: liquidation prices are not increasing with entry on this grid; "
             "use a smaller position_notional_usd so one tier applies"
         )
-    return lp, grid_bins(lp, grid)
+    return lp, grid_bins(lp, grid), max_lev
 
 
 def grid_bins(prices: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -63,6 +63,7 @@ def run(
             hm = tuple(np.where((idx >= 0).reshape(-1, *([1] * (h.ndim - 1))), h[np.maximum(idx, 0)], 0.0) for h in hm)
             close = np.where(idx >= 0, close[np.maximum(idx, 0)], np.nan)
         engines[name], layers[name], closes[name] = eng, hm, close
+        warnings.extend(eng.notes)
     close = np.nanmean(np.vstack(list(closes.values())), axis=0) if len(closes) > 1 else closes[next(iter(closes))]
     if mdl == Model.UNIFORM:
         band = cfg.uniform_band_pct / 100.0

@@ -32,6 +32,28 @@ _BAR_KEYS = (
 _NAN = math.nan
 
 
+def _allowed_mixes(
+    levw: np.ndarray, leverages: tuple[float, ...], max_leverage: float
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The leverage mixes with no weight above the venue's ``max_leverage``: each row renormalised over the
+    leverages it allows (a row left empty goes to the largest allowed leverage; with none allowed, to the
+    smallest configured one, which is priced at the maximum)."""
+    levs = np.asarray(leverages)
+    allowed = levs <= max_leverage
+    if allowed.all():
+        return levw, ()
+    out = np.where(allowed, levw, 0.0)
+    fallback = int(np.argmax(np.where(allowed, levs, -1.0))) if allowed.any() else int(np.argmin(levs))
+    for r in range(out.shape[0]):
+        total = out[r].sum()
+        if total > 0:
+            out[r] /= total
+        else:
+            out[r, fallback] = 1.0
+    above = ", ".join(f"{x:g}x" for x in levs[~allowed])
+    return out, (f"leverages {above} exceed the venue's {max_leverage:g}x maximum; their weight goes to the others",)
+
+
 class BarReport(NamedTuple):
     """What one :meth:`IncrementalEngine.update` did (USD notional at entry)."""
 
@@ -80,10 +102,13 @@ class IncrementalEngine:
         if grid.ndim != 1 or len(grid) < 2 or not np.allclose(steps, steps[0], rtol=1e-9) or steps[0] <= 0:
             raise LiqmapError("price_bins must be ≥ 2 ascending, equally spaced bin centres")
         self.grid = grid
-        self.lp_price, self.lp_bin = liquidation_tables(self.exchange, self.symbol, grid, self.config)
+        self.lp_price, self.lp_bin, max_lev = liquidation_tables(self.exchange, self.symbol, grid, self.config)
         cfg, n_lev, n_bins = self.config, len(self.config.leverages), len(grid)
         (long_agg, long_pas), (short_agg, short_pas) = cfg.side_mixes()
-        self.levw = np.array([long_agg, long_pas, short_agg, short_pas], dtype=np.float64)
+        self.levw, self.notes = _allowed_mixes(
+            np.array([long_agg, long_pas, short_agg, short_pas], dtype=np.float64), cfg.leverages, max_lev
+        )
+        self.notes = tuple(f"{self.exchange} {self.symbol}: {n}" for n in self.notes)
         half_life = cfg.decay_half_life_ms
         if self.model == Model.VOLUME and half_life is None:
             half_life = cfg.volume_half_life_ms
