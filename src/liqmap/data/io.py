@@ -61,6 +61,11 @@ def read_tiers(path: Path | str) -> pd.DataFrame:
     return _read_full(path, TableKind.TIERS)
 
 
+def read_liquidation_totals(path: Path | str) -> pd.DataFrame:
+    """Canonical, validated liquidation totals from a file or a directory holding ``liquidation_totals.parquet``."""
+    return _read_full(path, TableKind.LIQUIDATION_TOTALS)
+
+
 def read_table(
     path: Path | str,
     kind: str | None = None,
@@ -70,8 +75,8 @@ def read_table(
 ) -> Converted:
     """Read any supported file into a validated :class:`~liqmap.data.layouts.Converted` table.
 
-    ``kind`` (bars|liquidations|depth|tiers) and ``fmt`` (csv|parquet|json) are inferred when omitted;
-    ``exchange``/``symbol`` fill or override those columns (needed for files that lack them, such as
+    ``kind`` (bars|liquidations|depth|tiers|liquidation_totals) and ``fmt`` (csv|parquet|json) are inferred
+    when omitted; ``exchange``/``symbol`` fill or override those columns (needed for files that lack them, such as
     Binance klines or ccxt OHLCV lists). Bar-field layouts (OI, funding, ratios) come back with
     ``fields_only=True``: attach them to stored bars with :meth:`liqmap.data.store.Store.attach`.
     """

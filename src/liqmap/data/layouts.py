@@ -27,6 +27,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from liqmap.data._sql import DAY_MS
 from liqmap.data.contracts import base_per_contract
 from liqmap.data.schemas import TableKind, required_columns
 from liqmap.enums import Exchange
@@ -74,6 +75,7 @@ class Layout(StrEnum):
     SHARED_OPEN_INTEREST = "shared-oi"
     SHARED_FUNDING = "shared-funding"
     OKX_LIQUIDATIONS = "okx-liquidations"
+    SHARED_LIQUIDATION_TOTALS = "shared-liquidation-totals"
     BINANCE_DEPTH = "binance-depth"
     TARDIS_BOOK = "tardis-book"
 
@@ -105,6 +107,7 @@ def detect_layout(columns: list[str], kind: TableKind | None = None) -> Layout:
         ({"timestamp", "venue", "coin", "oi_usd"}, Layout.SHARED_OPEN_INTEREST),
         ({"timestamp", "venue", "coin", "funding_rate"}, Layout.SHARED_FUNDING),
         ({"timestamp", "venue", "coin", "side", "size_usd", "price"}, Layout.OKX_LIQUIDATIONS),
+        ({"timestamp", "venue", "coin", "long_usd", "short_usd"}, Layout.SHARED_LIQUIDATION_TOTALS),
         ({"timestamp", "side", "update_type", "price", "qty"}, Layout.BINANCE_DEPTH),
         ({"exchange", "symbol", "timestamp", "bids[0].price", "asks[0].price"}, Layout.TARDIS_BOOK),
     )
@@ -148,6 +151,8 @@ def to_canonical(
         return _shared(df, ["funding_rate"], TableKind.BARS, True, layout)
     if layout is Layout.OKX_LIQUIDATIONS:
         return okx_liquidations(df)
+    if layout is Layout.SHARED_LIQUIDATION_TOTALS:
+        return shared_liquidation_totals(df)
     if layout is Layout.TARDIS_BOOK:
         return _tardis_book(df, exchange)
     return _binance_depth(df, exchange)
@@ -209,8 +214,20 @@ def okx_liquidations(df: pd.DataFrame) -> Converted:
     return Converted(TableKind.LIQUIDATIONS, out, Layout.OKX_LIQUIDATIONS, note=note)
 
 
+def shared_liquidation_totals(df: pd.DataFrame) -> Converted:
+    """Shared daily liquidation totals (``timestamp`` = UTC day, ``venue, coin, long_usd, short_usd,
+    liq_count``) → canonical liquidation totals with ``period_ms`` one day.
+
+    The source's ``total_usd`` is not carried (it is not always ``long_usd + short_usd``); a day absent from
+    the source stays absent — unknown, not zero.
+    """
+    out = df.rename(columns={"liq_count": "count"}).assign(period_ms=DAY_MS)
+    cols = ["period_ms", "long_usd", "short_usd"] + (["count"] if "count" in out else [])
+    return _shared(out, cols, TableKind.LIQUIDATION_TOTALS, False, Layout.SHARED_LIQUIDATION_TOTALS)
+
+
 def _canonical_kind(df: pd.DataFrame) -> TableKind:
-    for k in (TableKind.BARS, TableKind.TIERS, TableKind.DEPTH, TableKind.LIQUIDATIONS):
+    for k in (TableKind.BARS, TableKind.TIERS, TableKind.DEPTH, TableKind.LIQUIDATIONS, TableKind.LIQUIDATION_TOTALS):
         if set(required_columns(k)) - {"exchange", "symbol"} <= set(df.columns):
             return k
     raise DataValidationError(f"cannot tell the table kind from columns {', '.join(map(str, df.columns))}")

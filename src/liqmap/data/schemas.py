@@ -78,6 +78,21 @@ TIERS = pa.schema(
     metadata={"primary_key": "exchange,symbol,tier"},
 )
 
+LIQUIDATION_TOTALS = pa.schema(
+    [
+        pa.field("exchange", pa.string(), nullable=False),
+        pa.field("symbol", pa.string(), nullable=False),
+        pa.field("timestamp", pa.int64(), nullable=False),  # period start, UTC ms
+        pa.field("period_ms", pa.int64(), nullable=False),  # period length (86_400_000: a UTC day)
+        pa.field("long_usd", pa.float64(), nullable=False),  # long positions liquidated in the period, USD
+        pa.field("short_usd", pa.float64(), nullable=False),  # short positions liquidated, USD
+        pa.field("count", pa.int64()),  # liquidations in the period, where the source counts them
+    ],
+    metadata={"primary_key": "exchange,symbol,timestamp"},
+)
+"""Realized liquidation amounts per period (a venue's daily totals, not single events). A period absent from
+the table is unknown, not zero."""
+
 BAR_FIELDS = (
     "open_interest",
     "open_interest_usd",
@@ -93,6 +108,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "liquidations": LIQUIDATIONS,
     "depth": DEPTH,
     "tiers": TIERS,
+    "liquidation_totals": LIQUIDATION_TOTALS,
 }
 
 
@@ -108,6 +124,7 @@ class TableKind(StrEnum):
     LIQUIDATIONS = "liquidations"
     DEPTH = "depth"
     TIERS = "tiers"
+    LIQUIDATION_TOTALS = "liquidation_totals"
 
 
 def table_kind(kind: str) -> TableKind:

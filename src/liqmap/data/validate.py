@@ -33,6 +33,7 @@ _POSITIVE = {
     TableKind.LIQUIDATIONS: ("price", "quantity", "notional_usd"),
     TableKind.DEPTH: ("price",),
     TableKind.TIERS: ("notional_cap", "max_leverage"),
+    TableKind.LIQUIDATION_TOTALS: ("period_ms",),
 }
 _NON_NEGATIVE = {
     TableKind.BARS: (
@@ -46,6 +47,7 @@ _NON_NEGATIVE = {
     TableKind.LIQUIDATIONS: (),
     TableKind.DEPTH: ("size",),
     TableKind.TIERS: ("notional_floor", "maintenance_margin_rate", "maintenance_amount"),
+    TableKind.LIQUIDATION_TOTALS: ("long_usd", "short_usd", "count"),
 }
 _LIQ_SIDES = {"long": "long", "short": "short", "l": "long", "s": "short"}
 _DEPTH_SIDES = {
@@ -94,6 +96,8 @@ def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
             out[name] = src[name].astype("str") if name in src else pd.Series([None] * len(src), dtype="str")
         elif name == "tier":
             out[name] = _numbers(k, src, name, fld.nullable).astype("int32")
+        elif name in ("period_ms", "count"):
+            out[name] = _whole(k, name, _numbers(k, src, name, fld.nullable))
         else:
             out[name] = _numbers(k, src, name, fld.nullable)
     table = pd.DataFrame(out, copy=False)
@@ -274,11 +278,17 @@ def _numbers(k: TableKind, src: pd.DataFrame, name: str, nullable: bool) -> pd.S
     return pd.Series(arr, copy=False)
 
 
+def _whole(k: TableKind, name: str, values: pd.Series) -> pd.Series:
+    """Whole numbers as int64 (``Int64`` with nulls where the column is nullable)."""
+    _raise_rows(values.notna() & (values != values.round()), f"{k}: column {name!r} is not a whole number")
+    return values.astype("Int64") if values.isna().any() else values.astype("int64")
+
+
 def _check_ranges(k: TableKind, t: pd.DataFrame) -> None:
     for name in _POSITIVE[k]:
         _raise_rows(t[name] <= 0, f"{k}: column {name!r} must be > 0")
     for name in _NON_NEGATIVE[k]:
-        _raise_rows(t[name] < 0, f"{k}: column {name!r} is negative")
+        _raise_rows((t[name] < 0).fillna(False), f"{k}: column {name!r} is negative")  # NA: not negative
     if k is TableKind.TIERS:
         _raise_rows(t["notional_cap"] <= t["notional_floor"], "tiers: notional_cap must exceed notional_floor")
         _raise_rows(t["maintenance_margin_rate"] >= 1, "tiers: maintenance_margin_rate must be a fraction < 1")
