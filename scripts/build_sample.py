@@ -20,13 +20,16 @@ from liqmap.data.validate import validate, validate_fields
 
 VENUES = ("binance", "bybit", "okx")
 COINS = ("BTC", "ETH")
+HYPERLIQUID_COINS = ("BTC", "ETH", "SOL", "DOGE", "HYPE")
+HOUR_MS = 3_600_000
 START, END = pd.Timestamp("2025-12-05", tz="UTC"), pd.Timestamp("2026-03-06", tz="UTC")
 LIGHTER_START = pd.Timestamp("2025-12-10 13:00", tz="UTC")  # Lighter's first hourly OI reading
 LICENSES = ("group-m-finm33150-final.UNLICENSE", "nautilus_trader.LGPL-3.0.head")
 
 
 def build(shared: Path, out: Path) -> None:
-    """Write bars, lighter_bars, funding, liquidations, depth, hyperliquid_oi and venue_oi_snapshots Parquet files."""
+    """Write bars, lighter_bars, hyperliquid_bars, funding, liquidations, hyperliquid_liquidation_totals, depth,
+    hyperliquid_oi and venue_oi_snapshots Parquet files."""
     market = shared / "market"
     all_candles = pd.read_parquet(market / "candles_1h.parquet")
     candles = all_candles[
@@ -44,10 +47,10 @@ def build(shared: Path, out: Path) -> None:
     bars = bars_with_funding(candles, events)
     write_table(events, out / "funding.parquet")
 
-    oi = validate_fields(
+    all_oi = validate_fields(
         to_canonical(pd.read_parquet(market / "open_interest_1h.parquet"), Layout.SHARED_OPEN_INTEREST).frame
     )
-    oi = oi[oi["symbol"].str.split("/").str[0].isin(COINS)]
+    oi = all_oi[all_oi["symbol"].str.split("/").str[0].isin(COINS)]
     hyper = oi[oi["exchange"] == "hyperliquid"].reset_index(drop=True)
     snapshots = oi[oi["exchange"].isin(VENUES)].reset_index(drop=True)
     bars = attach_fields(bars, oi_proxy(hyper, snapshots))
@@ -55,10 +58,16 @@ def build(shared: Path, out: Path) -> None:
     write_table(hyper, out / "hyperliquid_oi.parquet")
     write_table(snapshots, out / "venue_oi_snapshots.parquet")
     write_table(lighter_bars(all_candles, all_funding, oi), out / "lighter_bars.parquet", "bars")
+    write_table(hyperliquid_bars(all_candles, all_funding, all_oi), out / "hyperliquid_bars.parquet", "bars")
 
     liq = okx_liquidations(pd.read_parquet(shared / "liquidations" / "okx_liquidations_2026-03-04.parquet"))
-    print("liquidations:", liq.note)
+    print("liquidations:", liq.note or "every coin has a contract value")
     write_table(liq.frame, out / "liquidations.parquet", "liquidations")
+    totals = to_canonical(
+        pd.read_parquet(shared / "liquidations" / "hyperliquid_daily_liquidations_sol_doge_hype.parquet"),
+        Layout.SHARED_LIQUIDATION_TOTALS,
+    ).frame
+    write_table(totals, out / "hyperliquid_liquidation_totals.parquet", "liquidation_totals")
 
     book = shared / "orderbook"
     snapshot = pd.read_csv(book / "binance_usdm_btcusdt_depth_snapshot_2022-11-01.csv")
@@ -104,6 +113,43 @@ def lighter_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame)
     return bars
 
 
+def hyperliquid_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame) -> pd.DataFrame:
+    """Hyperliquid calibration bars, BTC/ETH/SOL/DOGE/HYPE ``X/USDC:USDC``, over Hyperliquid's hourly OI span.
+
+    The source has no Hyperliquid candles for the span, so OHLC are **Binance's** (real, but not Hyperliquid's
+    prices) and ``volume = binance volume × ratio`` with ``ratio = hyperliquid OI / binance OI`` at Binance's one
+    snapshot (Hyperliquid's reading at or before it) — a proxy. Open interest and funding are Hyperliquid's own
+    (real), attached as for every sample: the reading at or before the bar close, carried at most 1.5 h.
+    """
+    hyper = oi[oi["exchange"] == "hyperliquid"]
+    parts = []
+    for coin in HYPERLIQUID_COINS:
+        path = hyper[hyper["symbol"] == f"{coin}/USDC:USDC"]
+        snap = oi[(oi["exchange"] == "binance") & (oi["symbol"] == f"{coin}/USDT:USDT")].iloc[0]
+        anchor = reading_at(path, snap["timestamp"])
+        ratio = anchor["open_interest_usd"] / snap["open_interest_usd"]
+        at = pd.Timestamp(int(anchor["timestamp"]), unit="ms", tz="UTC")
+        print(f"hyperliquid {coin}: volume ratio {ratio:.4f} = Hyperliquid OI at {at:%Y-%m-%d %H:%M} / Binance OI")
+        first_close = pd.Timestamp(int(path["timestamp"].min()), unit="ms", tz="UTC")  # the first bar with OI
+        rows = candles[
+            (candles["venue"] == "binance")
+            & (candles["coin"] == coin)
+            & (candles["timestamp"] >= first_close - pd.Timedelta(HOUR_MS, "ms"))
+        ]
+        parts.append(rows.assign(venue="hyperliquid", v=rows["v"] * ratio))
+    own = funding_events(funding[(funding["venue"] == "hyperliquid") & funding["coin"].isin(HYPERLIQUID_COINS)])
+    bars = attach_fields(bars_with_funding(pd.concat(parts, ignore_index=True), own), hyper)
+    for symbol, part in bars.groupby("symbol"):
+        oi_n, funding_n = part["open_interest_usd"].notna().sum(), part["funding_rate"].notna().sum()
+        print(f"hyperliquid {symbol}: {len(part)} bars, OI in {oi_n}, funding in {funding_n}")
+    return bars
+
+
+def reading_at(path: pd.DataFrame, timestamp: int) -> pd.Series:
+    """The last row of a time-sorted series ``path`` at or before ``timestamp`` (ms)."""
+    return path[path["timestamp"] <= timestamp].iloc[-1]
+
+
 def oi_proxy(hyper: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
     """Per venue/coin: Hyperliquid's hourly OI path scaled to end at the venue's real OI snapshot.
 
@@ -113,7 +159,7 @@ def oi_proxy(hyper: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
     for snap in snapshots.itertuples(index=False):
         coin = snap.symbol.split("/")[0]
         path = hyper[hyper["symbol"] == f"{coin}/USDC:USDC"]
-        anchor = path[path["timestamp"] <= snap.timestamp].iloc[-1]
+        anchor = reading_at(path, snap.timestamp)
         scale = snap.open_interest_usd / anchor["open_interest_usd"]
         print(f"OI proxy {snap.exchange} {snap.symbol}: scale {scale:.4f} (anchor {anchor['timestamp']})")
         parts.append(

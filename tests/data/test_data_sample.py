@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from liqmap.data.sample import (
+    hyperliquid_bars,
+    hyperliquid_liquidation_totals,
     hyperliquid_open_interest,
     lighter_bars,
     sample_bars,
@@ -66,6 +68,7 @@ def test_liquidations_are_positions_in_base_units():
         "BTC/USDT:USDT": 1611,
         "DOGE/USDT:USDT": 1422,
         "ETH/USDT:USDT": 1632,
+        "HYPE/USDT:USDT": 99,  # kept since HYPE-USDT-SWAP's contract value (0.1 HYPE) is in the table
         "SOL/USDT:USDT": 1052,
     }
     np.testing.assert_allclose(liq["notional_usd"], liq["quantity"] * liq["price"])
@@ -107,3 +110,42 @@ def test_lighter_bars_carry_real_oi_and_the_engine_conserves_it():
     assert alive["long"] == pytest.approx(modelled, rel=1e-9) and alive["short"] == pytest.approx(modelled, rel=1e-9)
     assert res.heatmap.long_usd[-1].sum() == pytest.approx(modelled, rel=1e-9)
     assert round(modelled) == 169_074_573  # 1,812.6 BTC of real Lighter OI valued at the modelled entries
+
+
+def test_hyperliquid_bars_real_oi_and_funding_on_binance_prices():
+    bars = hyperliquid_bars()
+    rows = bars.groupby("symbol").size().to_dict()
+    assert rows == {
+        "BTC/USDC:USDC": 2113,
+        "DOGE/USDC:USDC": 2114,
+        "ETH/USDC:USDC": 2113,
+        "HYPE/USDC:USDC": 2114,
+        "SOL/USDC:USDC": 2114,
+    }
+    assert (bars["exchange"] == "hyperliquid").all()
+    assert bars["timestamp"].min() == 1765101600000  # 2025-12-07 10:00, the bar closing at Hyperliquid's first OI
+    assert bars.groupby("symbol")["timestamp"].max().to_dict()["BTC/USDC:USDC"] == 1772704800000  # 2026-03-05 10:00
+    assert bars.groupby("symbol")["open_interest_usd"].count().min() == 2096  # null only through the 19 h gap
+    assert bars["funding_rate"].notna().all() and bars["taker_buy_volume"].isna().all()
+    np.testing.assert_allclose(bars["open_interest"] * bars["close"], bars["open_interest_usd"])
+    sol = bars[(bars["symbol"] == "SOL/USDC:USDC") & (bars["timestamp"] == 1767222000000)].iloc[0]  # 12-31 23:00
+    assert sol["open_interest_usd"] == pytest.approx(480_232_204.7963081, rel=1e-12)  # shared HL OI at 01-01 00:00
+    assert (sol["open"], sol["close"]) == (124.78, 124.59)  # Binance's SOLUSDT bar
+    assert sol["volume"] == pytest.approx(250_213.72 * 0.3538, rel=1e-3)  # Binance volume × the OI ratio
+    hl = hyperliquid_open_interest().set_index(["symbol", "timestamp"])["open_interest_usd"]
+    btc = bars[bars["symbol"] == "BTC/USDC:USDC"].dropna(subset=["open_interest_usd"])
+    np.testing.assert_allclose(
+        btc["open_interest_usd"], hl.loc["BTC/USDC:USDC"].reindex(btc["timestamp"] + H, method="pad")
+    )
+
+
+def test_hyperliquid_liquidation_totals_are_the_realized_archive():
+    t = hyperliquid_liquidation_totals()
+    assert t.groupby("symbol").size().to_dict() == {"DOGE/USDC:USDC": 12, "HYPE/USDC:USDC": 11, "SOL/USDC:USDC": 50}
+    assert (t["period_ms"] == 86_400_000).all() and (t["timestamp"] % 86_400_000 == 0).all()
+    sol = t[t["symbol"] == "SOL/USDC:USDC"]
+    assert (sol["timestamp"].min(), sol["timestamp"].max()) == (1765065600000, 1769472000000)  # 12-07 → 01-27
+    assert (round(sol["long_usd"].sum(), 2), round(sol["short_usd"].sum(), 2)) == (166_006_164.88, 42_644_722.07)
+    assert int(sol["count"].sum()) == 35_867
+    days = (sol["timestamp"].max() - sol["timestamp"].min()) // 86_400_000 + 1
+    assert days - len(sol) == 2  # two absent days: unknown, not zero — no row is invented for them

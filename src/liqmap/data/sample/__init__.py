@@ -5,7 +5,9 @@ Caveat: the ``open_interest``/``open_interest_usd`` of the sample bars are a *pr
 hourly OI path scaled to each venue's one real OI snapshot (2026-03-07); :func:`hyperliquid_open_interest`
 and :func:`venue_open_interest_snapshots` return the raw inputs. ``taker_buy_volume`` is null and
 ``quote_volume`` is approximated as ``volume × close``. :func:`lighter_bars` is the exception: Lighter
-BTC/ETH bars whose OI is the venue's own real hourly history.
+BTC/ETH bars whose OI is the venue's own real hourly history. :func:`hyperliquid_bars` and
+:func:`hyperliquid_liquidation_totals` are a calibration pair: bars with Hyperliquid's real OI and funding (on
+Binance prices, volume a proxy) and Hyperliquid's realized daily liquidations over the same weeks.
 
 >>> bars = sample_bars()
 >>> sorted(bars.groupby("exchange").size().to_dict().items())
@@ -41,13 +43,30 @@ def lighter_bars() -> pd.DataFrame:
     return validate("bars", pd.read_parquet(SAMPLE_DIR / "lighter_bars.parquet"))
 
 
+def hyperliquid_bars() -> pd.DataFrame:
+    """Hourly ``hyperliquid`` bars, BTC/ETH/SOL/DOGE/HYPE ``X/USDC:USDC``, 2025-12-07 10:00 → 2026-03-05 UTC.
+
+    REAL: Hyperliquid's hourly open interest and funding; OHLC are Binance's (real, not Hyperliquid's prices).
+    PROXY: ``volume`` = Binance volume × (Hyperliquid OI / Binance OI at the 2026-03-07 snapshot).
+    """
+    return validate("bars", pd.read_parquet(SAMPLE_DIR / "hyperliquid_bars.parquet"))
+
+
+def hyperliquid_liquidation_totals() -> pd.DataFrame:
+    """Hyperliquid's realized liquidations per UTC day (``liquidation_totals``): SOL, DOGE, HYPE, Dec 2025 – Jan 2026.
+
+    An absent day is unknown, not zero.
+    """
+    return validate("liquidation_totals", pd.read_parquet(SAMPLE_DIR / "hyperliquid_liquidation_totals.parquet"))
+
+
 def sample_funding() -> pd.DataFrame:
     """Raw funding events (``exchange, symbol, timestamp, funding_rate``) behind the bars' funding column."""
     return validate_fields(pd.read_parquet(SAMPLE_DIR / "funding.parquet"))
 
 
 def sample_liquidations() -> pd.DataFrame:
-    """OKX liquidation orders 2026-03-04 11:13 → 2026-03-05 11:18 UTC (BTC, ETH, SOL, DOGE; bankruptcy price)."""
+    """OKX liquidation orders 2026-03-04 11:13 → 2026-03-05 11:18 UTC (BTC, ETH, SOL, DOGE, HYPE; bankruptcy price)."""
     return validate("liquidations", pd.read_parquet(SAMPLE_DIR / "liquidations.parquet"))
 
 
