@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from liqmap.cli import analytics, data, demo, engine, margin, scale, serve, sim
+from liqmap.cli import analytics, calibrate, data, demo, engine, margin, scale, serve, sim
 
 app = typer.Typer(
     name="liqmap",
@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (margin, data, engine, sim, analytics, scale, demo, serve):
+for _module in (margin, data, engine, sim, analytics, calibrate, scale, demo, serve):
     _module.register(app)
 
 EXIT_BAD_INPUT = 2
