@@ -25,7 +25,10 @@ from liqmap.errors import LiqmapError
 
 PRIOR = "prior"
 DEFAULT = "default"
-SETTINGS = tuple(f.name for f in fields(EngineConfig) if f.name not in ("profile", "tier_exchange"))
+# What a profile sets: the model's assumptions, not the grid, the time step or the tier lending of a run.
+_RUN_OPTIONS = ("profile", "tier_exchange", "n_bins", "bin_usd", "price_range", "range_pad_pct")
+_RUN_OPTIONS += ("snapshot_every_ms", "max_snapshots", "keep_leverage_layers")
+SETTINGS = tuple(f.name for f in fields(EngineConfig) if f.name not in _RUN_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,6 @@ class Profile:
     def config(self, **overrides: Any) -> EngineConfig:
         """The EngineConfig of this profile with ``overrides`` (``None`` values ignored) on top."""
         extra = {k: v for k, v in overrides.items() if v is not None}
-        if "n_bins" in extra or "bin_usd" in extra:  # the grid is the caller's: one of the two wins
-            extra.setdefault("n_bins", None)
-            extra.setdefault("bin_usd", None)
         return EngineConfig(**{**self.settings, **extra, "profile": self.name})
 
     def to_dict(self) -> dict[str, Any]:
