@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
+from liqmap.analytics.amounts import DAY_MS, AmountScore, amount_scores, anchors, per_period, scored_periods
 from liqmap.analytics.enums import Objective
 from liqmap.engine.enums import Model
 from liqmap.engine.results import Heatmap
@@ -103,6 +104,7 @@ class ValidationResult:
     window_pct: float | None
     scores: dict[str, ModelScore]
     calibration: dict[str, Any] = field(default_factory=dict)
+    amounts: AmountValidation | None = None
     scored_events: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,8 +124,76 @@ class ValidationResult:
             "window_pct": self.window_pct,
             "scores": {k: v.to_dict() for k, v in self.scores.items()},
             "calibration": self.calibration,
+            "amounts": None if self.amounts is None else self.amounts.to_dict(),
             "caveat": CAVEAT,
         }
+
+
+@dataclass(frozen=True)
+class AmountValidation:
+    """How much: the model's predicted vs realized notional per side and period, beside the naive
+    ``drawdown × OI`` / ``run-up × OI`` anchors (:mod:`liqmap.analytics.amounts`)."""
+
+    profile: str
+    period_ms: int
+    periods: int
+    span_ms: tuple[int, int] | None
+    model: dict[str, AmountScore]
+    anchor: dict[str, AmountScore]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the per-period table as records)."""
+        return {
+            "profile": self.profile,
+            "period_ms": self.period_ms,
+            "periods": self.periods,
+            "span_ms": None if self.span_ms is None else list(self.span_ms),
+            "model": {k: v.to_dict() for k, v in self.model.items()},
+            "anchor": {k: v.to_dict() for k, v in self.anchor.items()},
+            "per_period": self.table.to_dict(orient="records"),
+        }
+
+
+def amount_validation(
+    predicted: pd.DataFrame, realized: pd.DataFrame, bars: pd.DataFrame, profile: str, period_ms: int | None = None
+) -> AmountValidation:
+    """Score predicted events (``EngineResult.events``) against ``realized`` events or per-period totals on
+    the periods the bars fully cover after a one-period warm-up; ``period_ms`` defaults to a day when the
+    realized span reaches three days, else an hour."""
+    from liqmap.analytics.amounts import realized_totals
+
+    t = realized["timestamp"].to_numpy(np.int64)
+    if period_ms is None:
+        period_ms = DAY_MS if t.max() - t.min() >= 3 * DAY_MS else HOUR_MS
+    periods = scored_periods(realized_totals(realized, period_ms), bars, period_ms, warmup_ms=period_ms)
+    if periods.empty:
+        raise DataValidationError("no realized period is fully covered by the bars after a warm-up period")
+    table = per_period(predicted, periods, period_ms)
+    anchor = anchors(bars, table["timestamp"].to_numpy(np.int64), period_ms)
+    anchor_table = table.assign(pred_long_usd=anchor["pred_long_usd"], pred_short_usd=anchor["pred_short_usd"])
+    ts = table["timestamp"].to_numpy(np.int64)
+    return AmountValidation(
+        profile=profile,
+        period_ms=period_ms,
+        periods=len(table),
+        span_ms=(int(ts.min()), int(ts.max()) + period_ms),
+        model=amount_scores(table),
+        anchor=amount_scores(anchor_table),
+        table=table.assign(anchor_long_usd=anchor["pred_long_usd"], anchor_short_usd=anchor["pred_short_usd"]),
+    )
+
+
+def validate_amounts(
+    bars: pd.DataFrame, realized: pd.DataFrame, config: Any = None, period_ms: int | None = None
+) -> AmountValidation:
+    """Run ``oi-delta`` with ``config`` (default: the ``default`` profile) on ``bars`` and score its amounts
+    against ``realized`` events or totals (:func:`amount_validation`)."""
+    from liqmap.engine import run
+    from liqmap.engine.profiles import load_profile
+
+    cfg = load_profile().config() if config is None else config
+    return amount_validation(run(bars, config=cfg).events, realized, bars, cfg.profile, period_ms)
 
 
 @dataclass(frozen=True)
@@ -402,7 +472,13 @@ def validate(
         if base not in outputs:
             outputs[base] = run(bars, model=base, config=cfg)
     result = validate_outputs(outputs, model, liq, bar_ms, test_span, window_pct)
-    return replace(result, split_ms=split, calibration=calibration)
+    test = liq[liq["timestamp"] >= test_span[0]]
+    amounts = None
+    if model not in BASELINES and not test.empty:
+        refit = calibration.get("chosen", "default")
+        name = chosen.profile if refit == "default" else f"{chosen.profile}, refit {refit}"
+        amounts = amount_validation(outputs[model].events, test, bars, name)
+    return replace(result, split_ms=split, calibration=calibration, amounts=amounts)
 
 
 def bar_length_ms(bars: pd.DataFrame) -> int:
