@@ -137,7 +137,15 @@ def _one_exchange(exchange: str, df: pd.DataFrame, model: Model, warnings: list[
 
 
 def make_grid(lo: float, hi: float, config: EngineConfig) -> np.ndarray:
-    """Bin centres of the uniform price grid over ``[lo, hi]`` (aligned to ``bin_usd`` when given)."""
+    """Bin centres of the uniform price grid covering ``[lo, hi]``, its edges on multiples of the bin width.
+
+    With ``bin_usd`` the width is ``bin_usd``; with ``n_bins`` it is the smallest round width (1, 2, 2.5 or
+    5 × 10^k) of at least ``(hi − lo) / n_bins`` and the grid holds ``n_bins`` bins (one more when aligning
+    the start would leave ``hi`` uncovered), the spare range split evenly around ``[lo, hi]`` (never below 0).
+
+    >>> make_grid(41_902.7, 127_352.2, EngineConfig(n_bins=1_000))[[0, -1]]
+    array([ 34650., 134550.])
+    """
     if config.bin_usd is not None:
         width = float(config.bin_usd)
         start = math.floor(lo / width) * width
@@ -148,8 +156,20 @@ def make_grid(lo: float, hi: float, config: EngineConfig) -> np.ndarray:
             )
     else:
         n = int(config.n_bins or 0)
-        start, width = lo, (hi - lo) / n
+        width = round_width((hi - lo) / n)
+        start = max(0.0, math.floor((lo - (n * width - (hi - lo)) / 2) / width) * width)
+        n = max(n, math.ceil((hi - start) / width))
     return start + (np.arange(n) + 0.5) * width
+
+
+def round_width(raw: float) -> float:
+    """The smallest width in the 1-2-2.5-5 × 10^k series that is at least ``raw`` (> 0).
+
+    >>> round_width(85.6), round_width(0.3), round_width(2.0), round_width(2.01)
+    (100.0, 0.5, 2.0, 2.5)
+    """
+    decade = 10.0 ** math.floor(math.log10(raw))
+    return next(m * decade for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * decade >= raw * (1 - 1e-12))
 
 
 def data_grid(arrays: dict[str, np.ndarray], config: EngineConfig) -> np.ndarray:

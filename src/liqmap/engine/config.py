@@ -32,7 +32,7 @@ class EngineConfig:
     aggressive_weights: tuple[float, ...] = DEFAULT_AGGRESSIVE_WEIGHTS  # leverage mix of taker-opened positions
     passive_weights: tuple[float, ...] = DEFAULT_PASSIVE_WEIGHTS  # leverage mix of maker-opened positions
     position_notional_usd: float = 10_000.0  # representative position size used for the tier lookup
-    n_bins: int | None = None  # number of price bins (default 1,000 unless bin_usd is given)
+    n_bins: int | None = None  # bins (default 1,000 unless bin_usd); width rounded up to 1/2/2.5/5×10^k, edges aligned
     bin_usd: float | None = None  # bin width in USD (alternative to n_bins)
     price_range: tuple[float, float] | None = None  # grid edges; default: data range padded by range_pad_pct
     range_pad_pct: float = 30.0
