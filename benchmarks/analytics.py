@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from liqmap.analytics import imbalance, key_levels, map_report, moves_to_liquidate
+from liqmap.analytics import build_map_report, imbalance, key_levels, moves_to_liquidate
 from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
 from liqmap.analytics.impact import BookImpact, SqrtImpact
 from liqmap.analytics.validation import validate
@@ -52,7 +52,7 @@ def speed_and_cascades(out: dict[str, Any]) -> None:
         "key_levels_ms": per_call_ms(lambda: key_levels(lm)),
         "imbalance_ms": per_call_ms(lambda: imbalance(lm, window_pct=5)),
         "moves_to_liquidate_ms": per_call_ms(lambda: moves_to_liquidate(lm, [1e8, 1e9])),
-        "map_report_ms": per_call_ms(lambda: map_report(lm)),
+        "map_report_ms": per_call_ms(lambda: build_map_report(lm, bars, profile="prior"), repeat=3),
         "cascade_ms": per_call_ms(lambda: simulate_cascade(lm, -2.0, impact)),
         "critical_shock_both_ms": per_call_ms(
             lambda: [critical_shock_pct(lm, impact, d) for d in (Direction.UP, Direction.DOWN)], repeat=3

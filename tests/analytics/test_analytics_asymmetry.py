@@ -1,14 +1,16 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqmap import CAVEAT
-from liqmap.analytics import liquidated_by_move, map_report, moves_to_liquidate
+from liqmap.analytics import ReportSettings, build_map_report, liquidated_by_move, moves_to_liquidate
 from liqmap.analytics._curves import distance_for, notional_within, side_knots
 from liqmap.analytics.report import default_targets_usd
+from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
 
 
@@ -81,10 +83,29 @@ def test_move_and_notional_are_inverse(weights, frac):
         assert notional_within(knots, d - 1e-6) < target
 
 
+HOURLY = pd.DataFrame(  # 48 hourly bars up to the maps' time 0, alternating ±1 %, $1M traded per bar
+    {"timestamp": np.arange(-47, 1) * 3_600_000, "close": np.where(np.arange(48) % 2, 101.0, 100.0), "volume": 1e4}
+)
+
+
 def test_map_report_is_json_ready(simple_map):
-    r = map_report(simple_map, window_pct=10, targets_usd=[1e6, 7e6], top=5)
-    json.dumps(r, allow_nan=False)
-    assert r["caveat"] == CAVEAT
+    settings = ReportSettings(window_pct=10, targets_usd=[1e6, 7e6], top=5)
+    report = build_map_report(simple_map, HOURLY, settings, profile="prior", warnings=["filled 1 gap"])
+    r = report.to_dict()
+    assert json.loads(json.dumps(r, allow_nan=False)) == r
+    assert r["caveat"] == CAVEAT and r["profile"] == "prior" and r["warnings"] == ["filled 1 gap"]
+    assert r["settings"] == {
+        "window_pct": 10,
+        "top": 5,
+        "targets_usd": [1e6, 7e6],
+        "moves_pct": [1.0, 2.0, 3.0, 5.0, 10.0],
+        "shock_pct": 1.0,
+        "resilience": 0.0,
+        "runaway_amplification": 2.0,
+        "max_shock_pct": 10.0,
+        "impact": "sqrt",
+        "impact_lookback_days": 30.0,
+    }
     assert [(c["side"], c["peak_price"], c["notional_usd"]) for c in r["clusters"]] == [
         ("short", 104.0, 6e6),
         ("long", 95.0, 2e6),
@@ -110,6 +131,32 @@ def test_map_report_is_json_ready(simple_map):
         None,
         False,
     )
+    # ±1 % reaches no bin centre (longs at 95, shorts at 104): nothing liquidates, amplification exactly 1
+    cas = r["cascades"]
+    assert [(c["shock_pct"], len(c["rounds"]), c["total_liquidated_usd"]) for c in (cas["up"], cas["down"])] == [
+        (1.0, 1, 0.0),
+        (-1.0, 1, 0.0),
+    ]
+    assert cas["up"]["amplification"] == 1.0 and "caveat" not in cas["up"]
+    # σ_D = std of ±1 % log returns × sqrt(24), V_D = $1M × 24 bars
+    sigma = float(np.std(np.diff(np.log(HOURLY["close"].to_numpy())), ddof=1) * np.sqrt(24))
+    assert cas["impact"]["model"] == "sqrt" and cas["impact"]["sigma_daily"] == pytest.approx(sigma, rel=1e-12)
+    assert cas["impact"]["volume_daily_usd"] == pytest.approx(24 * 1e4 * 100.5, rel=1e-12)
+    assert report.cascades.run(-2.0) is report.cascades.down
+
+
+def test_map_report_settings_are_checked_and_impact_sees_no_future_bars(simple_map):
+    for bad in ({"shock_pct": 0.0}, {"shock_pct": 100.0}, {"window_pct": -1.0}):
+        with pytest.raises(LiqmapError, match=r"shock_pct|window_pct"):
+            ReportSettings(**bad)
+    with pytest.raises(LiqmapError, match="needs depth snapshots"):
+        build_map_report(simple_map, HOURLY, ReportSettings(impact="book"), profile="prior")
+    # a map a day back calibrates on the bars up to it only: a later crash changes nothing
+    day_ago = -24 * 3_600_000
+    crash = HOURLY.assign(close=np.where(HOURLY["timestamp"] > day_ago, 50.0, HOURLY["close"]))
+    at = LiqMap(**{**vars(simple_map), "as_of_ms": day_ago})
+    one, other = (build_map_report(at, b, profile="prior").cascades.impact for b in (crash, HOURLY))
+    assert one == other
 
 
 def test_default_targets(make_map, simple_map):

@@ -39,18 +39,25 @@ def test_levels_json_and_table(sim_dir):
     assert sum(v["long_below_usd"] for v in layers) == pytest.approx(imb["long_below_usd"], rel=1e-9)
 
 
-def test_cascade_json_keys_and_conservation(sim_dir):
+def test_cascade_json_is_the_map_report_and_conserves(sim_dir):
     out = _json(["cascade", "--input", str(sim_dir), "--shock", "+1%", "--json"])
-    for key in ("final_price", "total_liquidated_usd", "amplification", "critical_shock_up_pct", "caveat"):
-        assert key in out
-    assert "critical_shock_down_pct" in out and out["impact"]["model"] == "sqrt"
-    assert out["rounds"][0]["price"] == pytest.approx(out["start_price"] * 1.01)
-    assert sum(r["liquidated_usd"] for r in out["rounds"]) == pytest.approx(out["total_liquidated_usd"])
-    assert out["amplification"] >= 1.0
-    book = _json(["cascade", "--input", str(sim_dir), "--shock", "-2%", "--impact", "book", "--json"])
-    assert book["impact"]["model"] == "book" and book["rounds"][0]["price"] < book["start_price"]
+    assert out["caveat"] == CAVEAT and out["settings"]["shock_pct"] == 1.0
+    assert out == _json(["levels", "--input", str(sim_dir), "--json"])  # one report: ±1 % is the default
+    cas = out["cascades"]
+    run = cas["up"]
+    for key in ("final_price", "total_liquidated_usd", "amplification", "hit_edge", "converged"):
+        assert key in run
+    assert "critical_shock_up_pct" in cas and "critical_shock_down_pct" in cas and cas["impact"]["model"] == "sqrt"
+    assert run["rounds"][0]["price"] == pytest.approx(run["start_price"] * 1.01)
+    assert sum(r["liquidated_usd"] for r in run["rounds"]) == pytest.approx(run["total_liquidated_usd"])
+    assert run["amplification"] >= 1.0 and cas["down"]["shock_pct"] == -1.0
+    book = _json(["cascade", "--input", str(sim_dir), "--shock", "-2%", "--impact", "book", "--json"])["cascades"]
+    down = book["down"]
+    assert book["impact"]["model"] == "book" and down["rounds"][0]["price"] < down["start_price"]
     assert 0 <= book["impact"]["depth_age_hours"] <= 1  # the sim writes a snapshot every hour
-    assert book["final_price"] <= book["rounds"][0]["price"]
+    assert down["final_price"] <= down["rounds"][0]["price"]
+    table = runner.invoke(app, ["cascade", "--input", str(sim_dir), "--shock", "-2%"])
+    assert table.exit_code == 0 and "Cascade -2%" in table.stdout and "smallest runaway shock" in table.stdout
 
 
 def test_validate_json(sim_dir):
@@ -117,8 +124,8 @@ def test_cascade_book_on_sample_uses_last_two_sided_snapshot_and_flags_its_age()
     from liqmap.data.sample import SAMPLE_DIR
 
     args = ["cascade", "--input", str(SAMPLE_DIR), "--exchange", "binance", "--symbol", "BTCUSDT"]
-    out = _json([*args, "--shock", "-1%", "--impact", "book", "--json"])
-    assert out["impact"]["depth_as_of_ms"] == 1598918404005  # 2020-09-01; the 2022 snapshot is bid-only
-    assert out["impact"]["depth_age_hours"] > 24 * 365
+    impact = _json([*args, "--shock", "-1%", "--impact", "book", "--json"])["cascades"]["impact"]
+    assert impact["depth_as_of_ms"] == 1598918404005  # 2020-09-01; the 2022 snapshot is bid-only
+    assert impact["depth_age_hours"] > 24 * 365
     text = runner.invoke(app, [*args, "--shock", "-1%", "--impact", "book"])
     assert text.exit_code == 0 and "days before the map" in text.stdout

@@ -85,7 +85,7 @@ def test_liqmap_html_carries_clusters_and_exchange_layers(demo):
 
 def test_cascade_and_validation_results(demo):
     out, _, _, report = demo
-    up = report["cascade"]["runs"]["up"]
+    up = report["maps"]["all"]["cascades"]["up"]  # the aggregated map report's own cascade
     assert up["shock_pct"] == 1.0 and up["rounds"][0]["price"] == pytest.approx(up["start_price"] * 1.01)
     assert up["total_liquidated_usd"] == pytest.approx(sum(r["liquidated_usd"] for r in up["rounds"]))
     data, _ = vh.plotly_payload(out / "cascade_up.html")

@@ -98,7 +98,7 @@ def test_cli_exit_code_2_on_bad_input(bars_file):
 
 
 def test_map_json_carries_the_analytics_report(bars_file):
-    from liqmap.analytics import map_report
+    from liqmap.analytics import ReportSettings, build_map_report
 
     path, bars = bars_file
     r = invoke(
@@ -117,12 +117,17 @@ def test_map_json_carries_the_analytics_report(bars_file):
     )
     assert r.exit_code == 0, r.output
     p = json.loads(r.output)
-    rep = map_report(run(bars[bars["exchange"] == "binance"]).liqmap(), window_pct=3, top=4)
-    assert p["clusters"] == json.loads(json.dumps(rep["clusters"])) and len(p["clusters"]) <= 4
+    binance = bars[bars["exchange"] == "binance"].reset_index(drop=True)
+    res = run(binance)
+    settings = ReportSettings(window_pct=3, top=4)
+    rep = build_map_report(res.liqmap(), binance, settings, profile=res.config.profile, warnings=res.warnings)
+    expected = json.loads(json.dumps(rep.to_dict()))
+    assert {k: p[k] for k in expected} == expected  # the whole map report, exactly
+    assert len(p["clusters"]) <= 4 and p["imbalance"]["window_pct"] == 3 and p["settings"]["top"] == 4
     imb = p["imbalance"]
-    assert imb["window_pct"] == 3 and imb["short_above_usd"] == pytest.approx(rep["imbalance"]["short_above_usd"])
     assert imb["ratio"] == pytest.approx(imb["short_above_usd"] / imb["long_below_usd"])
     assert {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"} <= set(p["asymmetry"][0])
+    assert p["cascades"]["up"]["shock_pct"] == 1.0 and p["profile"] == "prior"
 
 
 def test_map_and_heatmap_write_charts(bars_file, tmp_path):

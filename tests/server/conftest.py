@@ -120,7 +120,7 @@ def expected(sample_db: Path):
     """The bars and engine result for a query, computed directly (not through the server)."""
     from liqmap.engine import EngineConfig, run
 
-    def compute(exchanges: list[str], start_ms: int, end_ms: int, model: str = "oi-delta", bins: int = 500):
+    def compute(exchanges: list[str], start_ms: int, end_ms: int, model: str = "oi-delta", bins: int = 1000):
         with Store(sample_db, read_only=True) as store:
             bars = store.query_bars(exchanges, BTC, start_ms, end_ms)
         return bars, run(bars, model, EngineConfig(n_bins=bins, max_snapshots=1000))

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from liqmap.analytics import liquidated_by_move, map_report
+from liqmap.analytics import ReportSettings, build_map_report
 from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
 from liqmap.analytics.impact import SqrtImpact
 from liqmap.analytics.validation import validation_report
@@ -39,7 +39,7 @@ def test_map_equals_engine_liqmap_for_same_query(client, expected):
     r = client.get("/api/map", params={"symbol": "BTCUSDT", "exchange": "binance", "days": 30, "bins": 500})
     assert r.status_code == 200, r.text
     body = r.json()
-    bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
+    bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS, bins=500)
     lm = res.liqmap()
     assert body["symbol"] == BTC and body["exchanges"] == ["binance"] and body["model"] == "oi-delta"
     assert body["start_ms"] == LAST_MS - 30 * DAY_MS and body["end_ms"] == LAST_MS == body["as_of_ms"]
@@ -54,6 +54,8 @@ def test_map_equals_engine_liqmap_for_same_query(client, expected):
     assert body["total_short_usd"] == pytest.approx(lm.short_usd.sum(), rel=1e-12)
     assert body["total_long_usd"] > 1e9  # the sample's OI proxy puts billions on each side
     assert "not where price must go" in body["caveat"]
+    report = build_map_report(lm, bars, profile="prior", warnings=res.warnings).to_dict()
+    assert {k: body[k] for k in report} == report  # the map report, with the shared defaults
 
 
 def test_map_two_exchanges_and_leverage_layers(client, expected):
@@ -164,26 +166,31 @@ def test_new_bar_changes_the_cache_key(app_factory, writable_db, add_bar):
 
 def test_levels_equal_analytics_report(client, expected):
     body = client.get("/api/levels", params={"days": 30, "top": 3, "window_pct": 8}).json()
-    _, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
-    lm = res.liqmap()
-    report = map_report(lm, window_pct=8, top=3)
-    assert body["clusters"] == report["clusters"] and len(body["clusters"]) == 3
-    assert body["imbalance"]["short_above_usd"] == report["imbalance"]["short_above_usd"] > 0
-    assert body["imbalance"]["ratio"] == pytest.approx(report["imbalance"]["ratio"], rel=1e-12)
-    assert body["asymmetry"] == report["asymmetry"] and len(body["asymmetry"]) == 3
-    assert body["by_move"] == [m.to_dict() for m in liquidated_by_move(lm, [1, 2, 3, 5, 10])]
+    bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
+    settings = ReportSettings(window_pct=8, top=3)
+    report = build_map_report(res.liqmap(), bars, settings, profile="prior", warnings=res.warnings).to_dict()
+    for key in ("clusters", "imbalance", "asymmetry", "by_move", "cascades", "settings", "profile", "warnings"):
+        assert body[key] == report[key], key
+    assert len(body["clusters"]) == 3 and body["imbalance"]["window_pct"] == 8 and len(body["asymmetry"]) == 3
+    assert [m["move_pct"] for m in body["by_move"]] == [1, 2, 3, 5, 10]
+    default = client.get("/api/levels", params={"days": 30}).json()  # the shared defaults: ±5 %, top 10
+    assert default["imbalance"]["window_pct"] == 5.0 and default["settings"] == ReportSettings().to_dict()
+    assert default["clusters"][:3] == body["clusters"]
 
 
 def test_cascade_equals_simulation(client, expected):
     body = client.get("/api/cascade", params={"days": 30, "shock_pct": -3, "resilience": 0.2}).json()
     bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
     lm, impact = res.liqmap(), SqrtImpact.from_bars(bars)
-    sim = simulate_cascade(lm, -3, impact, resilience=0.2)
-    assert body["shock_price"] == pytest.approx(lm.price * 0.97) and body["final_price"] == sim.final_price
-    assert [r["liquidated_usd"] for r in body["rounds"]] == [r.liquidated_usd for r in sim.rounds]
-    assert body["total_liquidated_usd"] == pytest.approx(sum(r["liquidated_usd"] for r in body["rounds"]))
-    assert body["critical_shock_down_pct"] == critical_shock_pct(lm, impact, Direction.DOWN, resilience=0.2)
-    assert body["impact"]["sigma_daily"] == impact.sigma_daily
+    down, sim = body["cascades"]["down"], simulate_cascade(lm, -3, impact, resilience=0.2)
+    assert body["settings"]["shock_pct"] == 3 and body["settings"]["resilience"] == 0.2
+    assert down["shock_price"] == pytest.approx(lm.price * 0.97) and down["final_price"] == sim.final_price
+    assert [r["liquidated_usd"] for r in down["rounds"]] == [r.liquidated_usd for r in sim.rounds]
+    assert down["total_liquidated_usd"] == pytest.approx(sum(r["liquidated_usd"] for r in down["rounds"]))
+    assert body["cascades"]["up"]["final_price"] == simulate_cascade(lm, 3, impact, resilience=0.2).final_price
+    crit = critical_shock_pct(lm, impact, Direction.DOWN, resilience=0.2)
+    assert body["cascades"]["critical_shock_down_pct"] == crit
+    assert body["cascades"]["impact"]["sigma_daily"] == impact.sigma_daily
     for tiny in (0, 1e-254):
         r = client.get("/api/cascade", params={"shock_pct": tiny})
         assert r.status_code == 422 and "at least 0.01 % in size" in r.json()["detail"]

@@ -38,35 +38,36 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert page.title().startswith("liqmap")
     assert page.evaluate("typeof Plotly.version") == "string"  # served from /static, no CDN
 
-    m = api.get("/api/map", params={"symbol": "BTC/USDT:USDT", "exchange": "binance", "days": 30, "bins": 500}).json()
+    m = api.get("/api/map", params={"symbol": "BTC/USDT:USDT", "exchange": "binance", "days": 30, "bins": 1000}).json()
     assert plot_data(page, "map", 0, "y") == m["long_usd"] and plot_data(page, "map", 1, "y") == m["short_usd"]
     assert plot_data(page, "map", 0, "x") == m["price_bins"]
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
-    hm = api.get("/api/heatmap", params={"days": 30, "bins": 500, "snapshots": 400}).json()
+    hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
     assert plot_data(page, "heatmap", 1, "y") == hm["close"] and plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
-    assert page.evaluate("document.getElementById('heatmap').data[0].z.length") == 500
-    lv = api.get("/api/levels", params={"days": 30, "bins": 500}).json()
-    rows = page.locator("#levels-table tbody tr")
-    assert rows.count() == len(lv["clusters"]) == 10
+    assert page.evaluate("document.getElementById('heatmap').data[0].z.length") == 1000
+    rows = page.locator("#levels-table tbody tr")  # the levels, gauge and cascade come from the map report
+    assert rows.count() == len(m["clusters"]) > 0
     assert rows.nth(0).locator("td").nth(4).inner_text().startswith("$")
-    assert plot_data(page, "gauge", 0, "value") == pytest.approx(
-        100
-        * lv["imbalance"]["short_above_usd"]
-        / (lv["imbalance"]["short_above_usd"] + lv["imbalance"]["long_below_usd"])
-    )
+    imb = m["imbalance"]
+    assert imb["window_pct"] == 5.0 and f"±{imb['window_pct']:g} %" in page.inner_text("#gauge-sub")
+    share = 100 * imb["short_above_usd"] / (imb["short_above_usd"] + imb["long_below_usd"])
+    assert plot_data(page, "gauge", 0, "value") == pytest.approx(share)
+    # the initial cascade is the report's own (shared default shock and resilience)
+    assert page.input_value("#shock") == "1" and page.evaluate("window.liqmap.cascade.cascades") == m["cascades"]
+    assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in m["cascades"]["up"]["rounds"]]
 
     # another symbol: every chart re-renders with ETH's data
     page.select_option("#symbol", "ETH/USDT:USDT")
     eth_sym = "'ETH/USDT:USDT'"
     wait_for(page, f"window.liqmap.map.symbol === {eth_sym} && window.liqmap.cascade.symbol === {eth_sym}")
-    eth = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 30, "bins": 500}).json()
+    eth = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 30, "bins": 1000}).json()
     assert plot_data(page, "map", 1, "y") == eth["short_usd"] and eth["price"] < 5_000
     assert "ETH/USDT:USDT" in page.inner_text("#heatmap-sub")
 
     # another range: 7 days
     page.select_option("#days", "7")
     wait_for(page, "window.liqmap.heatmap.bars < 200 && window.liqmap.cascade.bars < 200")
-    eth7 = api.get("/api/heatmap", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "snapshots": 400}).json()
+    eth7 = api.get("/api/heatmap", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "snapshots": 400}).json()
     assert eth7["bars"] == 169 and eth7["end_ms"] - eth7["start_ms"] == 7 * DAY_MS
     assert plot_data(page, "heatmap", 0, "x") == eth7["times_ms"]
     assert plot_data(page, "heatmap", 1, "y") == eth7["close"]
@@ -74,15 +75,15 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     # the cascade panel: a +3 % shock
     page.fill("#shock", "3")
     page.click("#cascade-form button")
-    wait_for(page, "window.liqmap.cascade.shock_pct === 3")
-    c = api.get("/api/cascade", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "shock_pct": 3}).json()
-    assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in c["rounds"]]
+    wait_for(page, "window.liqmap.cascade.cascades.up.shock_pct === 3")
+    c = api.get("/api/cascade", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "shock_pct": 3}).json()
+    assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in c["cascades"]["up"]["rounds"]]
     assert "amplification" in page.inner_text("#cascade-summary")
 
     # per-leverage layers: six stacked pairs that add up to the totals
     page.check("#layers")
     wait_for(page, "document.getElementById('map').data.length === 14")
-    lay = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 7, "bins": 500, "layers": "true"}).json()
+    lay = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "layers": "true"}).json()
     assert [plot_data(page, "map", 2 * k, "name") for k in range(6)] == ["5x", "10x", "20x", "25x", "50x", "100x"]
     assert plot_data(page, "map", 10, "y") == lay["long_by_leverage"][5]
     assert page.evaluate("document.getElementById('map').layout.barmode") == "stack"

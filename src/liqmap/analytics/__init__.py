@@ -12,18 +12,20 @@ from liqmap.analytics.asymmetry import (
 )
 from liqmap.analytics.imbalance import Imbalance, SideSplit, imbalance
 from liqmap.analytics.levels import Cluster, key_levels
-from liqmap.analytics.report import default_targets_usd, map_report
+from liqmap.analytics.report import MapReport, ReportSettings, build_map_report, default_targets_usd
 
 __all__ = [
     "Cluster",
     "Imbalance",
     "LiquidatedByMove",
+    "MapReport",
     "MoveToLiquidate",
+    "ReportSettings",
     "SideSplit",
+    "build_map_report",
     "default_targets_usd",
     "imbalance",
     "key_levels",
     "liquidated_by_move",
-    "map_report",
     "moves_to_liquidate",
 ]

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 
+from liqmap.analytics.enums import ImpactKind
+from liqmap.analytics.report import ReportSettings
 from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
 
 if TYPE_CHECKING:
-    from liqmap.engine import EngineConfig, EngineResult
+    from liqmap.analytics.report import MapReport
+    from liqmap.engine import EngineResult, LiqMap
+
+REPORT = ReportSettings()  # the shared analysis defaults, shown in --help
 
 InputOpt = Annotated[
     Path | None,
@@ -44,6 +49,8 @@ TradesOpt = Annotated[
         "each bar's traded prices.",
     ),
 ]
+WindowOpt = Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")]
+TopOpt = Annotated[int, typer.Option("--top", help="Number of key levels (clusters) to report.")]
 TiersFromOpt = Annotated[
     str | None,
     typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),
@@ -133,20 +140,6 @@ def filter_rows(
     return df[mask].reset_index(drop=True)
 
 
-def engine_config(bars: pd.DataFrame, tiers_from: str | None = None, **config: Any) -> EngineConfig:
-    """``EngineConfig(**config)`` with ``None`` values dropped; ``tiers_from`` lends that exchange's tier table
-    to the venues in ``bars`` that have none for the symbol."""
-    from liqmap.engine import EngineConfig
-    from liqmap.margin import available_tiers
-
-    cfg = {k: v for k, v in config.items() if v is not None}
-    if tiers_from:
-        symbol = str(bars["symbol"].iloc[0])
-        have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
-        cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
-    return EngineConfig(**cfg)
-
-
 def run_engine(
     bars: pd.DataFrame,
     model: Model | str,
@@ -155,7 +148,71 @@ def run_engine(
     trades: pd.DataFrame | None = None,
     **config: Any,
 ) -> EngineResult:
-    """Run the engine with :func:`engine_config` and optional ``trades``."""
+    """Run the engine with :func:`liqmap.engine.options.engine_config` and optional ``trades``."""
     from liqmap.engine import run
+    from liqmap.engine.options import engine_config
 
-    return run(bars, model, engine_config(bars, tiers_from, **config), trades=trades)
+    return run(bars, model, engine_config(bars, tiers_from=tiers_from, **config), trades=trades)
+
+
+def companion(explicit: Path | None, input_path: Path | None, option: str, table: str) -> Path | None:
+    """The file/dir for a second table: ``explicit``, else the ``--input`` directory, else None (the store)."""
+    if explicit is not None:
+        return explicit
+    if input_path is None:
+        return None
+    if not input_path.is_dir():
+        raise LiqmapError(f"--input {input_path} is a bars file; give {option} FILE for the {table} table")
+    return input_path
+
+
+def load_depth(path: Path | None, db: Path | None, exchanges: list[str] | None, symbol: str) -> pd.DataFrame:
+    """Order-book snapshots for ``symbol`` from a depth file/dir, else the store."""
+    if path is not None:
+        from liqmap.data.io import read_depth
+
+        depth = filter_rows(read_depth(path), exchanges, symbol, None, None)
+    else:
+        from liqmap.data.store import Store
+
+        with Store(db, read_only=True) as store:
+            depth = store.query_depth(exchanges or None, symbol)
+    if depth.empty:
+        raise LiqmapError("--impact book needs depth snapshots: give --depth FILE or import depth into the store")
+    return depth
+
+
+def analyse(
+    input_path: Path | None,
+    db: Path | None,
+    exchanges: list[str] | None,
+    symbol: str,
+    start: str | None,
+    end: str | None,
+    at: str | None,
+    model: Model | str,
+    settings: ReportSettings,
+    *,
+    tiers_from: str | None = None,
+    trades_path: Path | None = None,
+    depth_path: Path | None = None,
+    **engine: Any,
+) -> tuple[EngineResult, LiqMap, MapReport]:
+    """The one analysis behind ``map``, ``levels`` and ``cascade``: the bars up to ``--at`` (default the
+    last bar), the engine over them, and the :class:`~liqmap.analytics.report.MapReport` of the last bar's
+    map, its impact calibrated on the same bars (``--impact book``: on ``depth_path``, the ``--input``
+    directory or the store)."""
+    from liqmap.analytics.report import build_map_report
+
+    at_ms, end_ms = parse_time_ms(at, "--at"), parse_time_ms(end, "--end")
+    if at_ms is not None and end_ms is not None and at_ms > end_ms:
+        raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
+    bars = load_bars(input_path, db, exchanges, symbol, start, str(at_ms) if at_ms is not None else end)
+    trades = load_trades(trades_path, exchanges, symbol)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **engine)
+    depth = None
+    if settings.impact is ImpactKind.BOOK:
+        depth = load_depth(companion(depth_path, input_path, "--depth", "depth"), db, exchanges, symbol)
+    lm = res.liqmap()
+    report = build_map_report(lm, bars, settings, profile=res.config.profile, warnings=res.warnings, depth=depth)
+    return res, lm, report

@@ -1,10 +1,11 @@
 """``liqmap demo``: the whole job on the bundled real sample, end to end.
 
 Store the sample in the embedded DuckDB store → run the ``oi-delta`` engine on BTC/USDT:USDT (Binance, and
-Binance + Bybit + OKX aggregated) → write the heatmap, the liquidation maps, the key-levels / imbalance /
-asymmetry report (JSON + Markdown), a cascade run each way, and validation scores against the sample's real
-OKX liquidations and against a simulated market → print a summary. ``--quick`` runs the same steps on a
-small slice (the last week of bars, a one-day simulation).
+Binance + Bybit + OKX aggregated, and Lighter) → one ``MapReport`` per map (key levels, imbalance,
+asymmetry, cascades each way: the same analysis and defaults as ``liqmap map`` and ``/api/map``) → write
+the heatmap, the liquidation maps, the cascade charts, ``report.json`` + ``report.md``, and validation
+scores against the sample's real OKX liquidations and against a simulated market → print a summary.
+``--quick`` runs the same steps on a small slice (the last week of bars, a one-day simulation).
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from liqmap.viz._style import fmt_utc
 
 SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
-BIN_USD = 50.0
+BIN_USD = 50.0  # `liqmap map --bin-usd 50` and `/api/map?bin_usd=50` give the same map
 QUICK_DAYS = 7
 DAY_MS = 86_400_000
-SHOCK_PCT = 1.0
 SIM_FULL = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
 SIM_QUICK = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
 OKX_NOTE = (
@@ -62,6 +62,8 @@ class DemoRun:
     bars: pd.DataFrame | None = None
     results: dict[str, Any] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
+    map_bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reports: dict[str, Any] = field(default_factory=dict)
     map_notes: dict[str, str] = field(default_factory=dict)
 
     def write_chart(self, fig_for: Callable[[str], Any], stem: str) -> None:
@@ -100,26 +102,23 @@ def _load(run: DemoRun) -> None:
 
 def _engine(run: DemoRun) -> None:
     """Run ``oi-delta`` on Binance alone, on the three venues aggregated, and on Lighter's real-OI bars."""
-    from dataclasses import replace
-
     from liqmap.data.sample import lighter_bars
     from liqmap.engine import run as run_engine
+    from liqmap.engine.options import engine_config
 
     assert run.bars is not None
-    cfg = _engine_config()
     lighter = lighter_bars()
     lighter = lighter[lighter["symbol"] == LIGHTER_SYMBOL].reset_index(drop=True)
     if run.quick:
         lighter = lighter[lighter["timestamp"] >= lighter["timestamp"].max() - QUICK_DAYS * DAY_MS]
     series = (
-        ("binance", run.bars[run.bars["exchange"] == "binance"], cfg),
-        ("all", run.bars[run.bars["exchange"].isin(VENUES)], cfg),
-        ("lighter", lighter, replace(cfg, tier_exchange={"lighter": "binance"})),
+        ("binance", run.bars[run.bars["exchange"] == "binance"].reset_index(drop=True), None),
+        ("all", run.bars[run.bars["exchange"].isin(VENUES)].reset_index(drop=True), None),
+        ("lighter", lighter.reset_index(drop=True), "binance"),
     )
-    for key, bars, config in series:
-        res = run_engine(bars, model="oi-delta", config=config)
-        run.results[key] = res
-        run.maps[key] = res.liqmap()
+    for key, bars, tiers_from in series:
+        res = run_engine(bars, "oi-delta", engine_config(bars, bin_usd=BIN_USD, tiers_from=tiers_from))
+        run.results[key], run.maps[key], run.map_bars[key] = res, res.liqmap(), bars
     run.map_notes["lighter"] = LIGHTER_NOTE.format(
         start=fmt_utc(lighter["timestamp"].min()), end=fmt_utc(lighter["timestamp"].max())
     )
@@ -132,10 +131,14 @@ def _engine(run: DemoRun) -> None:
 
 
 def _maps_report(run: DemoRun) -> None:
-    """Key levels, imbalance and asymmetry of both maps (``liqmap.analytics.map_report``)."""
-    from liqmap.analytics import map_report
+    """One ``MapReport`` per map (``liqmap.analytics.build_map_report`` with the shared defaults), its
+    impact calibrated on that map's own venues."""
+    from liqmap.analytics import build_map_report
 
-    run.report["maps"] = {key: map_report(lm) for key, lm in run.maps.items()}
+    for key, lm in run.maps.items():
+        res = run.results[key]
+        run.reports[key] = build_map_report(lm, run.map_bars[key], profile=res.config.profile, warnings=res.warnings)
+    run.report["maps"] = {key: rep.to_dict() for key, rep in run.reports.items()}
     for key, note in run.map_notes.items():
         run.report["maps"][key]["note"] = note
 
@@ -162,34 +165,25 @@ def _charts(run: DemoRun) -> None:
 
 
 def _cascade(run: DemoRun) -> None:
-    """±``SHOCK_PCT`` % cascades on the aggregated map with square-root impact calibrated on Binance bars."""
-    from liqmap.analytics.cascade import critical_shock_pct, simulate_cascade
-    from liqmap.analytics.impact import SqrtImpact
+    """Charts of the aggregated map report's cascade runs each way."""
     from liqmap.viz import plot_cascade
 
-    assert run.bars is not None
-    lm = run.maps["all"]
-    impact = SqrtImpact.from_bars(run.bars[run.bars["exchange"] == "binance"])
-    out: dict[str, Any] = {"impact": {"model": "sqrt", **impact.__dict__}, "runs": {}}
-    for name, shock in (("up", SHOCK_PCT), ("down", -SHOCK_PCT)):
-        res = simulate_cascade(lm, shock, impact)
-        out["runs"][name] = res.to_dict()
+    cascades = run.reports["all"].cascades
+    for name, res in (("up", cascades.up), ("down", cascades.down)):
         run.write_chart(lambda b, r=res: plot_cascade(r, backend=b), f"cascade_{name}")
-    out["critical_shock_up_pct"] = critical_shock_pct(lm, impact, "up")
-    out["critical_shock_down_pct"] = critical_shock_pct(lm, impact, "down")
-    run.report["cascade"] = out
 
 
 def _validate_real(run: DemoRun) -> None:
     """Score ``oi-delta`` (and the baselines) against the sample's real OKX BTC liquidations."""
     from liqmap.analytics.validation import validate
     from liqmap.data.store import Store
+    from liqmap.engine.options import engine_config
 
     assert run.bars is not None
     with Store(run.db, read_only=True) as store:
         events = store.query_liquidations("okx", SYMBOL)
     okx = run.bars[run.bars["exchange"] == "okx"]
-    res = validate(okx, events, "oi-delta", config=_engine_config())
+    res = validate(okx, events, "oi-delta", config=engine_config(okx, bin_usd=BIN_USD))
     first_ms, last_ms = int(events["timestamp"].min()), int(events["timestamp"].max())
     what = OKX_NOTE.format(
         events=len(events), hours=(last_ms - first_ms) / 3_600_000, first=fmt_utc(first_ms), last=fmt_utc(last_ms)
@@ -206,12 +200,6 @@ def _validate_sim(run: DemoRun) -> None:
     sim = simulate(SimConfig(**params))
     res = validate(sim.bars, sim.liquidations, "oi-delta")
     run.report["validation_sim"] = {"what": SIM_NOTE.format(**params), "sim": sim.summary(), **res.to_dict()}
-
-
-def _engine_config() -> Any:
-    from liqmap.engine import EngineConfig
-
-    return EngineConfig(bin_usd=BIN_USD)
 
 
 def _write_reports(run: DemoRun) -> None:
@@ -239,7 +227,7 @@ STEPS: tuple[tuple[str, Callable[[DemoRun], None], bool], ...] = (
     ("run the oi-delta engine (Binance; 3 venues; Lighter)", _engine, False),
     ("key levels, imbalance, asymmetry", _maps_report, False),
     ("draw heatmap and liquidation maps", _charts, False),
-    ("cascade simulation ±1%", _cascade, False),
+    ("draw the aggregated map's cascades", _cascade, False),
     ("validate against real OKX liquidations", _validate_real, True),
     ("validate against a simulated market", _validate_sim, True),
     ("write report.json and report.md", _write_reports, False),

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.cli._common import (
+    REPORT,
     AtOpt,
     BinsOpt,
     BinUsdOpt,
@@ -33,10 +34,12 @@ from liqmap.cli._common import (
     StartOpt,
     SymbolOpt,
     TiersFromOpt,
+    TopOpt,
     TradesOpt,
+    WindowOpt,
+    analyse,
     load_bars,
     load_trades,
-    parse_time_ms,
     run_engine,
 )
 from liqmap.engine import Model, map_payload
@@ -53,8 +56,6 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Write the result: .parquet (data), .html (interactive chart) or .png/.svg/.pdf."),
 ]
-WindowOpt = Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")]
-TopOpt = Annotated[int, typer.Option("--top", help="Number of key levels (clusters) to report.")]
 
 _UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _SHOW_LEVELS_PCT = (1.0, 2.0, 5.0, 10.0)
@@ -195,41 +196,44 @@ def liq_map(
     half_life: HalfLifeOpt = None,
     tiers_from: TiersFromOpt = None,
     trades_path: TradesOpt = None,
-    window_pct: WindowOpt = 5.0,
-    top: TopOpt = 10,
+    window_pct: WindowOpt = REPORT.window_pct,
+    top: TopOpt = REPORT.top,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Liquidation map at one instant: long liquidations below price, shorts above, with cumulative curves."""
-    at_ms = parse_time_ms(at, "--at")
-    end_ms = parse_time_ms(end, "--end")
-    if at_ms is not None and end_ms is not None and at_ms > end_ms:
-        raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
-    cfg = _config(bin_usd, bins, closure, half_life, snapshot_every_ms=None, max_snapshots=1_000)
-    bars = load_bars(input_path, db, exchange, symbol, start, str(at_ms) if at_ms is not None else end)
-    trades = load_trades(trades_path, exchange, symbol)
-    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **cfg)
-    lm = res.liqmap()
-    from liqmap.analytics import map_report
+    from dataclasses import replace
 
-    report = map_report(lm, window_pct=window_pct, top=top)
+    cfg = _config(bin_usd, bins, closure, half_life, snapshot_every_ms=None, max_snapshots=1_000)
+    settings = replace(REPORT, window_pct=window_pct, top=top)
+    res, lm, report = analyse(
+        input_path,
+        db,
+        exchange,
+        symbol,
+        start,
+        end,
+        at,
+        model,
+        settings,
+        tiers_from=tiers_from,
+        trades_path=trades_path,
+        **cfg,
+    )
+    rep = report.to_dict()
     if out is not None and out.suffix.lower() != ".parquet":
         from liqmap.viz import backend_for, plot_liqmap, save
 
-        fig = plot_liqmap(lm, clusters=report["clusters"], imbalance=report["imbalance"], backend=backend_for(out))
-        save(fig, out)
+        save(plot_liqmap(lm, clusters=rep["clusters"], imbalance=rep["imbalance"], backend=backend_for(out)), out)
     elif out is not None:
         write_parquet(lm.to_frame(), out)
     if as_json:
-        payload = map_payload(lm)
-        payload.update({k: report[k] for k in ("clusters", "imbalance", "asymmetry", "by_move")})
-        payload["warnings"] = list(res.warnings)
-        typer.echo(json.dumps(payload))
+        typer.echo(json.dumps({**map_payload(lm), **rep}))
         return
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
-    for renderable in map_report_renderables(report, lm, width=console.width):
+    for renderable in map_report_renderables(rep, lm, width=console.width):
         console.print(renderable)
     for w in res.warnings:
         console.print(f"[yellow]repaired:[/yellow] {w}")

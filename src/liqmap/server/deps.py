@@ -22,13 +22,14 @@ import pandas as pd
 from fastapi import Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
+from liqmap.analytics.report import MapReport, ReportSettings
+from liqmap.engine.config import EngineConfig
 from liqmap.engine.results import Heatmap, LiqMap
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_BINS
 from liqmap.server.cache import LRUCache
 
 MAX_SNAPSHOTS = 1_000  # engine heatmap rows kept per run: bounds memory at MAX_SNAPSHOTS × bins
-ASYMMETRY_MOVES_PCT = (1.0, 2.0, 3.0, 5.0, 10.0)
 OPEN_ATTEMPTS = 4
 OPEN_RETRY_S = 0.05
 CLAIM_TIMEOUT_S = 5.0
@@ -60,6 +61,7 @@ class EngineOutput(Protocol):
 
     heatmap: Heatmap
     events: pd.DataFrame
+    config: EngineConfig
     warnings: tuple[str, ...]
 
     def liqmap(self, at_ms: int | None = None) -> LiqMap: ...
@@ -72,17 +74,15 @@ class Services:
     ``store_version()`` is a cheap fingerprint that changes whenever the store may have changed (file
     sizes and modification times); ``None`` means "unknown, always re-read".
     ``run_engine(bars, model, bins, bin_usd)`` returns an :class:`EngineOutput`;
-    ``map_report(liqmap, window_pct, top)`` the clusters/imbalance/asymmetry dict;
-    ``cascade(liqmap, bars, shock_pct, resilience)`` the cascade dict; ``validate(outputs, model, bars,
-    liquidations)`` the validation scores of ``outputs[model]`` (``outputs`` maps model name → output,
-    baselines included).
+    ``map_report(liqmap, bars, settings, output)`` the :class:`~liqmap.analytics.report.MapReport` of a map
+    of that engine output (impact calibrated on ``bars``); ``validate(outputs, model, bars, liquidations)``
+    the validation scores of ``outputs[model]`` (``outputs`` maps model name → output, baselines included).
     """
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
     store_version: Callable[[], Hashable]
     run_engine: Callable[[pd.DataFrame, str, int, float | None], EngineOutput]
-    map_report: Callable[[LiqMap, float, int], dict[str, Any]]
-    cascade: Callable[[LiqMap, pd.DataFrame, float, float], dict[str, Any]]
+    map_report: Callable[[LiqMap, pd.DataFrame, ReportSettings, EngineOutput], MapReport]
     validate: Callable[[dict[str, EngineOutput], str, pd.DataFrame, pd.DataFrame], dict[str, Any]]
 
 
@@ -90,10 +90,10 @@ def default_services(db_path: Path | str | None) -> Services:
     """The real store (opened read-only per access), engine and analytics."""
     import duckdb
 
-    from liqmap import analytics, engine
-    from liqmap.analytics.cascade import Direction, critical_shock_pct, simulate_cascade
-    from liqmap.analytics.impact import SqrtImpact
+    from liqmap import engine
+    from liqmap.analytics.report import build_map_report
     from liqmap.data.store import Store, default_db_path
+    from liqmap.engine.options import engine_config
 
     store_file = Path(db_path).expanduser() if db_path is not None else default_db_path()
 
@@ -111,9 +111,8 @@ def default_services(db_path: Path | str | None) -> Services:
             time.sleep(OPEN_RETRY_S)
 
     def run_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None) -> EngineOutput:
-        config = engine.EngineConfig(
-            n_bins=None if bin_usd is not None else bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS
-        )
+        n_bins = None if bin_usd is not None else bins  # bin_usd overrides bins
+        config = engine_config(bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS)
         if bin_usd is not None:  # the engine pads the data range by range_pad_pct on both sides
             pad = config.range_pad_pct / 100
             width = float(bars["high"].max()) * (1 + pad) - float(bars["low"].min()) * max(1 - pad, 0.01)
@@ -124,16 +123,8 @@ def default_services(db_path: Path | str | None) -> Services:
                 )
         return engine.run(bars, model=model, config=config)
 
-    def report(lm: LiqMap, window_pct: float, top: int) -> dict[str, Any]:
-        return analytics.map_report(lm, window_pct=window_pct, top=top, moves_pct=ASYMMETRY_MOVES_PCT)
-
-    def cascade(lm: LiqMap, bars: pd.DataFrame, shock_pct: float, resilience: float) -> dict[str, Any]:
-        impact = SqrtImpact.from_bars(bars)  # combines exchanges itself
-        out = simulate_cascade(lm, shock_pct, impact, resilience=resilience).to_dict()
-        out["critical_shock_up_pct"] = critical_shock_pct(lm, impact, Direction.UP, resilience=resilience)
-        out["critical_shock_down_pct"] = critical_shock_pct(lm, impact, Direction.DOWN, resilience=resilience)
-        out["impact"] = {"sigma_daily": impact.sigma_daily, "volume_daily_usd": impact.volume_daily_usd}
-        return out
+    def report(lm: LiqMap, bars: pd.DataFrame, settings: ReportSettings, output: EngineOutput) -> MapReport:
+        return build_map_report(lm, bars, settings, profile=output.config.profile, warnings=output.warnings)
 
     def validate(
         outputs: dict[str, EngineOutput], model: str, bars: pd.DataFrame, liquidations: pd.DataFrame
@@ -145,7 +136,7 @@ def default_services(db_path: Path | str | None) -> Services:
     def store_version() -> Hashable:
         return tuple(_stat(p) for p in (store_file, store_file.with_name(store_file.name + ".wal")))
 
-    return Services(open_store, store_version, run_engine, report, cascade, validate)
+    return Services(open_store, store_version, run_engine, report, validate)
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

@@ -1,6 +1,7 @@
-"""The demo report for people: Markdown (``report.md``) and rich console tables, rendered from the report
-dict that ``liqmap demo`` writes as ``report.json`` (maps from ``liqmap.analytics.map_report``, cascade and
-validation results as their ``to_dict()``)."""
+"""Map reports for people: rich console views of one ``MapReport.to_dict()`` (``liqmap map``, ``levels``,
+``cascade``), and the demo report as Markdown (``report.md``) and console tables, rendered from the dict
+that ``liqmap demo`` writes as ``report.json`` (one ``MapReport.to_dict()`` per map, validation results as
+their ``to_dict()``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ MAP_TITLES = {
 }
 VALIDATIONS = {"validation_real": "Real liquidations (OKX)", "validation_sim": "Simulated market"}
 SCORE_COLUMNS = ("events", "top-decile capture", "median percentile", "hourly corr")
+CASCADE_COLUMNS = ("shock", "rounds", "final price", "move", "liquidated", "amplification", "runaway")
+STALE_DEPTH_HOURS = 24.0  # --impact book: warn when the order book is older than this at the map time
 
 
 def _pct(value: float | None, digits: int = 2, signed: bool = False) -> str:
@@ -36,6 +39,10 @@ def _num(value: float | None, digits: int = 2, suffix: str = "") -> str:
 
 def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _when(ms: int) -> str:
@@ -90,8 +97,9 @@ def asymmetry_rows(rep: Mapping[str, Any]) -> list[list[str]]:
     ]
 
 
-def cascade_rows(cascade: Mapping[str, Any]) -> list[list[str]]:
-    """Rows ``shock, rounds, final price, move, liquidated, amplification, runaway`` per cascade run."""
+def cascade_rows(cascades: Mapping[str, Any]) -> list[list[str]]:
+    """Rows ``shock, rounds, final price, move, liquidated, amplification, runaway`` of a report's up and
+    down cascade runs."""
     return [
         [
             _pct(r["shock_pct"], signed=True),
@@ -102,7 +110,7 @@ def cascade_rows(cascade: Mapping[str, Any]) -> list[list[str]]:
             _num(r["amplification"], suffix="×"),
             "yes" if r["runaway"] else "no",
         ]
-        for r in cascade["runs"].values()
+        for r in (cascades["up"], cascades["down"])
     ]
 
 
@@ -120,8 +128,29 @@ def score_rows(val: Mapping[str, Any]) -> list[list[str]]:
     ]
 
 
-def _critical(value: float | None) -> str:
-    return "none up to 10%" if value is None else _pct(value)
+def _critical(value: float | None, max_pct: float) -> str:
+    return f"none up to {max_pct:g}%" if value is None else _pct(value, 3)
+
+
+def critical_text(rep: Mapping[str, Any]) -> str:
+    """``smallest runaway shock: up +0.240%, down none up to 10%`` of a map report."""
+    cas, top = rep["cascades"], rep["settings"]["max_shock_pct"]
+    up, down = _critical(cas["critical_shock_up_pct"], top), _critical(cas["critical_shock_down_pct"], top)
+    return f"smallest runaway shock: up {up}, down {down}"
+
+
+def impact_text(impact: Mapping[str, Any]) -> str:
+    """One line naming the calibrated impact model and its parameters."""
+    if impact["model"] == "sqrt":
+        return (
+            f"square-root impact calibrated on the mapped venues' bars: daily volatility "
+            f"{_pct(100 * impact['sigma_daily'])}, daily volume {fmt_usd(impact['volume_daily_usd'])}"
+        )
+    return (
+        f"order-book impact: snapshot of {_when(impact['depth_as_of_ms'])}, "
+        f"{fmt_usd(impact['bid_depth_usd'])} bids within {impact['bid_depth_pct']:.2f}%, "
+        f"{fmt_usd(impact['ask_depth_usd'])} asks within {impact['ask_depth_pct']:.2f}%"
+    )
 
 
 def report_markdown(report: Mapping[str, Any]) -> str:
@@ -165,22 +194,16 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         ]
     if "maps" in report:
         lines += ["## Heatmap — Binance", "", "![liquidation heatmap](heatmap_binance.png)", ""]
-    if "cascade" in report:
-        cas = report["cascade"]
-        imp = cas["impact"]
+    if "all" in report.get("maps", {}):
+        rep = report["maps"]["all"]
         lines += [
             "## Cascade (aggregated map)",
             "",
-            f"Square-root impact calibrated on the Binance bars: daily volatility {_pct(100 * imp['sigma_daily'])}, "
-            f"daily volume {fmt_usd(imp['volume_daily_usd'])}.",
+            f"{_sentence(impact_text(rep['cascades']['impact']))}.",
             "",
-            *_table(
-                ("shock", "rounds", "final price", "move", "liquidated", "amplification", "runaway"),
-                cascade_rows(cas),
-            ),
+            *_table(CASCADE_COLUMNS, cascade_rows(rep["cascades"])),
             "",
-            f"Smallest shock that triggers a runaway: up {_critical(cas['critical_shock_up_pct'])}, "
-            f"down {_critical(cas['critical_shock_down_pct'])}.",
+            f"{_sentence(critical_text(rep))}.",
             "",
             "![cascade up](cascade_up.png)",
             "",
@@ -246,9 +269,9 @@ def _rich_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
 
 
 def map_report_renderables(rep: Mapping[str, Any], lm: LiqMap | None = None, width: int = 80) -> list[RenderableType]:
-    """Rich view of one ``liqmap.analytics.map_report``: the terminal map of ``lm`` (when given), key levels,
-    the imbalance line (and its split by leverage and exchange), the moves needed to liquidate each target,
-    the notional per ±Y % move, the caveat."""
+    """Rich view of one ``MapReport.to_dict()``: the terminal map of ``lm`` (when given), key levels, the
+    imbalance line (and its split by leverage and exchange), the moves needed to liquidate each target, the
+    notional per ±Y % move, the ± cascades and critical shocks, the caveat."""
     out: list[RenderableType] = []
     if lm is not None:
         out.append(map_renderable(lm, rep["clusters"], rep["imbalance"], width=max(40, min(100, width))))
@@ -271,6 +294,15 @@ def map_report_renderables(rep: Mapping[str, Any], lm: LiqMap | None = None, wid
                 "liquidated by a move of ±Y %", ("move", "up: shorts", "down: longs", "up/down"), by_move_rows(rep)
             )
         )
+    shock = rep["settings"]["shock_pct"]
+    out.append(
+        _rich_table(
+            f"cascades ±{shock:g}% ({impact_text(rep['cascades']['impact'])})",
+            CASCADE_COLUMNS,
+            cascade_rows(rep["cascades"]),
+        )
+    )
+    out.append(critical_text(rep))
     if lm is None:  # the terminal map already carries the caveat
         out.append(f"[dim]{rep['caveat']}[/]")
     return out
@@ -296,15 +328,51 @@ def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None, widt
             )
         )
         out.append(f"imbalance {imbalance_text(r['imbalance'])}")
-    if "cascade" in report:
-        cas = report["cascade"]
+    if rep is not None:
         out.append(
             table(
-                "cascades", ("shock", "rounds", "final", "move", "liquidated", "amplif.", "runaway"), cascade_rows(cas)
+                "cascades — aggregated map",
+                ("shock", "rounds", "final", "move", "liquidated", "amplif.", "runaway"),
+                cascade_rows(rep["cascades"]),
             )
         )
     for key, title in VALIDATIONS.items():
         if key in report:
             out.append(table(f"validation — {title}", ("model", *SCORE_COLUMNS), score_rows(report[key])))
             out.append(f"[dim]{report[key]['what']}[/]")
+    return out
+
+
+def cascade_renderables(rep: Mapping[str, Any], direction: str) -> list[RenderableType]:
+    """Rich view of a map report's ``direction`` (``up``/``down``) cascade: its rounds, the outcome, the
+    impact model (and a warning when the order book is over a day older than the map), the critical shocks."""
+    run, impact = rep["cascades"][direction], rep["cascades"]["impact"]
+    title = (
+        f"Cascade {run['shock_pct']:+g}% on {rep['symbol']} {rep['model']} @ {fmt_utc(rep['as_of_ms'])} "
+        f"({impact['model']})"
+    )
+    rows = [
+        [
+            str(r["index"]),
+            f"{r['price']:,.2f}",
+            _pct(100 * (r["price"] - run["start_price"]) / run["start_price"], signed=True),
+            fmt_usd(r["liquidated_usd"]),
+            r["side"],
+        ]
+        for r in run["rounds"]
+    ]
+    out: list[RenderableType] = [_rich_table(title, ("round", "price", "move", "liquidated", "side"), rows)]
+    out.append(
+        f"start {run['start_price']:,.2f} → final {run['final_price']:,.2f} ({run['final_move_pct']:+.2f}%), "
+        f"liquidated {fmt_usd(run['total_liquidated_usd'])}, amplification {run['amplification']:.2f}"
+        f"{' — RUNAWAY' if run['runaway'] else ''}{' (left the map)' if run['hit_edge'] else ''}"
+    )
+    out.append(impact_text(impact))
+    age_h = impact.get("depth_age_hours")
+    if age_h is not None and age_h > STALE_DEPTH_HOURS:
+        out.append(
+            f"order book of {fmt_utc(impact['depth_as_of_ms'])}, {age_h / 24:,.0f} days before the map: "
+            "its depth may be far from today's liquidity"
+        )
+    out += [critical_text(rep), f"[dim]{rep['caveat']}[/]"]
     return out

@@ -1,10 +1,20 @@
-"""Response-model pieces shared by several routes."""
+"""Response-model pieces shared by several routes, and the map report's response model, derived from the
+analytics dataclasses (:func:`json_model`) so the API serves exactly ``MapReport.to_dict()``'s shape."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import dataclasses
+import functools
+import types
+import typing
+from enum import Enum
+from typing import Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from liqmap import CAVEAT
+from liqmap.analytics.report import MapReport
 from liqmap.server.api.pipeline import Computed
 
 
@@ -47,3 +57,37 @@ def series_info(c: Computed) -> dict[str, object]:
         "bars": len(c.bars),
         "warnings": list(c.output.warnings),
     }
+
+
+@functools.cache
+def json_model(cls: type) -> type[BaseModel]:
+    """The pydantic model of ``cls.to_dict()`` for an analytics dataclass, derived from its type hints: its
+    fields (NumPy arrays, which ``to_dict`` omits, dropped) and properties, nested dataclasses as models,
+    enums as their JSON strings (a ``str`` enum's value, else its lower-case name), sequences as lists and
+    mappings keyed by strings. Unknown keys are rejected, so a change of the shape fails validation."""
+    hints = typing.get_type_hints(cls)
+    spec: dict[str, Any] = {
+        f.name: (_json_type(hints[f.name]), ...) for f in dataclasses.fields(cls) if hints[f.name] is not np.ndarray
+    }
+    for name, attr in vars(cls).items():
+        if isinstance(attr, property):
+            spec[name] = (_json_type(typing.get_type_hints(attr.fget)["return"]), ...)
+    return create_model(cls.__name__, __config__=ConfigDict(extra="forbid"), __doc__=cls.__doc__, **spec)
+
+
+def _json_type(tp: Any) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return json_model(tp)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return Literal[tuple(m.value if isinstance(m, str) else m.name.lower() for m in tp)]
+    if origin in (list, tuple):
+        return list[_json_type(args[0])]
+    if origin is dict:
+        return dict[str, _json_type(args[1])]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_json_type(a) for a in args)]  # noqa: UP007 - built from a runtime tuple
+    return tp
+
+
+MapReportModel = json_model(MapReport)  # the one JSON shape of a map report, as served by the API

@@ -7,11 +7,13 @@ any work; cross-field rules (start before end, span cap, bin cap) are checked in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Query
 
+from liqmap.analytics.report import ReportSettings
+from liqmap.engine.config import DEFAULT_N_BINS
 from liqmap.engine.enums import Model
 from liqmap.enums import Exchange
 from liqmap.errors import LiqmapError
@@ -22,6 +24,7 @@ MAX_BINS = 4_000
 MIN_BINS = 10
 MAX_DAYS = 366.0
 MAX_EXCHANGES = 5
+REPORT = ReportSettings()  # the shared analysis defaults (CLI, API, dashboard, demo)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ async def series_query(
     days: Annotated[
         float, Query(gt=0, le=MAX_DAYS, description="Window length in days when start_ms is not given.")
     ] = 30.0,
-    bins: Annotated[int, Query(ge=MIN_BINS, le=MAX_BINS, description="Number of price bins.")] = 500,
+    bins: Annotated[
+        int, Query(ge=MIN_BINS, le=MAX_BINS, description="Number of price bins (the engine default).")
+    ] = DEFAULT_N_BINS,
     bin_usd: Annotated[
         float | None,
         Query(ge=0.01, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
@@ -84,3 +89,13 @@ async def series_query(
         bins=bins,
         bin_usd=bin_usd,
     )
+
+
+async def report_settings(
+    window_pct: Annotated[
+        float, Query(gt=0, le=50, description="Imbalance window: ± this % around price.")
+    ] = REPORT.window_pct,
+    top: Annotated[int, Query(ge=1, le=50, description="Number of clusters returned.")] = REPORT.top,
+) -> ReportSettings:
+    """FastAPI dependency: the map report's settings (``ReportSettings`` defaults unless given)."""
+    return replace(REPORT, window_pct=window_pct, top=top)

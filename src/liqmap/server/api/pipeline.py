@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from liqmap.analytics.report import MapReport, ReportSettings
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_DAYS, SeriesQuery
@@ -86,6 +87,15 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
 def liqmap_at(state: ServerState, c: Computed, at_ms: int | None) -> LiqMap:
     """The (cached) map of a computed query at ``at_ms`` (default: its last bar), shared by the routes."""
     return state.engine_cache.get_or_compute(("liqmap", c.query, c.window, at_ms), lambda: c.output.liqmap(at_ms))
+
+
+def report_at(state: ServerState, c: Computed, at_ms: int | None, settings: ReportSettings) -> MapReport:
+    """The (cached) map report of a computed query's map at ``at_ms``, its impact calibrated on the
+    query's bars (the venues mapped), shared by map, levels and cascade."""
+    return state.engine_cache.get_or_compute(
+        ("report", c.query, c.window, at_ms, settings),
+        lambda: state.services.map_report(liqmap_at(state, c, at_ms), c.bars, settings, c.output),
+    )
 
 
 async def respond(

@@ -1,4 +1,5 @@
 // liqmap dashboard: fetches the JSON API and draws it with Plotly (served locally from the plotly package).
+// Every number comes from the map report (`MapReport.to_dict()`) the API serves with /api/map and /api/cascade.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -8,7 +9,7 @@ const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemo
 const MAP_SPAN = 0.15; // the map's x-axis opens at price ± 15 %
 
 // Everything the page loaded, for inspection (and the browser tests).
-const state = { symbols: [], heatmap: null, map: null, levels: null, cascade: null, ws: null, seq: 0, renders: {} };
+const state = { symbols: [], heatmap: null, map: null, cascade: null, ws: null, seq: 0, renders: {} };
 window.liqmap = state;
 
 function usd(x) {
@@ -20,7 +21,7 @@ function usd(x) {
   return `$${x.toFixed(0)}`;
 }
 const price = (x) => x.toLocaleString("en-US", { maximumFractionDigits: x < 100 ? 4 : 1 });
-const pct = (x) => (x === null || x === undefined ? "none up to 10 %" : `${x.toFixed(2)} %`);
+const critical = (x, max) => (x === null || x === undefined ? `none up to ${max} %` : `${x.toFixed(3)} %`);
 
 function layout(extra) {
   const axis = { gridcolor: C.grid, zerolinecolor: C.grid, linecolor: C.grid };
@@ -206,7 +207,10 @@ function renderLevels(lv) {
   $("gauge-sub").textContent = `±${imb.window_pct} %: shorts ${usd(imb.short_above_usd)} vs longs ${usd(imb.long_below_usd)} (${ratio})`;
 }
 
-function renderCascade(c) {
+function renderCascade(rep, shockPct) {
+  // the report's run in the shock's direction (the report holds both: cascades.up and cascades.down)
+  const c = rep.cascades[shockPct > 0 ? "up" : "down"];
+  const max = rep.settings.max_shock_pct;
   const idx = c.rounds.map((r) => r.index);
   draw("cascade", [
     { type: "bar", x: idx, y: c.rounds.map((r) => r.liquidated_usd), name: "liquidated", yaxis: "y2",
@@ -220,7 +224,8 @@ function renderCascade(c) {
     ["start", price(c.start_price)], ["after shock", price(c.shock_price)], ["final", price(c.final_price)],
     ["final move", `${c.final_move_pct.toFixed(2)} %`], ["liquidated", usd(c.total_liquidated_usd)],
     ["amplification", `${c.amplification.toFixed(2)}×`], ["runaway", c.runaway ? (c.hit_edge ? "yes (left the map)" : "yes") : "no"],
-    ["critical rise", pct(c.critical_shock_up_pct)], ["critical drop", pct(c.critical_shock_down_pct)],
+    ["critical rise", critical(rep.cascades.critical_shock_up_pct, max)],
+    ["critical drop", critical(rep.cascades.critical_shock_down_pct, max)],
   ];
   $("cascade-summary").replaceChildren(...items.flatMap(([k, v]) => [
     Object.assign(document.createElement("dt"), { textContent: k }),
@@ -230,10 +235,11 @@ function renderCascade(c) {
 
 // ---------------------------------------------------------------- loading
 async function runCascade() {
-  const p = withParams(query(), { shock_pct: $("shock").value, resilience: $("resilience").value });
+  const shock = Number($("shock").value);
+  const p = withParams(query(), { shock_pct: shock, resilience: $("resilience").value });
   try {
     state.cascade = await getJSON("/api/cascade", p);
-    renderCascade(state.cascade);
+    renderCascade(state.cascade, shock);
   } catch (e) {
     setStatus(`cascade: ${e.message}`, true);
   }
@@ -244,16 +250,18 @@ async function refresh() {
   setStatus("loading…");
   const p = query();
   try {
-    const [hm, m, lv] = await Promise.all([
+    const [hm, m] = await Promise.all([
       getJSON("/api/heatmap", withParams(p, { snapshots: 400 })),
       getJSON("/api/map", withParams(p, { layers: $("layers").checked })),
-      getJSON("/api/levels", p),
     ]);
     if (seq !== state.seq) return; // a newer selection superseded this one
-    Object.assign(state, { heatmap: hm, map: m, levels: lv });
+    Object.assign(state, { heatmap: hm, map: m });
     renderHeatmap(hm);
     renderMap(m);
-    renderLevels(lv);
+    renderLevels(m);
+    // the cascade form starts at the report's own shock and resilience (the shared defaults)
+    if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
+    if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
     await runCascade();
     setStatus(`${m.bars} bars · last bar ${new Date(m.last_bar_ms).toISOString().slice(0, 16).replace("T", " ")} UTC`);
     if (m.warnings.length) setStatus(`${$("status").textContent} · ${m.warnings.length} data warning(s)`);

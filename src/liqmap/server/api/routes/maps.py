@@ -1,4 +1,4 @@
-"""``GET /api/map``: the liquidation map at one instant, with cumulative curves."""
+"""``GET /api/map``: the liquidation map at one instant, with cumulative curves and its map report."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
-from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, series_query
-from liqmap.server.api.pipeline import Computed, Window, compute, liqmap_at, respond
+from liqmap.analytics.report import ReportSettings
+from liqmap.server.api.models import ERROR_RESPONSES, MapReportModel, SeriesInfo, series_info
+from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, report_settings, series_query
+from liqmap.server.api.pipeline import Computed, Window, compute, liqmap_at, report_at, respond
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)
@@ -23,16 +24,15 @@ class ExchangeLayer(BaseModel):
     short_usd: list[float]
 
 
-class MapResponse(SeriesInfo):
-    """Outstanding long/short liquidation notional per price bin at ``as_of_ms``.
+class MapResponse(SeriesInfo, MapReportModel):
+    """Outstanding long/short liquidation notional per price bin at ``as_of_ms``, and the map report
+    (``MapReport.to_dict()``: clusters, imbalance, asymmetry, by_move, cascades, profile, settings).
 
     Arrays are aligned with ``price_bins`` (ascending bin centres); USD arrays are rounded to cents, the
     totals are exact. ``long_cumulative_usd[i]`` is what liquidates if price falls to ``price_bins[i]``;
     ``short_cumulative_usd[i]`` if it rises there. ``by_exchange`` is filled when several are aggregated.
     """
 
-    as_of_ms: int
-    price: float = Field(description="Reference (close) price at as_of_ms.")
     bin_usd: float
     price_bins: list[float]
     long_usd: list[float]
@@ -57,14 +57,14 @@ Layers = Annotated[
 ]
 
 
-def build_map(state: ServerState, c: Computed, at_ms: int | None, layers: bool) -> MapResponse:
+def build_map(
+    state: ServerState, c: Computed, at_ms: int | None, layers: bool, settings: ReportSettings
+) -> MapResponse:
     """The :class:`MapResponse` of a computed query at ``at_ms`` (with per-leverage layers if ``layers``)."""
     lm = liqmap_at(state, c, at_ms)
     has_layers = layers and lm.long_by_leverage is not None and lm.short_by_leverage is not None
     return MapResponse(
-        **series_info(c),
-        as_of_ms=lm.as_of_ms,
-        price=lm.price,
+        **{**report_at(state, c, at_ms, settings).to_dict(), **series_info(c)},
         bin_usd=lm.bin_usd,
         price_bins=lm.price_bins.tolist(),
         long_usd=cents(lm.long_usd),
@@ -90,14 +90,19 @@ def cents(usd: np.ndarray) -> list:
 
 
 async def map_response(
-    state: ServerState, request: Request | None, q: SeriesQuery, at_ms: int | None, layers: bool
+    state: ServerState,
+    request: Request | None,
+    q: SeriesQuery,
+    at_ms: int | None,
+    layers: bool,
+    settings: ReportSettings,
 ) -> Response:
     """The cached JSON response of ``/api/map`` (shared with the ``/ws/map`` pushes: no ``request``)."""
 
     def build(window: Window) -> MapResponse:
-        return build_map(state, compute(state, q, window), at_ms, layers)
+        return build_map(state, compute(state, q, window), at_ms, layers, settings)
 
-    return await respond(state, request, q, ("map", at_ms, layers), build)
+    return await respond(state, request, q, ("map", at_ms, layers, settings), build)
 
 
 @router.get("/api/map", response_model=MapResponse, summary="Liquidation map at one instant")
@@ -105,8 +110,10 @@ async def get_map(
     request: Request,
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
+    settings: Annotated[ReportSettings, Depends(report_settings)],
     at_ms: AtMs = None,
     layers: Layers = False,
 ) -> Response:
-    """Long liquidations below price and short liquidations above it, per bin and cumulative."""
-    return await map_response(state, request, q, at_ms, layers)
+    """Long liquidations below price and short liquidations above it, per bin and cumulative, with the
+    map report (key levels, imbalance, asymmetry, notional per move, ± cascades)."""
+    return await map_response(state, request, q, at_ms, layers, settings)
