@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 
 from liqmap.data.io import read_liquidation_totals, read_table, write_table
 from liqmap.data.layouts import Layout, detect_layout, to_canonical
+from liqmap.data.store import Store
 from liqmap.data.validate import validate
 from liqmap.errors import DataValidationError
 
@@ -48,6 +50,17 @@ def test_store_upserts_totals_idempotently(store):
     assert store.upsert("liquidation_totals", _canonical()) == 3
     assert store.upsert("liquidation_totals", _canonical()) == 3
     assert store.info()["rows"]["liquidation_totals"] == 3
+
+
+def test_a_store_older_than_the_table_still_opens_read_only(tmp_path):
+    path = tmp_path / "old.duckdb"
+    Store(path).close()
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE liquidation_totals")  # as a store written before the table existed
+    with Store(path, read_only=True) as old:
+        assert old.info()["rows"] == {"bars": 0, "liquidations": 0, "depth": 0, "tiers": 0}
+    with Store(path) as upgraded:  # a writable open creates the missing table
+        assert upgraded.info()["rows"]["liquidation_totals"] == 0
 
 
 def _canonical() -> pd.DataFrame:

@@ -254,10 +254,15 @@ class Store:
         return None if row[0][0] is None else int(row[0][0])
 
     def info(self) -> dict[str, Any]:
-        """Path, file size, row counts per table, and every series with its range and gap count."""
-        tables = {k.value: int(self._con.execute(f"SELECT count(*) FROM {k}").fetchall()[0][0]) for k in TableKind}
+        """Path, file size, row counts per table, and every series with its range and gap count.
+
+        Tables a store opened read-only predates (created by a newer liqmap) are left out.
+        """
+        present = {row[0] for row in self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        kinds = [k for k in TableKind if k.value in present]
+        tables = {k.value: int(self._con.execute(f"SELECT count(*) FROM {k}").fetchall()[0][0]) for k in kinds}
         series: list[dict[str, Any]] = []
-        for k in TableKind:
+        for k in kinds:
             frame = self.symbols(k)
             for row in frame.to_dict("records"):
                 row["kind"] = k.value
