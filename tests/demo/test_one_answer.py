@@ -14,6 +14,7 @@ from liqmap.analytics import ReportSettings
 from liqmap.cli import app
 from liqmap.cli.demo import BIN_USD, VENUES
 from liqmap.data.store import Store
+from liqmap.engine.options import engine_config
 from liqmap.server import create_app
 from liqmap.server.api.models import MapReportModel
 
@@ -48,15 +49,17 @@ def surfaces(tmp_path_factory):
     with TestClient(create_app(db)) as client:
         api = [client.get(path, params=params + extra) for path, extra in ROUTES]
     assert all(r.status_code == 200 for r in api), [r.text for r in api]
-    return demo, [json.loads(cli.stdout), json.loads(cascade.stdout), *(r.json() for r in api)]
+    return demo, [json.loads(cli.stdout), json.loads(cascade.stdout), *(r.json() for r in api)], db
 
 
 def test_cli_api_and_demo_give_one_answer(surfaces):
-    demo, others = surfaces  # map --json, cascade --shock +1% --json, /api/map, /api/levels, /api/cascade
+    demo, others, db = surfaces  # map --json, cascade --shock +1% --json, /api/map, /api/levels, /api/cascade
     for key in SHARED:
         for other in others:
             assert other[key] == demo[key], key
-    assert demo["profile"] == "prior" and demo["settings"] == ReportSettings().to_dict()
+    with Store(db, read_only=True) as store:  # the profile every surface's engine_config picks by default
+        profile = engine_config(store.query_bars(list(VENUES), SYMBOL)).profile
+    assert demo["profile"] == profile and demo["settings"] == ReportSettings().to_dict()
     assert demo["settings"]["window_pct"] == 5.0 and demo["imbalance"]["window_pct"] == 5.0
     assert 0 < len(demo["clusters"]) <= 10 and {c["side"] for c in demo["clusters"]} == {"long", "short"}
     cas = demo["cascades"]
@@ -65,6 +68,6 @@ def test_cli_api_and_demo_give_one_answer(surfaces):
 
 
 def test_the_api_model_is_the_report_shape(surfaces):
-    demo, _ = surfaces
+    demo, _, _ = surfaces
     report = {k: demo[k] for k in SHARED}
     assert MapReportModel.model_validate(report).model_dump(mode="json") == report

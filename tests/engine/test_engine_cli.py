@@ -99,6 +99,7 @@ def test_cli_exit_code_2_on_bad_input(bars_file):
 
 def test_map_json_carries_the_analytics_report(bars_file):
     from liqmap.analytics import ReportSettings, build_map_report
+    from liqmap.engine.options import engine_config
 
     path, bars = bars_file
     r = invoke(
@@ -118,7 +119,7 @@ def test_map_json_carries_the_analytics_report(bars_file):
     assert r.exit_code == 0, r.output
     p = json.loads(r.output)
     binance = bars[bars["exchange"] == "binance"].reset_index(drop=True)
-    res = run(binance)
+    res = run(binance, config=engine_config(binance))  # the CLI's configuration path
     settings = ReportSettings(window_pct=3, top=4)
     rep = build_map_report(res.liqmap(), binance, settings, profile=res.config.profile, warnings=res.warnings)
     expected = json.loads(json.dumps(rep.to_dict()))
@@ -127,7 +128,7 @@ def test_map_json_carries_the_analytics_report(bars_file):
     imb = p["imbalance"]
     assert imb["ratio"] == pytest.approx(imb["short_above_usd"] / imb["long_below_usd"])
     assert {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"} <= set(p["asymmetry"][0])
-    assert p["cascades"]["up"]["shock_pct"] == 1.0 and p["profile"] == "prior"
+    assert p["cascades"]["up"]["shock_pct"] == 1.0 and p["profile"] == res.config.profile
 
 
 def test_map_and_heatmap_write_charts(bars_file, tmp_path):

@@ -118,12 +118,13 @@ def client(app_factory, sample_db: Path) -> TestClient:
 @pytest.fixture
 def expected(sample_db: Path):
     """The bars and engine result for a query, computed directly (not through the server)."""
-    from liqmap.engine import EngineConfig, run
+    from liqmap.engine import run
+    from liqmap.engine.options import engine_config
 
     def compute(exchanges: list[str], start_ms: int, end_ms: int, model: str = "oi-delta", bins: int = 1000):
         with Store(sample_db, read_only=True) as store:
             bars = store.query_bars(exchanges, BTC, start_ms, end_ms)
-        return bars, run(bars, model, EngineConfig(n_bins=bins, max_snapshots=1000))
+        return bars, run(bars, model, engine_config(bars, n_bins=bins, max_snapshots=1000))
 
     return compute
 

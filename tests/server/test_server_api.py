@@ -54,7 +54,7 @@ def test_map_equals_engine_liqmap_for_same_query(client, expected):
     assert body["total_short_usd"] == pytest.approx(lm.short_usd.sum(), rel=1e-12)
     assert body["total_long_usd"] > 1e9  # the sample's OI proxy puts billions on each side
     assert "not where price must go" in body["caveat"]
-    report = build_map_report(lm, bars, profile="prior", warnings=res.warnings).to_dict()
+    report = build_map_report(lm, bars, profile=res.config.profile, warnings=res.warnings).to_dict()
     assert {k: body[k] for k in report} == report  # the map report, with the shared defaults
 
 
@@ -168,7 +168,8 @@ def test_levels_equal_analytics_report(client, expected):
     body = client.get("/api/levels", params={"days": 30, "top": 3, "window_pct": 8}).json()
     bars, res = expected(["binance"], LAST_MS - 30 * DAY_MS, LAST_MS)
     settings = ReportSettings(window_pct=8, top=3)
-    report = build_map_report(res.liqmap(), bars, settings, profile="prior", warnings=res.warnings).to_dict()
+    report = build_map_report(res.liqmap(), bars, settings, profile=res.config.profile, warnings=res.warnings)
+    report = report.to_dict()
     for key in ("clusters", "imbalance", "asymmetry", "by_move", "cascades", "settings", "profile", "warnings"):
         assert body[key] == report[key], key
     assert len(body["clusters"]) == 3 and body["imbalance"]["window_pct"] == 8 and len(body["asymmetry"]) == 3

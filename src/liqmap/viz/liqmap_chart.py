@@ -80,7 +80,7 @@ def plot_liqmap(
 
     Bars: notional whose liquidation price falls in each bin, longs (red) and shorts (green), stacked
     by leverage or exchange (``stack``); lines: cumulative longs liquidated on a fall and shorts on a
-    rally (right axis). ``clusters`` (from ``liqmap.analytics.map_report(lm)["clusters"]``: items with
+    rally (right axis). ``clusters`` (from ``liqmap.analytics.MapReport.to_dict()["clusters"]``: items with
     ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``; ``imbalance``
     (``window_pct, short_above_usd, long_below_usd``) goes in the subtitle. ``window_pct`` limits the
     price axis to ±% around price (``None``: all bins); more than ``max_bars`` bins are merged.
