@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from liqmap.margin import tiers_from_ccxt
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "tiers"
 OUT = ROOT / "src" / "liqmap" / "margin" / "tiers"
@@ -17,23 +19,26 @@ BINANCE_SOURCE = (
     "Binance /fapi/v1/leverageBracket via ccxt fetch_leverage_tiers(), snapshot from freqtrade's "
     "binance_leverage_tiers.json (2026.9 release, GPL-3.0); shared/data/tiers/binance_usdm_leverage_tiers_2026-09.json"
 )
+# File-level origin/date (defaults for every table of the file, which may override them).
+FILE_FIELDS = {"binance": {"valid_from": "2026-09", "source": BINANCE_SOURCE}}
+# Written without indentation: the Binance file holds every USDⓈ-M symbol of the dump.
+COMPACT = {"binance"}
+
+
+def _number(x: float) -> int | float:
+    """``300000.0`` → ``300000`` (same value, fewer bytes in the JSON)."""
+    return int(x) if float(x).is_integer() else float(x)
 
 
 def binance_tables() -> dict[str, dict]:
+    """Every USDⓈ-M symbol of the 2026-09 dump (rows ``[floor, cap, max leverage, MMR, cum]``, parsed by
+    :func:`liqmap.margin.tiers_from_ccxt`; origin/date in ``FILE_FIELDS``) and the COIN-M BTCUSD table."""
     raw = json.loads(BINANCE_USDM.read_text())
     tables: dict[str, dict] = {}
-    for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
-        rows = [
-            [
-                t["info"]["notionalFloor"],
-                t["info"]["notionalCap"],
-                t["maxLeverage"],
-                t["maintenanceMarginRate"],
-                t["info"]["cum"],
-            ]
-            for t in raw[symbol]
-        ]
-        tables[symbol] = {"valid_from": "2026-09", "source": BINANCE_SOURCE, "tiers": rows}
+    for symbol in sorted(raw):
+        t = tiers_from_ccxt("binance", symbol, raw[symbol])
+        columns = (t.notional_floor, t.notional_cap, t.max_leverage, t.maintenance_margin_rate, t.maintenance_amount)
+        tables[t.symbol] = {"tiers": [[_number(x) for x in row] for row in zip(*columns, strict=True)]}
     # COIN-M BTCUSD perpetual: brackets in BTC. Floors and rates from ccxt's static test data
     # (ts/src/test/static/response/binance.json, options.leverageBrackets['BTC/USD:BTC']); the maintenance
     # amount follows Binance's published recursion (cum_n = floor_n·(mmr_n − mmr_{n−1}) + cum_{n−1}).
@@ -158,8 +163,14 @@ def main() -> None:
         ("okx", okx_tables()),
         ("hyperliquid", hyperliquid_tables()),
     ):
-        (OUT / f"{exchange}.json").write_text(json.dumps({"exchange": exchange, "tables": tables}, indent=1) + "\n")
-        print(f"wrote {OUT / (exchange + '.json')}: {', '.join(tables)}")
+        data = {"exchange": exchange, **FILE_FIELDS.get(exchange, {}), "tables": tables}
+        path = OUT / f"{exchange}.json"
+        if exchange in COMPACT:
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        else:
+            text = json.dumps(data, indent=1)
+        path.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {path} ({path.stat().st_size:,} bytes): {len(tables)} tables")
 
 
 if __name__ == "__main__":

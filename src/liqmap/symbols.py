@@ -11,6 +11,10 @@ Venue spellings are accepted at the edge and normalised here:
 'BTC/USD:BTC'
 >>> normalize_symbol("eth")
 'ETH/USDT:USDT'
+
+Unified symbols of any ccxt market name are kept as they are, including bases that are not Latin
+(Binance's ``币安人生/USDT:USDT``), stablecoin quotes with digits (``BTC/USD1:USD1``) and dated futures
+with ccxt's expiry suffix (``BTC/USDT:USDT-260925``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from liqmap.enums import ContractType
 from liqmap.errors import UnknownSymbolError
 
 _QUOTES = ("USDT", "USDC", "USD")
-_UNIFIED = re.compile(r"^([A-Z0-9]+)/([A-Z]+):([A-Z0-9]+)$")
+# base: any letters/digits (``str.isalnum``, as ``_compose`` accepts); optional ccxt expiry ``-YYMMDD``.
+_UNIFIED = re.compile(r"^([^\W_]+)/([A-Z0-9]+):([A-Z0-9]+)(-\d{6})?$")
 
 
 def normalize_symbol(symbol: str) -> str:
@@ -57,13 +62,23 @@ def base_asset(symbol: str) -> str:
 
 def contract_type(symbol: str) -> ContractType:
     """Linear when settled in the quote currency, inverse when settled in the base coin."""
-    unified = normalize_symbol(symbol)
-    base, rest = unified.split("/", 1)
-    return ContractType.INVERSE if rest.split(":", 1)[1] == base else ContractType.LINEAR
+    base, _, settle, _ = _parts(symbol)
+    return ContractType.INVERSE if settle == base else ContractType.LINEAR
 
 
 def venue_symbol(symbol: str) -> str:
-    """Compact venue-style id used in file names and tier keys: ``BTC/USDT:USDT`` → ``BTCUSDT``."""
-    unified = normalize_symbol(symbol)
-    base, rest = unified.split("/", 1)
-    return base + rest.split(":", 1)[0]
+    """Compact venue-style id used in file names and tier keys: ``BTC/USDT:USDT`` → ``BTCUSDT``.
+
+    >>> venue_symbol("BTC/USDT:USDT-260925")
+    'BTCUSDT_260925'
+    """
+    base, quote, _, expiry = _parts(symbol)
+    return base + quote + (f"_{expiry}" if expiry else "")
+
+
+def _parts(symbol: str) -> tuple[str, str, str, str]:
+    """``(base, quote, settle, expiry)`` of the unified symbol; expiry ``YYMMDD`` or ``""``."""
+    match = _UNIFIED.match(normalize_symbol(symbol))
+    assert match is not None  # normalize_symbol only returns unified symbols
+    base, quote, settle, expiry = match.groups()
+    return base, quote, settle, (expiry or "").removeprefix("-")

@@ -30,7 +30,7 @@ from liqmap.margin import get_tiers, liquidation_price, liquidation_prices, tier
         ({"margin_mode": "cross"}, "cross margin needs the wallet balance"),
         ({"margin_mode": "cross", "wallet_usd": 100, "other_maintenance_usd": 200}, "must be positive"),
         ({"exchange": "ftx"}, "unknown exchange 'ftx'"),
-        ({"symbol": "DOGEUSDT"}, "no tier table for binance:DOGE/USDT:USDT"),
+        ({"symbol": "NOTACOINUSDT"}, "no tier table for binance:NOTACOIN/USDT:USDT"),
         ({"symbol": "!!"}, "cannot read symbol"),
     ],
 )

@@ -195,9 +195,10 @@ def get_tiers(exchange: str | Exchange, symbol: str) -> TierTable:
     source_ex = _ALIASES.get(ex, ex)
     tables = _bundled(source_ex)
     if sym not in tables:
+        known = sorted(tables)
+        shown = ", ".join(known[:_SHOWN]) + (f", … ({len(known)} in all)" if len(known) > _SHOWN else "")
         raise UnknownSymbolError(
-            f"no tier table for {ex}:{sym}; bundled: {', '.join(sorted(tables)) or 'none'} "
-            f"(load others with liqmap.margin.tiers_from_ccxt)"
+            f"no tier table for {ex}:{sym}; bundled: {shown or 'none'} (load others with liqmap.margin.tiers_from_ccxt)"
         )
     spec = tables[sym]
     table = make_table(
@@ -219,6 +220,7 @@ def available_tiers() -> list[tuple[str, str]]:
 
 
 _RULE_EXCHANGES = (Exchange.BINANCE, Exchange.BYBIT, Exchange.OKX, Exchange.HYPERLIQUID)
+_SHOWN = 8  # bundled symbols named in a "no tier table" error
 
 
 def _relabel(table: TierTable, exchange: Exchange) -> TierTable:
@@ -235,8 +237,14 @@ def _exchange(exchange: str | Exchange) -> Exchange:
 
 @cache
 def _bundled(exchange: Exchange) -> dict[str, dict[str, Any]]:
-    """Read the package's tier file for ``exchange`` (immutable package data, read once)."""
+    """Read the package's tier file for ``exchange`` (immutable package data, read once).
+
+    File-level fields other than ``exchange`` and ``tables`` (e.g. ``source``, ``valid_from``) are defaults
+    for every table, which may override them.
+    """
     path = resources.files("liqmap.margin") / "tiers" / f"{exchange.value}.json"
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())["tables"]
+    data = json.loads(path.read_text())
+    defaults = {k: v for k, v in data.items() if k not in ("exchange", "tables")}
+    return {sym: defaults | spec for sym, spec in data["tables"].items()}
