@@ -14,8 +14,11 @@ from typer.testing import CliRunner
 
 from liqmap.cli import app
 from liqmap.cli.engine import parse_duration_ms
-from liqmap.engine import EngineConfig, run
+from liqmap.engine import run
+from liqmap.engine.profiles import load_profile
 from liqmap.errors import LiqmapError
+
+PROFILE = load_profile()  # the surfaces' default calibration profile
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def test_map_json_matches_library(bars_file):
     r = invoke("map", "--input", str(path), "--symbol", "BTCUSDT", "--exchange", "binance", "--at", str(at), "--json")
     assert r.exit_code == 0, r.output
     p = json.loads(r.output)
-    lib = run(bars[(bars["exchange"] == "binance") & (bars["timestamp"] <= at)]).liqmap()
+    lib = run(bars[(bars["exchange"] == "binance") & (bars["timestamp"] <= at)], config=PROFILE.config()).liqmap()
     assert p["as_of_ms"] == at and p["as_of"] == pd.Timestamp(at, unit="ms", tz="UTC").isoformat()
     assert p["price"] == pytest.approx(lib.price) and p["model"] == "oi-delta"
     assert p["total_long_usd"] == pytest.approx(float(lib.long_usd.sum()), rel=1e-12)
@@ -70,7 +73,7 @@ def test_heatmap_writes_parquet_and_events(bars_file, tmp_path):
     assert s["snapshots"] == 10 and s["snapshot_every_ms"] == 3_600_000 and s["bins"] == 200
     hm = pd.read_parquet(hm_out)
     assert len(hm) == 10 * 200 and list(hm.columns[:5]) == ["timestamp", "price", "long_usd", "short_usd", "close"]
-    lib = run(bars[bars["exchange"] == "binance"], config=EngineConfig(n_bins=200, snapshot_every_ms=3_600_000))
+    lib = run(bars[bars["exchange"] == "binance"], config=PROFILE.config(n_bins=200, snapshot_every_ms=3_600_000))
     np.testing.assert_allclose(hm["long_usd"].to_numpy(), lib.heatmap.long_usd.ravel(), rtol=1e-12)
     ev = pd.read_parquet(ev_out)
     assert list(ev.columns) == ["timestamp", "exchange", "side", "price", "leverage", "notional_usd"]
@@ -164,8 +167,8 @@ def test_heatmap_with_trades_file(bars_file, tmp_path):
     r = invoke(*args, "--trades", str(csv))
     assert r.exit_code == 0, r.output
     summary = json.loads(r.output)
-    lib = run(binance, trades=trades)  # the ETH rows are dropped by the CLI
-    plain = run(binance)
+    lib = run(binance, config=PROFILE.config(), trades=trades)  # the ETH rows are dropped by the CLI
+    plain = run(binance, config=PROFILE.config())
     assert summary["last_long_usd"] == pytest.approx(float(lib.heatmap.long_usd[-1].sum()), rel=1e-12)
     assert summary["events"] == len(lib.events) and summary["warnings"] == list(lib.warnings)
     assert summary["events_notional_usd"] == pytest.approx(float(lib.events["notional_usd"].sum()), rel=1e-12)

@@ -1,4 +1,4 @@
-"""Exits before liquidation: the liquidation share scales events without touching the book, the early-exit
+"""Exits before liquidation: the liquidation share scales events and the map without touching the book, the early-exit
 hazard removes positions near their liquidation price (conserving notional), the Python twin equals the
 compiled kernel, and leverages above a venue's maximum get no weight."""
 
@@ -18,7 +18,9 @@ GRID = dict(price_range=(60_000.0, 130_000.0), n_bins=700, snapshot_every_ms=60_
 def test_share_scales_events_and_keeps_the_book(walk):
     full = run(walk, config=EngineConfig(**GRID))
     part = run(walk, config=EngineConfig(**GRID, liquidation_share=(0.25, 0.5)))
-    np.testing.assert_array_equal(full.heatmap.long_usd, part.heatmap.long_usd)  # same book, bar for bar
+    # same book bar for bar; the map shows the share of it that would be force-liquidated
+    np.testing.assert_allclose(part.heatmap.long_usd, 0.25 * full.heatmap.long_usd, rtol=1e-12)
+    np.testing.assert_allclose(part.heatmap.short_usd, 0.5 * full.heatmap.short_usd, rtol=1e-12)
     for side, share in (("long", 0.25), ("short", 0.5)):
         f = full.events[full.events["side"] == side]["notional_usd"].sum()
         p = part.events[part.events["side"] == side]["notional_usd"].sum()

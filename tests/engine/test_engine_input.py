@@ -141,11 +141,13 @@ def test_config_validation(kwargs, message):
         EngineConfig(**kwargs)
 
 
-def test_leverage_above_tier_max_rejected_with_fix():
-    bars = flat_bars([100.5], [1.0])
+def test_leverage_above_tier_max_gets_no_weight_and_a_warning():
+    bars = flat_bars([100.5, 90.0], [1.0, 1.0])
     cfg = EngineConfig(leverages=(5.0, 200.0), aggressive_weights=(0.5, 0.5), passive_weights=(0.5, 0.5))
-    with pytest.raises(LiqmapError, match="leverage 200x exceeds"):
-        run(bars, config=cfg)
+    res = run(bars, config=cfg)  # Binance BTC allows 150x at most
+    assert any("leverages 200x exceed the venue's 150x maximum" in w for w in res.warnings)
+    only_5x = run(bars, config=EngineConfig(leverages=(5.0,), aggressive_weights=(1.0,), passive_weights=(1.0,)))
+    np.testing.assert_array_equal(res.heatmap.long_usd, only_5x.heatmap.long_usd)  # all weight on 5x
 
 
 def test_map_payload(clean):

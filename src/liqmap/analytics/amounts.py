@@ -19,9 +19,10 @@ the open interest in USD at its start) and ``run-up × OI`` (shorts: ``(high −
 that cannot beat them on rank and on log error adds nothing to "price fell, longs got liquidated".
 
 >>> import pandas as pd
->>> real = pd.DataFrame({"timestamp": [0, 86_400_000], "long_usd": [1e6, 3e6], "short_usd": [2e6, 0.0]})
->>> pred = pd.DataFrame({"timestamp": [3_600_000, 90_000_000], "side": ["long", "long"],
-...                      "notional_usd": [2e6, 6e6]})
+>>> real = pd.DataFrame({"timestamp": [0, 86_400_000, 172_800_000], "long_usd": [1e6, 3e6, 2e6],
+...                      "short_usd": [2e6, 0.0, 1e6]})
+>>> pred = pd.DataFrame({"timestamp": [3_600_000, 90_000_000, 180_000_000], "side": ["long"] * 3,
+...                      "notional_usd": [2e6, 6e6, 4e6]})
 >>> s = score_amounts(per_period(pred, real), "long")
 >>> s.ratio, s.spearman
 (2.0, 1.0)

@@ -51,6 +51,10 @@ TradesOpt = Annotated[
 ]
 WindowOpt = Annotated[float, typer.Option("--window-pct", help="Imbalance window, ± % of price.")]
 TopOpt = Annotated[int, typer.Option("--top", help="Number of key levels (clusters) to report.")]
+ProfileOpt = Annotated[
+    str,
+    typer.Option("--profile", help="Calibration profile: default (fitted to realized amounts) | prior | PATH.json."),
+]
 TiersFromOpt = Annotated[
     str | None,
     typer.Option("--tiers-from", help="Exchange whose tier table to use for venues without one (e.g. binance)."),

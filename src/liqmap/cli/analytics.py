@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -29,6 +29,7 @@ from liqmap.cli._common import (
     InputOpt,
     JsonOpt,
     ModelOpt,
+    ProfileOpt,
     StartOpt,
     SymbolOpt,
     TiersFromOpt,
@@ -42,8 +43,9 @@ from liqmap.cli._common import (
 )
 from liqmap.engine.enums import Model
 from liqmap.engine.options import engine_config
+from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
-from liqmap.viz._style import fmt_utc
+from liqmap.viz._style import fmt_usd, fmt_utc
 
 
 def levels(
@@ -58,6 +60,7 @@ def levels(
     bins: BinsOpt = None,
     bin_usd: BinUsdOpt = None,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     top: TopOpt = REPORT.top,
     window_pct: WindowOpt = REPORT.window_pct,
     target_usd: Annotated[
@@ -78,6 +81,7 @@ def levels(
         model,
         settings,
         tiers_from=tiers_from,
+        profile=profile,
         n_bins=bins,
         bin_usd=bin_usd,
     )
@@ -105,6 +109,7 @@ def cascade(
     bins: BinsOpt = None,
     bin_usd: BinUsdOpt = None,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     impact: Annotated[
         ImpactKind, typer.Option("--impact", help="sqrt (square-root law) | book (order-book walk).")
     ] = REPORT.impact,
@@ -146,6 +151,7 @@ def cascade(
         model,
         settings,
         tiers_from=tiers_from,
+        profile=profile,
         depth_path=depth,
         n_bins=bins,
         bin_usd=bin_usd,
@@ -172,6 +178,7 @@ def validate(
     bins: BinsOpt = None,
     bin_usd: BinUsdOpt = None,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     liquidations: Annotated[
         Path | None,
         typer.Option("--liquidations", help="Realized liquidations file/dir (default: --input dir or --db)."),
@@ -195,12 +202,23 @@ def validate(
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     liqs_path = companion(liquidations, input_path, "--liquidations", "liquidations")
-    liqs = _liquidations(liqs_path, db, exchange, symbol, start, end)
+    liqs, totals = _realized(liqs_path, db, exchange, symbol, start, end)
+    config = engine_config(bars, profile=profile, n_bins=bins, bin_usd=bin_usd, tiers_from=tiers_from)
+    if totals:  # per-period totals carry no prices: only the amounts can be scored
+        from liqmap.analytics.validation import validate_amounts
+
+        amounts = validate_amounts(bars, liqs, config).to_dict()
+        if as_json:
+            typer.echo(json.dumps({"amounts": amounts, "caveat": CAVEAT}))
+            return
+        Console().print(_amounts_table(amounts))
+        Console().print(f"[dim]{CAVEAT}[/dim]")
+        return
     res = run_validation(
         bars,
         liqs,
         model.value,
-        config=engine_config(bars, n_bins=bins, bin_usd=bin_usd, tiers_from=tiers_from),
+        config=config,
         train_frac=train_frac,
         calibrate=calibrate,
         window_pct=window_pct,
@@ -237,6 +255,8 @@ def validate(
             f"{fmt_utc(cal['train_span_ms'][1])}: "
             f"chose {cal['chosen']} (test capture with the default mix {default_capture})"
         )
+    if res.amounts is not None:
+        console.print(_amounts_table(res.amounts.to_dict()))
     console.print(f"[dim]{CAVEAT}[/dim]")
 
 
@@ -255,14 +275,27 @@ def parse_pct(value: str, name: str = "--shock") -> float:
         raise LiqmapError(f"{name}: cannot read {value!r}; use a percentage like +1% or -2.5%") from None
 
 
-def _liquidations(
+def _realized(
     path: Path | None, db: Path | None, exchanges: list[str] | None, symbol: str, start: str | None, end: str | None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, bool]:
+    """Realized liquidations for ``symbol``: ``(frame, is_totals)`` — events (LIQUIDATIONS) from a file or the
+    store, or per-period totals (LIQUIDATION_TOTALS) from a file holding them."""
+    from liqmap.data.schemas import TableKind
+
     start_ms, end_ms = parse_time_ms(start, "--start"), parse_time_ms(end, "--end")
-    if path is not None:
+    totals = False
+    if path is not None and path.is_dir():
         from liqmap.data.io import read_liquidations
 
         out = filter_rows(read_liquidations(path), exchanges, symbol, start_ms, end_ms)
+    elif path is not None:
+        from liqmap.data.io import read_table
+
+        conv = read_table(path)
+        if conv.kind not in (TableKind.LIQUIDATIONS, TableKind.LIQUIDATION_TOTALS):
+            raise LiqmapError(f"--liquidations {path} holds {conv.kind}, not liquidations or liquidation_totals")
+        totals = conv.kind is TableKind.LIQUIDATION_TOTALS
+        out = filter_rows(conv.frame, exchanges, symbol, start_ms, end_ms)
     else:
         from liqmap.data.store import Store
 
@@ -270,7 +303,23 @@ def _liquidations(
             out = store.query_liquidations(exchanges or None, symbol, start_ms, end_ms)
     if out.empty:
         raise LiqmapError(f"no realized liquidations for {symbol} in range; give --liquidations FILE or import some")
-    return out
+    return out, totals
+
+
+def _amounts_table(amounts: dict[str, Any]) -> Table:
+    """Predicted vs realized amounts per side beside the naive anchor (``AmountValidation.to_dict()``)."""
+    unit = "day" if amounts["period_ms"] >= 86_400_000 else "hour"
+    t = Table(title=f"How much: {amounts['periods']} {unit}s, profile {amounts['profile']}")
+    for col in ("side", "realized", "predicted", "ratio", "ρ", "log err", "anchor ratio", "anchor ρ", "anchor log err"):
+        t.add_column(col, justify="right")
+    for side in ("long", "short"):
+        m, a = amounts["model"][side], amounts["anchor"][side]
+        t.add_row(
+            side, fmt_usd(m["realized_usd"]), fmt_usd(m["predicted_usd"]), _num(m["ratio"], "{:.2f}"),
+            _num(m["spearman"], "{:.2f}"), _num(m["log_error"], "{:.2f}"), _num(a["ratio"], "{:.2f}"),
+            _num(a["spearman"], "{:.2f}"), _num(a["log_error"], "{:.2f}"),
+        )  # fmt: skip
+    return t
 
 
 def _num(x: float | None, fmt: str) -> str:

@@ -31,6 +31,7 @@ from liqmap.cli._common import (
     InputOpt,
     JsonOpt,
     ModelOpt,
+    ProfileOpt,
     StartOpt,
     SymbolOpt,
     TiersFromOpt,
@@ -43,6 +44,7 @@ from liqmap.cli._common import (
     run_engine,
 )
 from liqmap.engine import Model, map_payload
+from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
 from liqmap.viz._style import fmt_usd
 
@@ -107,6 +109,7 @@ def heatmap(
     half_life: HalfLifeOpt = None,
     by_leverage: Annotated[bool, typer.Option("--by-leverage", help="Keep per-leverage layers.")] = False,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     trades_path: TradesOpt = None,
     out: OutOpt = None,
     events_out: Annotated[
@@ -125,7 +128,7 @@ def heatmap(
     )
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     trades = load_trades(trades_path, exchange, symbol)
-    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **cfg)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, profile=profile, **cfg)
     hm = res.heatmap
     written = []
     if out is not None and out.suffix.lower() != ".parquet":
@@ -195,6 +198,7 @@ def liq_map(
     closure: ClosureOpt = "proportional",
     half_life: HalfLifeOpt = None,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     trades_path: TradesOpt = None,
     window_pct: WindowOpt = REPORT.window_pct,
     top: TopOpt = REPORT.top,
@@ -218,6 +222,7 @@ def liq_map(
         settings,
         tiers_from=tiers_from,
         trades_path=trades_path,
+        profile=profile,
         **cfg,
     )
     rep = report.to_dict()

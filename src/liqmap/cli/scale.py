@@ -21,6 +21,7 @@ from liqmap.cli._common import (
     ExchangeOpt,
     JsonOpt,
     ModelOpt,
+    ProfileOpt,
     StartOpt,
     TiersFromOpt,
     parse_time_ms,
@@ -28,6 +29,8 @@ from liqmap.cli._common import (
 from liqmap.cli.engine import write_parquet
 from liqmap.data.store import Store, default_db_path
 from liqmap.engine import EngineConfig, Model
+from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
+from liqmap.engine.profiles import load_profile
 from liqmap.errors import LiqmapError
 from liqmap.margin import available_tiers
 from liqmap.symbols import normalize_symbol, venue_symbol
@@ -49,6 +52,7 @@ def batch(
     bin_usd: BinUsdOpt = None,
     bins: BinsOpt = None,
     tiers_from: TiersFromOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     aggregate: Annotated[bool, typer.Option("--aggregate", help="Also run each symbol over all its venues.")] = False,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Dask worker processes (default: cores).")
@@ -60,7 +64,7 @@ def batch(
     from liqmap.scale import run_batch  # Dask is heavy: import it only when the command runs
 
     path = Path(db) if db is not None else default_db_path()
-    base = EngineConfig(**{k: v for k, v in {"bin_usd": bin_usd, "n_bins": bins}.items() if v is not None})
+    base = load_profile(profile).config(bin_usd=bin_usd, n_bins=bins)
     jobs = _jobs(
         path,
         symbol,

@@ -245,10 +245,11 @@ class IncrementalEngine:
         return float(st[nb.ST_TOT] * st[nb.ST_SCALE]), float(st[nb.ST_TOT + 1] * st[nb.ST_SCALE + 1])
 
     def project(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(long, short, long_by_lev, short_by_lev)``: alive notional per liquidation-price bin."""
+        """``(long, short, long_by_lev, short_by_lev)``: notional that would be force-liquidated (alive × the
+        side's liquidation share) per liquidation-price bin."""
         n_lev, n_bins = len(self.config.leverages), len(self.grid)
         out = (np.zeros(n_bins), np.zeros(n_bins), np.zeros((n_lev, n_bins)), np.zeros((n_lev, n_bins)))
-        nb.project_nb(self.raw, self.st, self.lp_bin, self.bounds, *out, True)
+        nb.project_nb(self.raw, self.st, self.lp_bin, self.bounds, self.params, *out, True)
         return out
 
     def liqmap(self, price: float | None = None) -> LiqMap:

@@ -504,10 +504,11 @@ def step(
     return n_ev
 
 
-def project(raw, st, lp_bin, bounds, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
-    """Add alive notional to the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N))."""
+def project(raw, st, lp_bin, bounds, params, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
+    """Add the notional that would be force-liquidated — alive notional × the side's liquidation share — to
+    the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N))."""
     for s in range(2):
-        sc = st[ST_SCALE + s]
+        sc = st[ST_SCALE + s] * params[P_LIQ_SHARE + s]
         out = out_long if s == 0 else out_short
         lev = lev_long if s == 0 else lev_short
         for k in range(raw.shape[1]):
@@ -562,7 +563,7 @@ def run(
         )  # fmt: skip
         r = snap_row[i]
         if r >= 0:
-            project(raw, st, lp_bin, bounds, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
+            project(raw, st, lp_bin, bounds, params, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
     return bars.shape[0], n_ev
 
 

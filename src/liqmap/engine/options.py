@@ -1,4 +1,4 @@
-"""The one path from the options every surface shares (bins, tier lending, overrides) to an
+"""The one path from the options every surface shares (profile, bins, tier lending, overrides) to an
 :class:`~liqmap.engine.config.EngineConfig`: the CLI, the server and the demo all build their engine
 configuration here, so the same options give the same map everywhere."""
 
@@ -9,12 +9,16 @@ from typing import Any
 import pandas as pd
 
 from liqmap.engine.config import EngineConfig
+from liqmap.engine.profiles import DEFAULT, load_profile
 
 
-def engine_config(bars: pd.DataFrame, *, tiers_from: str | None = None, **options: Any) -> EngineConfig:
-    """``EngineConfig(**options)`` for ``bars`` with ``None`` options dropped (so ``n_bins=None`` means the
-    engine default); ``tiers_from`` lends that exchange's tier table to the venues in ``bars`` that have
-    none for the symbol."""
+def engine_config(
+    bars: pd.DataFrame, *, profile: str = DEFAULT, tiers_from: str | None = None, **options: Any
+) -> EngineConfig:
+    """The calibration ``profile``'s EngineConfig (default: the fitted ``default``; ``prior``: the engine's
+    uncalibrated defaults; or a profile file's path) with ``options`` on top, ``None`` options dropped (so
+    ``n_bins=None`` means the engine default); ``tiers_from`` lends that exchange's tier table to the venues
+    in ``bars`` that have none for the symbol."""
     from liqmap.margin import available_tiers
 
     cfg = {k: v for k, v in options.items() if v is not None}
@@ -22,4 +26,4 @@ def engine_config(bars: pd.DataFrame, *, tiers_from: str | None = None, **option
         symbol = str(bars["symbol"].iloc[0])
         have = {ex for ex, sym in available_tiers() if sym == symbol} | {"sim"}
         cfg["tier_exchange"] = {ex: tiers_from for ex in bars["exchange"].unique() if ex not in have}
-    return EngineConfig(**cfg)
+    return load_profile(profile).config(**cfg)

@@ -20,7 +20,8 @@ EVENT_COLUMNS = ("timestamp", "exchange", "side", "price", "leverage", "notional
 
 @dataclass(frozen=True)
 class LiqMap:
-    """Outstanding long and short liquidation notional per price bin at one instant.
+    """Long and short notional that would be force-liquidated per price bin at one instant (the positions
+    whose liquidation price lies in the bin × the profile's liquidation share).
 
     ``long_by_leverage``/``short_by_leverage`` have shape ``(len(leverages), n_bins)``;
     ``by_exchange`` maps an exchange name to its ``(long_usd, short_usd)`` pair of ``(n_bins,)`` arrays.
@@ -91,7 +92,7 @@ class LiqMap:
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Outstanding liquidation notional per (snapshot time, price bin).
+    """Notional that would be force-liquidated per (snapshot time, price bin) — see :class:`LiqMap`.
 
     ``long_usd``/``short_usd`` have shape ``(len(times_ms), len(price_bins))``; ``close`` is the reference
     price at each snapshot. Optional breakdowns: ``long_by_leverage``/``short_by_leverage`` with shape
