@@ -20,7 +20,9 @@ def _json(args):
 
 
 def test_levels_json_and_table(sim_dir):
-    out = _json(["levels", "--input", str(sim_dir), "--top", "3", "--json"])
+    # the simulator's traders are closer to the prior's assumptions than to the profile fitted on Hyperliquid
+    out = _json(["levels", "--input", str(sim_dir), "--top", "3", "--profile", "prior", "--json"])
+    assert out["profile"] == "prior"
     assert out["caveat"] == CAVEAT and len(out["clusters"]) == 3
     assert [c["rank"] for c in out["clusters"]] == [1, 2, 3]
     notionals = [c["notional_usd"] for c in out["clusters"]]
@@ -29,7 +31,7 @@ def test_levels_json_and_table(sim_dir):
         assert (c["side"] == "long") == (c["peak_price"] < out["price"])
     assert set(out["imbalance"]) >= {"window_pct", "short_above_usd", "long_below_usd", "ratio"}
     assert set(out["asymmetry"][0]) >= {"target_usd", "move_up_usd", "move_down_usd", "move_up_pct", "move_down_pct"}
-    table = runner.invoke(app, ["levels", "--input", str(sim_dir), "--top", "3"])
+    table = runner.invoke(app, ["levels", "--input", str(sim_dir), "--top", "3", "--profile", "prior"])
     assert table.exit_code == 0 and "key levels" in table.stdout and "not where price must" in table.stdout
     # The last bar's map carries leverage and exchange layers: their splits add up to the totals.
     imb = out["imbalance"]
@@ -61,7 +63,7 @@ def test_cascade_json_is_the_map_report_and_conserves(sim_dir):
 
 
 def test_validate_json(sim_dir):
-    out = _json(["validate", "--input", str(sim_dir), "--model", "oi-delta", "--json"])
+    out = _json(["validate", "--input", str(sim_dir), "--model", "oi-delta", "--profile", "prior", "--json"])
     for key in ("top_decile_capture", "lift_vs_volume", "lift_vs_uniform", "liq_volume_corr", "events"):
         assert key in out
     assert out["events"] > 100 and out["lift_vs_volume"] > 1 and out["lift_vs_uniform"] > 1

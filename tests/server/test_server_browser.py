@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from liqmap.engine.profiles import load_profile
+
 pytestmark = pytest.mark.browser
 
 DAY_MS = 86_400_000
@@ -80,12 +82,13 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert plot_data(page, "cascade", 1, "y") == [r["price"] for r in c["cascades"]["up"]["rounds"]]
     assert "amplification" in page.inner_text("#cascade-summary")
 
-    # per-leverage layers: six stacked pairs that add up to the totals
+    # per-leverage layers: one stacked pair per leverage of the profile (plus the two cumulative curves)
     page.check("#layers")
-    wait_for(page, "document.getElementById('map').data.length === 14")
+    levs = load_profile().config().leverages
+    wait_for(page, f"document.getElementById('map').data.length === {2 * len(levs) + 2}")
     lay = api.get("/api/map", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "layers": "true"}).json()
-    assert [plot_data(page, "map", 2 * k, "name") for k in range(6)] == ["5x", "10x", "20x", "25x", "50x", "100x"]
-    assert plot_data(page, "map", 10, "y") == lay["long_by_leverage"][5]
+    assert [plot_data(page, "map", 2 * k, "name") for k in range(len(levs))] == [f"{x:g}x" for x in levs]
+    assert plot_data(page, "map", 2 * len(levs) - 2, "y") == lay["long_by_leverage"][len(levs) - 1]
     assert page.evaluate("document.getElementById('map').layout.barmode") == "stack"
 
     page.evaluate("window.scrollTo(0, 0)")
