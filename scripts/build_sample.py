@@ -19,8 +19,8 @@ from liqmap.data.transform import attach_fields
 from liqmap.data.validate import validate, validate_fields
 
 VENUES = ("binance", "bybit", "okx")
-COINS = ("BTC", "ETH")
-HYPERLIQUID_COINS = ("BTC", "ETH", "SOL", "DOGE", "HYPE")
+COINS = ("BTC", "ETH", "SOL", "DOGE", "HYPE")  # bars, funding and OI inputs; also the Hyperliquid calibration bars
+LIGHTER_COINS = ("BTC", "ETH")
 HOUR_MS = 3_600_000
 START, END = pd.Timestamp("2025-12-05", tz="UTC"), pd.Timestamp("2026-03-06", tz="UTC")
 LIGHTER_START = pd.Timestamp("2025-12-10 13:00", tz="UTC")  # Lighter's first hourly OI reading
@@ -103,10 +103,11 @@ def lighter_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFrame)
     Lighter is the one venue in the source with hourly candles *and* hourly OI; gaps in either stay gaps.
     """
     rows = candles[
-        (candles["venue"] == "lighter") & candles["coin"].isin(COINS) & (candles["timestamp"] >= LIGHTER_START)
+        (candles["venue"] == "lighter") & candles["coin"].isin(LIGHTER_COINS) & (candles["timestamp"] >= LIGHTER_START)
     ]
-    own = funding_events(funding[(funding["venue"] == "lighter") & funding["coin"].isin(COINS)])
-    bars = attach_fields(bars_with_funding(rows, own), oi[oi["exchange"] == "lighter"])
+    own = funding_events(funding[(funding["venue"] == "lighter") & funding["coin"].isin(LIGHTER_COINS)])
+    lighter_oi = oi[(oi["exchange"] == "lighter") & oi["symbol"].str.split("/").str[0].isin(LIGHTER_COINS)]
+    bars = attach_fields(bars_with_funding(rows, own), lighter_oi)
     for (_, symbol), part in bars.groupby(["exchange", "symbol"]):
         oi_n, funding_n = part["open_interest_usd"].notna().sum(), part["funding_rate"].notna().sum()
         print(f"lighter {symbol}: {len(part)} bars, OI in {oi_n}, funding in {funding_n}")
@@ -123,7 +124,7 @@ def hyperliquid_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFr
     """
     hyper = oi[oi["exchange"] == "hyperliquid"]
     parts = []
-    for coin in HYPERLIQUID_COINS:
+    for coin in COINS:
         path = hyper[hyper["symbol"] == f"{coin}/USDC:USDC"]
         snap = oi[(oi["exchange"] == "binance") & (oi["symbol"] == f"{coin}/USDT:USDT")].iloc[0]
         anchor = reading_at(path, snap["timestamp"])
@@ -137,7 +138,7 @@ def hyperliquid_bars(candles: pd.DataFrame, funding: pd.DataFrame, oi: pd.DataFr
             & (candles["timestamp"] >= first_close - pd.Timedelta(HOUR_MS, "ms"))
         ]
         parts.append(rows.assign(venue="hyperliquid", v=rows["v"] * ratio))
-    own = funding_events(funding[(funding["venue"] == "hyperliquid") & funding["coin"].isin(HYPERLIQUID_COINS)])
+    own = funding_events(funding[(funding["venue"] == "hyperliquid") & funding["coin"].isin(COINS)])
     bars = attach_fields(bars_with_funding(pd.concat(parts, ignore_index=True), own), hyper)
     for symbol, part in bars.groupby("symbol"):
         oi_n, funding_n = part["open_interest_usd"].notna().sum(), part["funding_rate"].notna().sum()

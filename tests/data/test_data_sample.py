@@ -1,12 +1,16 @@
-"""The bundled real sample: contents, the documented OI proxy, funding alignment, liquidation units."""
+"""The bundled real sample: five coins on three venues (BTC/ETH rows unchanged), the documented OI proxy,
+funding alignment, liquidation units."""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from liqmap.data.sample import (
+    SAMPLE_DIR,
     hyperliquid_bars,
     hyperliquid_liquidation_totals,
     hyperliquid_open_interest,
@@ -22,21 +26,63 @@ from liqmap.engine import EngineConfig, run
 H = 3_600_000
 
 
-def test_bars_cover_three_venues_two_coins_hourly():
+COINS = ("BTC", "DOGE", "ETH", "HYPE", "SOL")
+VENUES = ("binance", "bybit", "okx")
+T = {  # bar opens, epoch ms (UTC)
+    "12-05 00h": 1764892800000,
+    "12-05 11h": 1764932400000,
+    "12-05 12h": 1764936000000,
+    "12-07 10h": 1765101600000,  # the bar whose close meets Hyperliquid's first OI reading
+    "03-05 10h": 1772704800000,
+    "03-05 11h": 1772708400000,
+}
+# (first, last) bar open per venue and coin: the shared candles' own spans inside 2025-12-05 → 2026-03-05
+SPANS = {
+    **{(v, c): (T["12-05 00h"], T["03-05 10h"]) for v in ("binance", "bybit") for c in ("BTC", "ETH")},
+    **{(v, c): (T["12-05 00h"], T["03-05 11h"]) for v in ("binance", "bybit") for c in ("SOL", "DOGE", "HYPE")},
+    **{("okx", c): (T["12-05 11h"], T["03-05 10h"]) for c in ("BTC", "ETH")},
+    **{("okx", c): (T["12-05 12h"], T["03-05 11h"]) for c in ("SOL", "DOGE", "HYPE")},
+}
+# What the BTC/ETH rows were before the sample grew to five coins (commit 243464a): row count and
+# sha256(pd.util.hash_pandas_object(rows, index=False)) of the file's BTC/ETH rows in file order, first 16 hex.
+BTC_ETH_BEFORE = {
+    "bars.parquet": (13004, "5038f7773ff59149"),
+    "funding.parquet": (1644, "760ae40ea457da04"),
+    "venue_oi_snapshots.parquet": (6, "17564b9c771d79cf"),
+    "hyperliquid_oi.parquet": (4284, "0916dd75c397da73"),
+}
+
+
+@pytest.mark.parametrize("name", BTC_ETH_BEFORE)
+def test_btc_eth_rows_are_unchanged(name):
+    df = pd.read_parquet(SAMPLE_DIR / name)
+    rows = df[df["symbol"].str.split("/").str[0].isin(["BTC", "ETH"])].reset_index(drop=True)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()).hexdigest()
+    assert (len(rows), digest[:16]) == BTC_ETH_BEFORE[name]
+
+
+def test_bars_cover_three_venues_five_coins_hourly():
     bars = sample_bars()
-    rows = bars.groupby(["exchange", "symbol"]).size().to_dict()
-    assert rows == {
-        ("binance", "BTC/USDT:USDT"): 2171,
-        ("binance", "ETH/USDT:USDT"): 2171,
-        ("bybit", "BTC/USDT:USDT"): 2171,
-        ("bybit", "ETH/USDT:USDT"): 2171,
-        ("okx", "BTC/USDT:USDT"): 2160,
-        ("okx", "ETH/USDT:USDT"): 2160,
-    }
-    assert bars["timestamp"].min() == 1764892800000  # 2025-12-05 00:00 UTC
-    assert bars["timestamp"].max() == 1772704800000  # 2026-03-05 10:00 UTC
-    assert bars["taker_buy_volume"].isna().all()
+    assert len(bars) == 32_516
+    for (venue, symbol), part in bars.groupby(["exchange", "symbol"]):
+        first, last = SPANS[(venue, symbol.split("/")[0])]
+        assert (part["timestamp"].min(), part["timestamp"].max()) == (first, last), (venue, symbol)
+        assert len(part) == (last - first) // H + 1 and (np.diff(part["timestamp"]) == H).all()  # no gaps
+    assert set(bars.groupby(["exchange", "symbol"]).groups) == {(v, f"{c}/USDT:USDT") for v in VENUES for c in COINS}
+    assert bars.groupby("exchange").size().to_dict() == {"binance": 10_858, "bybit": 10_858, "okx": 10_800}
+    assert bars["taker_buy_volume"].isna().all() and bars["funding_rate"].notna().all()
     np.testing.assert_allclose(bars["quote_volume"], bars["volume"] * bars["close"])  # documented approximation
+
+
+def test_every_coin_has_funding_and_an_oi_snapshot_per_venue():
+    events, snaps = sample_funding(), venue_open_interest_snapshots()
+    want = {(v, f"{c}/USDT:USDT"): 274 for v in VENUES for c in COINS}
+    want[("binance", "HYPE/USDT:USDT")] = want[("okx", "HYPE/USDT:USDT")] = 548  # 4-hourly funding
+    assert events.groupby(["exchange", "symbol"]).size().to_dict() == want
+    assert len(snaps) == 15 and set(snaps.groupby(["exchange", "symbol"]).groups) == set(want)
+    assert sorted(hyperliquid_open_interest().groupby("symbol").size().to_dict().items()) == [
+        (f"{c}/USDC:USDC", 2142) for c in COINS
+    ]
 
 
 def test_oi_proxy_is_hyperliquid_path_scaled_to_each_venue_snapshot():
@@ -45,13 +91,17 @@ def test_oi_proxy_is_hyperliquid_path_scaled_to_each_venue_snapshot():
         coin = snap.symbol.split("/")[0]
         path = hl[hl["symbol"] == f"{coin}/USDC:USDC"].set_index("timestamp")["open_interest_usd"]
         anchor = path[path.index <= snap.timestamp].iloc[-1]
-        series = bars[(bars["exchange"] == snap.exchange) & (bars["symbol"] == snap.symbol)].dropna(
-            subset=["open_interest_usd"]
-        )
+        bars_of = bars[(bars["exchange"] == snap.exchange) & (bars["symbol"] == snap.symbol)]
+        series = bars_of.dropna(subset=["open_interest_usd"])
         hl_at_close = path.reindex(series["timestamp"] + H, method="pad").to_numpy()  # as of each close
         np.testing.assert_allclose(series["open_interest_usd"] / hl_at_close, snap.open_interest_usd / anchor)
         np.testing.assert_allclose(series["open_interest"] * series["close"], series["open_interest_usd"])
-        assert len(series) == 2096  # null before 2025-12-07 10:00 and through Hyperliquid's 19 h gap
+        # null before 2025-12-07 10:00 and for 17 bars of Hyperliquid's 19 h gap: 2,096 (BTC/ETH) or 2,097
+        assert (
+            len(series)
+            == (bars_of["timestamp"] >= T["12-07 10h"]).sum() - 17
+            == (2096 if coin in ("BTC", "ETH") else 2097)
+        )
 
 
 def test_bar_funding_is_the_last_event_before_the_close():

@@ -15,15 +15,27 @@ from liqmap.errors import DataValidationError
 DAY_MS = 86_400_000
 
 
-def test_daily_btc_usd_volume_agrees_across_venues():
-    """Median over UTC days of Σ volume × close: OKX's contracts no longer read as coins (was ~50× Binance)."""
+# Median over UTC days of Σ volume × close, in $ M (3 significant figures), per coin: binance, bybit, okx.
+MEDIAN_DAILY_USD_M = {
+    "BTC/USDT:USDT": (13_200, 6_240, 6_540),
+    "ETH/USDT:USDT": (11_900, 3_520, 9_660),
+    "SOL/USDT:USDT": (2_710, 1_260, 1_060),
+    "DOGE/USDT:USDT": (605, 188, 438),
+    "HYPE/USDT:USDT": (295, 146, 108),
+}
+
+
+@pytest.mark.parametrize("symbol", MEDIAN_DAILY_USD_M)
+def test_daily_usd_volume_agrees_across_venues(symbol):
+    """Every coin: OKX's contracts no longer read as coins (BTC was ~50× Binance); the venues agree within 5×."""
     bars = sample_bars()
-    btc = bars[bars["symbol"] == "BTC/USDT:USDT"]
-    usd = (btc["volume"] * btc["close"]).groupby([btc["exchange"], btc["timestamp"] // DAY_MS]).sum()
+    coin = bars[bars["symbol"] == symbol]
+    usd = (coin["volume"] * coin["close"]).groupby([coin["exchange"], coin["timestamp"] // DAY_MS]).sum()
     median = usd.groupby(level=0).median()
     assert set(median.index) == {"binance", "bybit", "okx"}
     assert median.max() / median.min() < 5
-    assert [round(median[v] / 1e9, 2) for v in ("binance", "bybit", "okx")] == [13.2, 6.24, 6.54]
+    got = tuple(float(f"{median[v] / 1e6:.3g}") for v in ("binance", "bybit", "okx"))
+    assert got == MEDIAN_DAILY_USD_M[symbol]
 
 
 def test_okx_volume_is_contracts_times_contract_value():

@@ -1,5 +1,6 @@
-"""The bundled real sample: hourly BTC/ETH perpetual bars on Binance, Bybit and OKX, OKX liquidations and
-a Binance depth snapshot, all from ``../shared/data`` (see ``PROVENANCE.md`` beside this file).
+"""The bundled real sample: hourly BTC, ETH, SOL, DOGE and HYPE USDT-perpetual bars on Binance, Bybit and OKX
+(volume in base units), OKX liquidations and a Binance depth snapshot, all from ``../shared/data`` (see
+``PROVENANCE.md`` beside this file).
 
 Caveat: the ``open_interest``/``open_interest_usd`` of the sample bars are a *proxy* — Hyperliquid's
 hourly OI path scaled to each venue's one real OI snapshot (2026-03-07); :func:`hyperliquid_open_interest`
@@ -11,7 +12,9 @@ Binance prices, volume a proxy) and Hyperliquid's realized daily liquidations ov
 
 >>> bars = sample_bars()
 >>> sorted(bars.groupby("exchange").size().to_dict().items())
-[('binance', 4342), ('bybit', 4342), ('okx', 4320)]
+[('binance', 10858), ('bybit', 10858), ('okx', 10800)]
+>>> sorted(bars["symbol"].unique())
+['BTC/USDT:USDT', 'DOGE/USDT:USDT', 'ETH/USDT:USDT', 'HYPE/USDT:USDT', 'SOL/USDT:USDT']
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ SAMPLE_DIR = Path(__file__).resolve().parent
 
 
 def sample_bars() -> pd.DataFrame:
-    """Hourly canonical bars, 2025-12-05 → 2026-03-05 10:00 UTC (OI columns are a proxy, see module doc)."""
+    """Hourly canonical bars of BTC/ETH/SOL/DOGE/HYPE ``X/USDT:USDT`` on binance, bybit and okx, 2025-12-05 →
+    2026-03-05 10:00 (BTC, ETH) / 11:00 UTC (SOL, DOGE, HYPE); OKX from 11:00/12:00 on 12-05. OI columns are a proxy
+    (see module doc)."""
     return validate("bars", pd.read_parquet(SAMPLE_DIR / "bars.parquet"))
 
 
@@ -61,7 +66,8 @@ def hyperliquid_liquidation_totals() -> pd.DataFrame:
 
 
 def sample_funding() -> pd.DataFrame:
-    """Raw funding events (``exchange, symbol, timestamp, funding_rate``) behind the bars' funding column."""
+    """Raw funding events (``exchange, symbol, timestamp, funding_rate``) behind the bars' funding column: 8-hourly,
+    except Binance and OKX HYPE (4-hourly)."""
     return validate_fields(pd.read_parquet(SAMPLE_DIR / "funding.parquet"))
 
 
@@ -76,12 +82,14 @@ def sample_depth() -> pd.DataFrame:
 
 
 def hyperliquid_open_interest() -> pd.DataFrame:
-    """Raw Hyperliquid hourly OI (``exchange, symbol, timestamp, open_interest_usd``), BTC and ETH."""
+    """Raw Hyperliquid hourly OI (``exchange, symbol, timestamp, open_interest_usd``), BTC/ETH/SOL/DOGE/HYPE: the
+    path the bars' OI proxy follows."""
     return validate_fields(pd.read_parquet(SAMPLE_DIR / "hyperliquid_oi.parquet"))
 
 
 def venue_open_interest_snapshots() -> pd.DataFrame:
-    """The single real OI snapshot (2026-03-07 10:49 UTC) per venue for BTC and ETH."""
+    """The single real OI snapshot (2026-03-07 10:49 UTC) per venue (binance, bybit, okx) and coin (BTC, ETH, SOL,
+    DOGE, HYPE): the level the bars' OI proxy is scaled to."""
     return validate_fields(pd.read_parquet(SAMPLE_DIR / "venue_oi_snapshots.parquet"))
 
 
