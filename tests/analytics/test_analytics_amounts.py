@@ -80,13 +80,26 @@ def test_shares_are_pooled_and_capped():
     assert cal.fitted_shares([_table([1.0], [0.5])]) == (1.0, 1.0)  # never above 1
 
 
-def test_fit_picks_the_candidate_whose_shape_matches():
+def _candidate(k: float, tables: dict, venues: dict, location: dict | None = None) -> cal.Candidate:
+    return cal.Candidate({"k": k}, EngineConfig(), tables, location or {}, tuple(tables), venues)
+
+
+def test_fit_picks_the_candidate_whose_shape_matches_with_shares_per_venue():
     real = [1e6, 5e6, 2e6]
-    good = cal.Candidate({"k": 1.0}, EngineConfig(), {"A": _table(real, [x * 10 for x in real])})
-    bad = cal.Candidate({"k": 2.0}, EngineConfig(), {"A": _table(real, [5e6, 1e6, 2e6])})
-    f = cal.fit([bad, good], ["A"])
-    assert f.params == {"k": 1.0} and f.liquidation_share[0] == pytest.approx(0.1) and f.objective < 1e-9
-    assert f.config.liquidation_share[0] == pytest.approx(0.1)
+    venues = {"A": "hyperliquid", "B": "okx"}
+    okx = _table(real, [x * 4 for x in real])
+    good = _candidate(1.0, {"A": _table(real, [x * 10 for x in real]), "B": okx}, venues)
+    bad = _candidate(2.0, {"A": _table(real, [5e6, 1e6, 2e6]), "B": okx}, venues)
+    f = cal.fit([bad, good], ["A", "B"])
+    assert f.params == {"k": 1.0} and f.objective < 1e-9
+    assert f.liquidation_share["hyperliquid"][0] == pytest.approx(0.1)
+    assert f.liquidation_share["okx"][0] == pytest.approx(0.25)
+    # venues without realized amounts get the general venue's (OKX's) share; Hyperliquid keeps its own
+    assert f.config.liquidation_share[0] == pytest.approx(0.25) and f.config.share_for("binance")[0] == 0.25
+    assert f.config.share_for("hyperliquid")[0] == pytest.approx(0.1)
+    # where the events happened counts too: a better location log score wins a tie on amounts
+    tie = _candidate(3.0, good.tables, venues, {"B": 2.0})
+    assert cal.fit([good, tie], ["A", "B"]).params == {"k": 3.0}
     with pytest.raises(LiqmapError, match="at least one"):
         cal.fit([], ["A"])
 
@@ -97,9 +110,12 @@ def test_profiles(tmp_path):
     default = load_profile()
     cfg = default.config(bin_usd=25.0)
     assert cfg.profile == "default" and cfg.bin_usd == 25.0 and cfg.n_bins is None
-    assert default.fitted_on["series"] == [f"hyperliquid {c}/USDC:USDC" for c in ("SOL", "DOGE", "HYPE")]
-    assert {s["series"] for s in default.scores["asset_split"]} == {"SOL", "DOGE", "HYPE"}
+    fitted = {f"{v} {c}" for c in ("SOL", "DOGE", "HYPE") for v in ("hyperliquid", "okx")}
+    assert set(default.fitted_on["series"]) == fitted
+    assert {s["series"] for s in default.scores["asset_split"]} == fitted
+    assert {s["series"] for s in default.scores["not_fitted"]} == {"okx BTC", "okx ETH"}
     assert 0 < cfg.liquidation_share[0] <= 1 and 0 < cfg.liquidation_share[1] <= 1
+    assert set(cfg.venue_liquidation_share) == {"hyperliquid"}
     with pytest.raises(LiqmapError, match="unknown profile 'nope'"):
         load_profile("nope")
     bad = tmp_path / "bad.json"
@@ -109,17 +125,18 @@ def test_profiles(tmp_path):
 
 
 def test_default_profile_amounts_on_okx_btc_not_fitted():
-    """Real OKX BTC liquidation orders (12.5 h, never fitted): the default profile's hourly total is within
-    2× of what OKX liquidated for longs, where the prior predicted ~90×."""
+    """Real OKX BTC liquidation orders (12.5 h, never fitted): the default profile's hourly totals are within
+    2× of what OKX liquidated on both sides, where the prior predicted ~90× (longs) and ~29× (shorts)."""
     from liqmap.data.sample import sample_bars, sample_liquidations
 
     bars = sample_bars()
     bars = bars[(bars["exchange"] == "okx") & (bars["symbol"] == "BTC/USDT:USDT")]
     liq = sample_liquidations()
     liq = liq[liq["symbol"] == "BTC/USDT:USDT"]
-    default = validate_amounts(bars, liq)
+    lend = {"tier_exchange": {"okx": "binance"}}  # as calibrated: OKX bundles BTC's tier 1 only
+    default = validate_amounts(bars, liq, load_profile().config(**lend))
     prior = validate_amounts(bars, liq, load_profile("prior").config())
     assert default.profile == "default" and default.period_ms == 3_600_000 and default.periods == 13
     assert default.model["long"].realized_usd == pytest.approx(3_200_361.16, rel=1e-6)
-    assert 0.5 < default.model["long"].ratio < 2.0
-    assert prior.model["long"].ratio > 50
+    assert 0.5 < default.model["long"].ratio < 2.0 and 0.5 < default.model["short"].ratio < 2.0
+    assert prior.model["long"].ratio > 50 and prior.model["short"].ratio > 20

@@ -53,6 +53,7 @@ class EngineConfig:
     uniform_band_pct: float = 15.0  # uniform baseline: longs over [p(1−band), p], shorts over [p, p(1+band)]
     leverage_tilt: tuple[float, float] = (0.0, 0.0)  # (long, short) γ: a side's mixes × leverage^γ, renormalised
     liquidation_share: tuple[float, float] = (1.0, 1.0)  # (long, short) share reaching LP that is force-liquidated
+    venue_liquidation_share: dict[str, tuple[float, float]] = field(default_factory=dict, hash=False)  # per venue
     exit_hazard_per_day: float = 0.0  # early-exit rate of positions whose LP is within exit_zone_pct of price
     exit_zone_pct: float = 2.0  # hazard zone: the rate ramps from 0 at this distance to its full value at the LP
     tier_exchange: dict[str, str] = field(default_factory=dict, hash=False)  # e.g. {"okx": "binance"}
@@ -98,11 +99,25 @@ class EngineConfig:
             if len(pair) != 2 or not all(lo <= x <= hi for x in pair):
                 raise LiqmapError(f"{name} must be a (long, short) pair of numbers in [{lo:g}, {hi:g}], got {pair}")
             set_(self, name, pair)
+        venues = {}
+        for venue, pair in dict(self.venue_liquidation_share).items():
+            shares = tuple(float(x) for x in pair)
+            if len(shares) != 2 or not all(0.0 <= x <= 1.0 for x in shares):
+                raise LiqmapError(
+                    f"venue_liquidation_share[{venue!r}] must be a (long, short) pair in [0, 1], got {pair}"
+                )
+            venues[str(venue).lower()] = shares
+        set_(self, "venue_liquidation_share", venues)
         _positive("exit_hazard_per_day", self.exit_hazard_per_day, allow_zero=True)
         _positive("exit_zone_pct", self.exit_zone_pct)
         if self.exit_zone_pct >= 100:
             raise LiqmapError(f"exit_zone_pct must be below 100, got {self.exit_zone_pct!r}")
         set_(self, "tier_exchange", {str(k).lower(): str(v).lower() for k, v in dict(self.tier_exchange).items()})
+
+    def share_for(self, exchange: str) -> tuple[float, float]:
+        """The ``(long, short)`` liquidation share of ``exchange``: its own if the profile has one, else the
+        general ``liquidation_share``."""
+        return self.venue_liquidation_share.get(exchange.lower(), self.liquidation_share)
 
     def side_mixes(self) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
         """``((long aggressive, long passive), (short aggressive, short passive))`` leverage mixes: the base

@@ -124,7 +124,7 @@ class IncrementalEngine:
         params[nb.P_TURNOVER] = cfg.turnover_fraction
         params[nb.P_SEED_SURVIVE] = float(cfg.seed_survivors)
         params[nb.P_MARK_PATH] = float(cfg.mark_path)
-        params[nb.P_LIQ_SHARE], params[nb.P_LIQ_SHARE + 1] = cfg.liquidation_share
+        params[nb.P_LIQ_SHARE], params[nb.P_LIQ_SHARE + 1] = cfg.share_for(self.exchange)
         params[nb.P_HAZARD] = cfg.exit_hazard_per_day / 86_400_000.0
         params[nb.P_ZONE] = cfg.exit_zone_pct / 100.0
         params[nb.P_BIN] = float(steps[0])
