@@ -116,8 +116,10 @@ def test_tiers_from_lends_tiers_to_venues_without_a_table():
     assert isinstance(missing.exception, LiqmapError) and "--tiers-from binance" in str(missing.exception)
     out = _json([*args, "--tiers-from", "binance"])
     assert out["events"] == 1194
-    assert out["top_decile_capture"] == pytest.approx(0.984, abs=5e-4)  # $5 bins: the round grid (was $3.26)
-    assert out["lift_vs_uniform"] == pytest.approx(4.925, abs=5e-3)
+    # default profile, refit on the first half, $5 bins (the round grid), OKX volume in base units
+    assert out["top_decile_capture"] == pytest.approx(0.988, abs=5e-4) and out["calibration"]["chosen"] == "tilt+3"
+    assert out["lift_vs_uniform"] == pytest.approx(4.945, abs=5e-3)
+    assert out["amounts"]["profile"] == "default, refit tilt+3"
     levels = _json(["levels", "--input", str(SAMPLE_DIR), "--symbol", "ETHUSDT", "--tiers-from", "binance", "--json"])
     assert levels["price"] == pytest.approx(2154.39, abs=0.01) and levels["clusters"]
 

@@ -183,15 +183,17 @@ def test_calibration_grid_tilts_and_turnover():
     assert grid["tilt+1, turnover 0"].aggressive_weights == pytest.approx(tuple(w / w.sum()))
 
 
-def test_real_okx_btc_calibration_picks_high_leverage_without_turnover():
-    """The figures of docs/analytics.md (benchmarks/analytics.py) on the bundled real OKX BTC events."""
+def test_real_okx_btc_calibration_picks_high_leverage():
+    """The figures of docs/analytics.md (benchmarks/analytics.py) on the bundled real OKX BTC events, from the
+    prior: with OKX volume in base units (not contracts) the prior's turnover no longer churns the book, so the
+    fit keeps it and picks the steepest tilt."""
     from liqmap.data.sample import sample_bars, sample_liquidations
 
     bars, liqs = sample_bars(), sample_liquidations()
     okx = bars[(bars["exchange"] == "okx") & (bars["symbol"] == "BTC/USDT:USDT")].reset_index(drop=True)
     events = liqs[(liqs["exchange"] == "okx") & (liqs["symbol"] == "BTC/USDT:USDT")].reset_index(drop=True)
     v = validate(okx, events, "oi-delta")
-    assert v.calibration["chosen"] == "tilt+4, turnover 0" and v.calibration["turnover_fraction"] == 0.0
+    assert v.calibration["chosen"] == "tilt+4" and v.calibration["turnover_fraction"] == 0.25
     assert v.events == 1131
     assert v.top_decile_capture == pytest.approx(0.986, abs=5e-4)
     assert v.scores["oi-delta"].log_score > v.scores["proximity"].log_score > v.scores["uniform"].log_score
