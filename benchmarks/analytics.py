@@ -1,9 +1,11 @@
 """Analytics figures: speed of every reading on a real-data map, cascades on that map, and validation on
 the simulator (known truth) and on real OKX liquidations. Every number in docs/analytics.md comes from here.
 
-    .venv/bin/python benchmarks/analytics.py [--skip-sim] [--skip-real] [--engine KEY=VALUE ...]
+    .venv/bin/python benchmarks/analytics.py [--profile default|prior|PATH] [--skip-sim] [--skip-real]
+        [--engine KEY=VALUE ...]
 
-``--engine`` overrides an :class:`~liqmap.engine.EngineConfig` field for the validation runs (an ablation),
+``--profile`` is the calibration profile every run starts from (default: ``default``, what the CLI, API and
+demo use); ``--engine`` overrides an :class:`~liqmap.engine.EngineConfig` field for the validation runs (an ablation),
 e.g. ``--engine turnover_fraction=0``; values are read as JSON where they parse, else as text.
 
 The last line is one JSON object with every figure.
@@ -24,6 +26,7 @@ from liqmap.analytics.impact import BookImpact, SqrtImpact
 from liqmap.analytics.validation import validate
 from liqmap.data.sample import sample_bars, sample_liquidations
 from liqmap.engine import EngineConfig, run
+from liqmap.engine.profiles import load_profile
 
 
 def per_call_ms(fn: Any, repeat: int = 20) -> float:
@@ -37,13 +40,14 @@ def per_call_ms(fn: Any, repeat: int = 20) -> float:
     return 1e3 * float(np.median(times))
 
 
-def speed_and_cascades(out: dict[str, Any]) -> None:
+def speed_and_cascades(out: dict[str, Any], profile: str) -> None:
     bars = sample_bars()
     bars = bars[(bars["exchange"] == "binance") & (bars["symbol"] == "BTC/USDT:USDT")].reset_index(drop=True)
-    lm = run(bars, model="oi-delta").liqmap()
+    lm = run(bars, model="oi-delta", config=load_profile(profile).config()).liqmap()
     impact = SqrtImpact.from_bars(bars)
     print(
-        f"map: binance BTC/USDT:USDT oi-delta, {len(lm.price_bins)} bins of ${lm.bin_usd:,.2f}, price {lm.price:,.2f}"
+        f"map: binance BTC/USDT:USDT oi-delta, profile {profile}, {len(lm.price_bins)} bins of ${lm.bin_usd:,.2f}, "
+        f"price {lm.price:,.2f}"
     )
     print(
         f"sqrt impact from the last 30 days: sigma_daily {impact.sigma_daily:.4f}, V_D ${impact.volume_daily_usd:,.0f}"
@@ -52,7 +56,7 @@ def speed_and_cascades(out: dict[str, Any]) -> None:
         "key_levels_ms": per_call_ms(lambda: key_levels(lm)),
         "imbalance_ms": per_call_ms(lambda: imbalance(lm, window_pct=5)),
         "moves_to_liquidate_ms": per_call_ms(lambda: moves_to_liquidate(lm, [1e8, 1e9])),
-        "map_report_ms": per_call_ms(lambda: build_map_report(lm, bars, profile="prior"), repeat=3),
+        "map_report_ms": per_call_ms(lambda: build_map_report(lm, bars, profile=profile), repeat=3),
         "cascade_ms": per_call_ms(lambda: simulate_cascade(lm, -2.0, impact)),
         "critical_shock_both_ms": per_call_ms(
             lambda: [critical_shock_pct(lm, impact, d) for d in (Direction.UP, Direction.DOWN)], repeat=3
@@ -128,14 +132,14 @@ def engine_overrides(pairs: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def sim_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
+def sim_validation(out: dict[str, Any], profile: str, overrides: dict[str, Any]) -> None:
     from liqmap.sim import SimConfig, simulate
 
     print("validation on the simulator (2 days, 600 traders, 10 % window, train/test 50/50):")
     rows = []
     for regime, seed in (("crash", 1), ("calm", 2), ("trend", 3)):
         sim = simulate(SimConfig(seed=seed, days=2, n_traders=600, regime=regime))
-        cfg = EngineConfig(**overrides)
+        cfg = load_profile(profile).config(**overrides)
         row = validation_row({"regime": regime, "seed": seed}, validate(sim.bars, sim.liquidations, config=cfg))
         raw = validate(sim.bars, sim.liquidations, config=cfg, train_frac=0.0)  # default mix, every event
         row["uncalibrated_all_events_capture"] = {k: s.top_decile_capture for k, s in raw.scores.items()}
@@ -144,13 +148,13 @@ def sim_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
     out["sim_validation"] = rows
 
 
-def real_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
+def real_validation(out: dict[str, Any], profile: str, overrides: dict[str, Any]) -> None:
     bars, liqs = sample_bars(), sample_liquidations()
     print("validation on real OKX liquidations (bundled sample, okx bars with proxy OI, 10 % window):")
     rows = []
     # OKX tiers are bundled for BTC only; ETH borrows Binance's (EngineConfig.tier_exchange).
     for sym, tier_exchange in (("BTC/USDT:USDT", {}), ("ETH/USDT:USDT", {"okx": "binance"})):
-        cfg = EngineConfig(**overrides, tier_exchange=tier_exchange)
+        cfg = load_profile(profile).config(**overrides, tier_exchange=tier_exchange)
         b = bars[(bars["exchange"] == "okx") & (bars["symbol"] == sym)].reset_index(drop=True)
         lq = liqs[(liqs["exchange"] == "okx") & (liqs["symbol"] == sym)].reset_index(drop=True)
         rows.append(validation_row({"symbol": sym}, validate(b, lq, "oi-delta", config=cfg)))
@@ -159,17 +163,18 @@ def real_validation(out: dict[str, Any], overrides: dict[str, Any]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="default", help="calibration profile the runs start from")
     ap.add_argument("--skip-sim", action="store_true")
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE", help="EngineConfig override")
     args = ap.parse_args()
     overrides = engine_overrides(args.engine)
-    out: dict[str, Any] = {"engine_overrides": overrides}
-    speed_and_cascades(out)
+    out: dict[str, Any] = {"profile": args.profile, "engine_overrides": overrides}
+    speed_and_cascades(out, args.profile)
     if not args.skip_sim:
-        sim_validation(out, overrides)
+        sim_validation(out, args.profile, overrides)
     if not args.skip_real:
-        real_validation(out, overrides)
+        real_validation(out, args.profile, overrides)
     print(json.dumps(out))
 
 
