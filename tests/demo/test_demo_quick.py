@@ -46,7 +46,7 @@ def test_every_chart_and_report_is_written(demo):
 
 def test_sample_is_in_the_store_and_the_slice_is_one_week(demo):
     _, db, _, report = demo
-    assert report["data"]["rows_written"] == {"bars": 13_004, "liquidations": 5_816, "depth": 600}
+    assert report["data"]["rows_written"] == {"bars": 32_516, "liquidations": 5_816, "depth": 600}
     assert report["data"]["bars"] == {"binance": 169, "bybit": 169, "okx": 169}  # 7 days + 1 hourly bars
     with Store(db, read_only=True) as store:
         assert len(store.query_liquidations("okx", "BTC/USDT:USDT")) == 1_611

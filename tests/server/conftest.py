@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding the bundled sample (hourly BTC/ETH on binance, bybit, okx; OKX liquidations)."""
+    """A store holding the bundled sample (hourly BTC/ETH/SOL/DOGE/HYPE on binance, bybit, okx; OKX liquidations)."""
     path = tmp_path_factory.mktemp("server") / "sample.duckdb"
     with Store(path) as store:
         load_sample_into(store)

@@ -25,7 +25,8 @@ LAST_MS = 1_772_704_800_000  # last sample bar: 2026-03-05 10:00 UTC
 def test_symbols_lists_each_stored_series(client, sample_db):
     body = client.get("/api/symbols").json()
     rows = {(r["exchange"], r["symbol"]): r for r in body["symbols"]}
-    assert set(rows) == {(e, s) for e in ("binance", "bybit", "okx") for s in (BTC, "ETH/USDT:USDT")}
+    coins = ("BTC", "ETH", "SOL", "DOGE", "HYPE")
+    assert set(rows) == {(e, f"{c}/USDT:USDT") for e in ("binance", "bybit", "okx") for c in coins}
     assert rows[("binance", BTC)] == {
         "exchange": "binance",
         "symbol": BTC,
@@ -104,7 +105,7 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
         ({"exchange": "ftx"}, 422, "'binance', 'bybit'"),
         ({"model": "magic"}, 422, "'oi-delta', 'volume' or 'uniform'"),
         ({"symbol": "../etc/passwd"}, 422, "String should match pattern"),
-        ({"symbol": "DOGEUSDT"}, 404, "no bars stored for DOGE/USDT:USDT on binance"),
+        ({"symbol": "XRPUSDT"}, 404, "no bars stored for XRP/USDT:USDT on binance"),
         ({"exchange": "hyperliquid"}, 404, "no bars stored for BTC/USDT:USDT on hyperliquid"),
         ({"start_ms": 2, "end_ms": 1}, 422, "start_ms (2) must be before end_ms (1)"),
         ({"start_ms": 0}, 422, "exceeds the 366-day cap"),

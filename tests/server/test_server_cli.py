@@ -27,7 +27,7 @@ def test_serve_binds_loopback_and_answers(sample_db):
             except httpx.ConnectError:
                 assert proc.poll() is None and time.monotonic() < deadline, "server did not come up"
                 time.sleep(0.2)
-        assert r.status_code == 200 and len(r.json()["symbols"]) == 6
+        assert r.status_code == 200 and len(r.json()["symbols"]) == 15  # 5 coins × 3 venues
         assert httpx.get(f"http://127.0.0.1:{port}/").text.startswith("<!doctype html>")
     finally:
         proc.terminate()

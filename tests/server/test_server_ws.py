@@ -27,7 +27,7 @@ def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("symbol=DOGEUSDT", "no bars stored for DOGE/USDT:USDT on binance"),
+        ("symbol=XRPUSDT", "no bars stored for XRP/USDT:USDT on binance"),
         ("start_ms=5&end_ms=1", "start_ms (5) must be before end_ms (1)"),
         ("bins=99999", "bins: Input should be less than or equal to 4000"),
         ("exchange=ftx", "exchange.0: Input should be 'binance', 'bybit'"),
