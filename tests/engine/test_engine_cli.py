@@ -175,3 +175,19 @@ def test_heatmap_with_trades_file(bars_file, tmp_path):
     assert not np.array_equal(lib.heatmap.long_usd, plain.heatmap.long_usd)
     bad = invoke(*args, "--trades", str(tmp_path / "trades.txt"))
     assert isinstance(bad.exception, LiqmapError) and "neither .parquet nor .csv" in str(bad.exception)
+
+
+def test_every_output_names_its_profile(bars_file, tmp_path):
+    path, bars = bars_file
+    for profile in ("default", "prior"):
+        r = invoke("map", "--input", str(path), "--exchange", "binance", "--profile", profile, "--json")
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.stdout)
+        assert out["profile"] == profile and out["settings"]["window_pct"] == 5.0
+    html = tmp_path / "map.html"
+    assert invoke("map", "--input", str(path), "--exchange", "binance", "--out", str(html)).exit_code == 0
+    assert "profile default" in html.read_text()
+    res = run(bars[bars["exchange"] == "binance"], config=PROFILE.config())
+    assert res.heatmap.profile == res.liqmap().profile == res.heatmap.at(res.heatmap.times_ms[-1]).profile == "default"
+    bad = invoke("map", "--input", str(path), "--profile", "nope")
+    assert isinstance(bad.exception, LiqmapError) and "unknown profile 'nope'" in str(bad.exception)

@@ -84,6 +84,7 @@ def run(
         short_by_leverage=total[3] if keep else None,
         by_exchange={name: (h[0], h[1]) for name, h in layers.items()},
         model=str(mdl),
+        profile=cfg.profile,
     )
     if mdl == Model.UNIFORM:
         events = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(EVENT_COLUMNS, _EVENT_DTYPES, strict=True)})

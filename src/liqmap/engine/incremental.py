@@ -269,6 +269,7 @@ class IncrementalEngine:
             short_by_leverage=lev_s,
             by_exchange={self.exchange: (lng, sht)},
             model=str(self.model),
+            profile=self.config.profile,
         )
 
     def events(self) -> pd.DataFrame:

@@ -38,6 +38,7 @@ class LiqMap:
     short_by_leverage: np.ndarray | None = None
     by_exchange: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     model: str = ""
+    profile: str = ""  # the calibration profile of the assumptions (liqmap.engine.profiles)
 
     def __post_init__(self) -> None:
         n = len(self.price_bins)
@@ -86,7 +87,10 @@ class LiqMap:
         for name, (lng, sht) in self.by_exchange.items():
             out[f"{name}_long_usd"] = lng
             out[f"{name}_short_usd"] = sht
-        out.attrs.update(symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, caveat=CAVEAT)
+        out.attrs.update(
+            symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, profile=self.profile,
+            caveat=CAVEAT,
+        )  # fmt: skip
         return out
 
 
@@ -110,6 +114,7 @@ class Heatmap:
     short_by_leverage: np.ndarray | None = None
     by_exchange: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     model: str = ""
+    profile: str = ""  # the calibration profile of the assumptions (liqmap.engine.profiles)
 
     def __post_init__(self) -> None:
         shape = (len(self.times_ms), len(self.price_bins))
@@ -147,6 +152,7 @@ class Heatmap:
             short_by_leverage=None if self.short_by_leverage is None else self.short_by_leverage[i],
             by_exchange={k: (v[0][i], v[1][i]) for k, v in self.by_exchange.items()},
             model=self.model,
+            profile=self.profile,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -161,7 +167,7 @@ class Heatmap:
                 "close": np.repeat(self.close, n),
             }
         )
-        out.attrs.update(symbol=self.symbol, model=self.model, caveat=CAVEAT)
+        out.attrs.update(symbol=self.symbol, model=self.model, profile=self.profile, caveat=CAVEAT)
         return out
 
 
@@ -206,13 +212,14 @@ class EngineResult:
             short_by_leverage=total[3],
             by_exchange={name: (p[0], p[1]) for name, p in parts.items()},
             model=self.model,
+            profile=self.config.profile,
         )
 
 
 def map_payload(lm: LiqMap, max_bins: int | None = None) -> dict[str, Any]:
     """JSON-ready dict of a :class:`LiqMap`: ``price``, ``as_of`` (ISO UTC), ``bins`` (non-empty
     ``{price, long_usd, short_usd}``; all when ``max_bins`` is None, else the ``max_bins`` nearest price),
-    the cumulative curves over the same bins, totals per side and exchange, ``model`` and ``caveat``."""
+    the cumulative curves over the same bins, totals per side and exchange, ``model``, ``profile`` and ``caveat``."""
     keep = np.flatnonzero((lm.long_usd > 0) | (lm.short_usd > 0))
     if max_bins is not None and len(keep) > max_bins:
         keep = np.sort(keep[np.argsort(np.abs(lm.price_bins[keep] - lm.price), kind="stable")[:max_bins]])
@@ -223,6 +230,7 @@ def map_payload(lm: LiqMap, max_bins: int | None = None) -> dict[str, Any]:
         "as_of": pd.Timestamp(lm.as_of_ms, unit="ms", tz="UTC").isoformat(),
         "as_of_ms": lm.as_of_ms,
         "model": lm.model,
+        "profile": lm.profile,
         "bin_usd": lm.bin_usd,
         "total_long_usd": float(lm.long_usd.sum()),
         "total_short_usd": float(lm.short_usd.sum()),

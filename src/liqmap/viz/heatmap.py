@@ -97,7 +97,8 @@ def _title(hm: Heatmap, side: HeatSide, title: str | None) -> str:
         return title
     what = {HeatSide.BOTH: "longs + shorts", HeatSide.LONG: "longs", HeatSide.SHORT: "shorts"}[side]
     model = f" · model {hm.model}" if hm.model else ""
-    return f"{hm.symbol} liquidation heatmap · {what}{model}"
+    profile = f" · profile {hm.profile}" if hm.profile else ""
+    return f"{hm.symbol} liquidation heatmap · {what}{model}{profile}"
 
 
 def plot_heatmap(

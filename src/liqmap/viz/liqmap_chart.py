@@ -115,7 +115,8 @@ def plot_liqmap(
 def _headline(lm: LiqMap) -> str:
     when = pd.Timestamp(lm.as_of_ms, unit="ms").strftime("%Y-%m-%d %H:%M UTC")
     model = f" · model {lm.model}" if lm.model else ""
-    return f"{lm.symbol} liquidation map · {when} · price {st.fmt_price(lm.price)}{model}"
+    profile = f" · profile {lm.profile}" if lm.profile else ""
+    return f"{lm.symbol} liquidation map · {when} · price {st.fmt_price(lm.price)}{model}{profile}"
 
 
 def _side_color(c: Cluster) -> str:

@@ -263,7 +263,7 @@ async function refresh() {
     if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
     if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
     await runCascade();
-    setStatus(`${m.bars} bars · last bar ${new Date(m.last_bar_ms).toISOString().slice(0, 16).replace("T", " ")} UTC`);
+    setStatus(`${m.bars} bars · last bar ${new Date(m.last_bar_ms).toISOString().slice(0, 16).replace("T", " ")} UTC · profile ${m.profile}`);
     if (m.warnings.length) setStatus(`${$("status").textContent} · ${m.warnings.length} data warning(s)`);
     syncLive();
   } catch (e) {
