@@ -215,6 +215,9 @@ def test_validate_equals_analytics_on_stored_okx_liquidations(client, expected, 
         assert body[key] == report[key], key
     assert set(body["scores"]) == {"oi-delta", "volume", "uniform", "proximity"}
     assert 0 <= body["top_decile_capture"] <= 1
+    # how much, too: the API's amounts are the library's, per hour of OKX's 12.5 h of orders, profile named
+    assert body["amounts"] == report["amounts"] and body["amounts"]["profile"] == "default"
+    assert body["amounts"]["period_ms"] == 3_600_000 and body["amounts"]["model"]["long"]["realized_usd"] > 1e6
     r = client.get("/api/validate", params={"days": 2})
     assert r.status_code == 404 and "no liquidations for binance" in r.json()["detail"]
 

@@ -377,8 +377,16 @@ def validate_outputs(
 def validation_report(
     outputs: Mapping[str, EngineOutput], model: str, bars: pd.DataFrame, liquidations: pd.DataFrame
 ) -> dict[str, Any]:
-    """JSON-ready :func:`validate_outputs` over all events (bar length taken from ``bars``)."""
-    return validate_outputs(outputs, model, liquidations, bar_length_ms(bars)).to_dict()
+    """JSON-ready :func:`validate_outputs` over all events (bar length taken from ``bars``), with the amounts
+    (:func:`amount_validation`; ``None`` when no realized period is fully covered by the bars)."""
+    res = validate_outputs(outputs, model, liquidations, bar_length_ms(bars))
+    amounts = None
+    if model not in BASELINES:
+        try:
+            amounts = amount_validation(outputs[model].events, liquidations, bars, outputs[model].heatmap.profile)
+        except DataValidationError:
+            amounts = None
+    return replace(res, amounts=amounts).to_dict()
 
 
 def leverage_mixes(config: Any, tilts: Sequence[float] = DEFAULT_TILTS) -> dict[str, Any]:

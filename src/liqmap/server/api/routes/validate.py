@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
@@ -37,6 +37,10 @@ class ValidateResponse(SeriesInfo):
     span_ms: list[int]
     window_pct: float | None
     scores: dict[str, ModelScoreOut]
+    amounts: dict[str, Any] | None = Field(
+        description="How much: predicted vs realized notional per side and period beside the drawdown×OI / "
+        "run-up×OI anchors, with the profile used (null when no period is fully covered by the bars)."
+    )
 
 
 def build_validation(state: ServerState, q: SeriesQuery, window: Window) -> ValidateResponse:
