@@ -140,3 +140,15 @@ def test_default_profile_amounts_on_okx_btc_not_fitted():
     assert default.model["long"].realized_usd == pytest.approx(3_200_361.16, rel=1e-6)
     assert 0.5 < default.model["long"].ratio < 2.0 and 0.5 < default.model["short"].ratio < 2.0
     assert prior.model["long"].ratio > 50 and prior.model["short"].ratio > 20
+
+
+def test_calibrate_refuses_an_unwritable_profile_path_before_fitting(tmp_path):
+    from typer.testing import CliRunner
+
+    from liqmap.cli import app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = CliRunner().invoke(app, ["calibrate", "--out", str(blocker / "p.json")])
+    assert isinstance(res.exception, LiqmapError) and "cannot write there" in str(res.exception)
+    assert blocker.read_text() == ""  # nothing written, nothing fitted

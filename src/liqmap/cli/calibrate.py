@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from liqmap.cli._common import JsonOpt
+from liqmap.errors import LiqmapError
 
 FIT_COINS = ("SOL", "DOGE", "HYPE")
 REPORT_COINS = ("BTC", "ETH")
@@ -120,12 +121,20 @@ def calibrate_command(
     ),
     as_json: JsonOpt = False,
 ) -> None:
-    """Fit the default profile on the bundled Hyperliquid sample and print its out-of-sample amount scores."""
-    profile, report = calibrate_sample()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Fit the default profile on the bundled sample (Hyperliquid daily totals, OKX orders) and print its
+    out-of-sample scores."""
     tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(profile.to_dict(), indent=1) + "\n")
-    tmp.replace(out)
+    try:  # fail before the fit, not after it
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.touch()
+    except OSError as exc:
+        raise LiqmapError(f"--out {out}: cannot write there ({exc.strerror}); choose a writable path") from None
+    try:
+        profile, report = calibrate_sample()
+        tmp.write_text(json.dumps(profile.to_dict(), indent=1) + "\n")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     if as_json:
         typer.echo(json.dumps(report, indent=1))
         return
