@@ -124,6 +124,7 @@ def _engine(run: DemoRun) -> None:
     )
     run.report["engine"] = {
         "model": "oi-delta",
+        "profile": run.results["all"].config.profile,
         "bin_usd": BIN_USD,
         "snapshots": len(run.results["all"].heatmap.times_ms),
         "warnings": sorted({w for r in run.results.values() for w in r.warnings}),

@@ -168,8 +168,9 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         f"- Bars used: {', '.join(f'{k} {v:,}' for k, v in data['bars'].items())} "
         f"(hourly, {data['start']} → {data['end']}{', quick slice' if data['quick'] else ''})",
         f"- Open interest: {data['open_interest_note']}",
-        f"- Engine: `{report['engine']['model']}`, ${report['engine']['bin_usd']:g} price bins, "
-        f"{report['engine']['snapshots']:,} heatmap snapshots",
+        f"- Engine: `{report['engine']['model']}`, calibration profile `{report['engine']['profile']}` "
+        "(amounts = notional that would be force-liquidated; docs/calibration.md), "
+        f"${report['engine']['bin_usd']:g} price bins, {report['engine']['snapshots']:,} heatmap snapshots",
         "",
     ]
     for key, rep in report.get("maps", {}).items():
@@ -226,10 +227,37 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             "",
             *_table(("model", *SCORE_COLUMNS), score_rows(val)),
             "",
+            *_amount_lines(val.get("amounts")),
         ]
     if report.get("notes"):
         lines += ["## Notes", "", *(f"- {n}" for n in report["notes"]), ""]
     return "\n".join(lines)
+
+
+def _amount_lines(amounts: Mapping[str, Any] | None) -> list[str]:
+    """How much: predicted vs realized per side beside the naive anchor (``AmountValidation.to_dict()``)."""
+    if not amounts:
+        return []
+    unit = "day" if amounts["period_ms"] >= 86_400_000 else "hour"
+    rows = [
+        [
+            side,
+            fmt_usd(amounts["model"][side]["realized_usd"]),
+            fmt_usd(amounts["model"][side]["predicted_usd"]),
+            _num(amounts["model"][side]["ratio"]),
+            _num(amounts["model"][side]["spearman"]),
+            _num(amounts["anchor"][side]["ratio"]),
+        ]
+        for side in ("long", "short")
+    ]
+    head = ("side", "realized", "predicted", "predicted / realized", f"Spearman per {unit}", "anchor / realized")
+    return [
+        f"How much, over {amounts['periods']} {unit}s of the test span (profile `{amounts['profile']}`; anchor: "
+        "drawdown × OI for longs, run-up × OI for shorts):",
+        "",
+        *_table(head, rows),
+        "",
+    ]
 
 
 def by_move_rows(rep: Mapping[str, Any]) -> list[list[str]]:
