@@ -98,6 +98,10 @@ def test_cascade_and_validation_results(demo):
         assert val["events"] > 0 and 0.0 <= val["top_decile_capture"] <= 1.0
         assert {"oi-delta", "volume", "uniform", "proximity"} <= set(val["scores"])
         assert val["scores"]["oi-delta"]["top_decile_capture"] == val["top_decile_capture"]
+    # how much: the real OKX amounts with the calibrated profile (refit on the first half), per hour
+    amounts = real["amounts"]
+    assert amounts["profile"].startswith("default") and amounts["period_ms"] == 3_600_000
+    assert 0.5 < amounts["model"]["long"]["ratio"] < 2.0 and amounts["model"]["long"]["realized_usd"] > 1e6
 
 
 def test_summary_and_markdown_say_what_the_data_is(demo):
@@ -107,6 +111,9 @@ def test_summary_and_markdown_say_what_the_data_is(demo):
     md = (out / "report.md").read_text()
     assert "## Validation — Real liquidations (OKX)" in md and "SIMULATED market" in md
     assert "![liquidation map](liqmap_all.png)" in md and CAVEAT in md
+    assert "calibration profile `default`" in md and md.count("How much, over") == 2
+    assert all(m["profile"] == "default" for k, m in report["maps"].items())
+    assert "profile default" in (out / "liqmap_all.html").read_text()
 
 
 def test_a_missing_optional_piece_is_skipped_with_a_note(tmp_path, monkeypatch):

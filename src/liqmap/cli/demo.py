@@ -156,7 +156,7 @@ def _charts(run: DemoRun) -> None:
     for key, stack in (("binance", "leverage"), ("all", "exchange"), ("lighter", "leverage")):
         rep = run.report["maps"][key]
         lm = run.maps[key]
-        title = f"{lm.symbol} liquidation map · {venues[key]} · price {fmt_price(lm.price)}"
+        title = f"{lm.symbol} liquidation map · {venues[key]} · price {fmt_price(lm.price)} · profile {lm.profile}"
         run.write_chart(
             lambda b, k=key, r=rep, s=stack, t=title: plot_liqmap(
                 run.maps[k], clusters=r["clusters"], imbalance=r["imbalance"], stack=s, backend=b, title=t
