@@ -64,8 +64,9 @@ def _lines(
     picked = parse_clusters(clusters, top_clusters)
     when = pd.Timestamp(lm.as_of_ms, unit="ms").strftime("%Y-%m-%d %H:%M UTC")
     model = f" · {lm.model}" if lm.model else ""
+    profile = f" · profile {lm.profile}" if lm.profile else ""
     out: list[list[Segment]] = [
-        [(f"{lm.symbol} liquidation map · {when}{model}", "bold")],
+        [(f"{lm.symbol} liquidation map · {when}{model}{profile}", "bold")],
         [
             (
                 f"{'price':>{_LABEL_W}}  {'shorts ▲ above / longs ▼ below':<{bar_w}} {'per row':>{_VALUE_W}} "
