@@ -176,6 +176,22 @@ def test_data_info_gaps_export(tmp_path, db_path):
     assert len(pd.read_parquet(tmp_path / "okx.parquet")) == 2160
 
 
+def test_data_info_with_a_one_bar_series(tmp_path, db_path):
+    """A one-bar series has no timeframe: None in JSON and an empty cell, next to a series that has one."""
+    _binance_btc(1).to_csv(tmp_path / "one.csv", index=False)
+    _binance_btc(3).assign(exchange="okx").to_csv(tmp_path / "three.csv", index=False)
+    _run("import", "bars", tmp_path / "one.csv", "--db", db_path)
+    _run("import", "bars", tmp_path / "three.csv", "--db", db_path)
+    info = json.loads(_run("data", "info", "--db", db_path, "--json"))
+    assert [(s["exchange"], s["rows"], s["timeframe"]) for s in info["series"]] == [
+        ("binance", 1, None),
+        ("okx", 3, "1h"),
+    ]
+    assert "binance" in _run("data", "info", "--db", db_path)
+    with Store(db_path, read_only=True) as store:
+        assert store.symbols()["timeframe"].tolist() == [None, "1h"]
+
+
 def test_fetch_command_with_progress(fake_exchange, db_path):
     out = _run(
         "fetch",

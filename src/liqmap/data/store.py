@@ -222,7 +222,9 @@ class Store:
         """One row per stored series: exchange, symbol, first_ms, last_ms, rows, timeframe."""
         k = table_kind(kind)
         out = self._frame(_sql.series_query(k), [])
-        out["timeframe"] = [None if pd.isna(s) else format_step(int(s)) for s in out.pop("step_ms")]
+        steps = out.pop("step_ms")
+        # object dtype keeps None: pandas 3 infers a str column from a list and turns None into NaN
+        out["timeframe"] = pd.Series([None if pd.isna(s) else format_step(int(s)) for s in steps], dtype=object)
         return out
 
     def gaps(self, exchange: str, symbol: str) -> pd.DataFrame:
