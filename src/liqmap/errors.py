@@ -1,4 +1,4 @@
-"""Project exceptions. All are ``ValueError`` subclasses so callers may catch either."""
+"""Project exceptions (all ``ValueError`` subclasses, so callers may catch either) and a message helper."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ class DataValidationError(LiqmapError):
 
 class StoreError(LiqmapError):
     """A store operation that cannot be carried out (missing table, bad path, empty query)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty), for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -74,6 +74,9 @@ def test_parse_pct():
     assert (parse_pct("+1%"), parse_pct("-2.5%"), parse_pct("3")) == (1.0, -2.5, 3.0)
     with pytest.raises(LiqmapError, match="--shock"):
         parse_pct("abc", "--shock")
+    for bad in ("1e-300%", "0", "100%", "-250", "nan", "inf%"):
+        with pytest.raises(LiqmapError, match="out of range"):
+            parse_pct(bad, "--shock")
 
 
 def test_bad_shock_exits_2(sim_dir):
@@ -85,7 +88,7 @@ def test_bad_shock_exits_2(sim_dir):
     )
     assert proc.returncode == 2 and "--shock: cannot read 'lots'" in proc.stderr
     zero = runner.invoke(app, ["cascade", "--input", str(sim_dir), "--shock", "0%"])
-    assert isinstance(zero.exception, LiqmapError) and "non-zero" in str(zero.exception)
+    assert isinstance(zero.exception, LiqmapError) and "at least 0.001%" in str(zero.exception)
 
 
 def test_bars_file_input_needs_explicit_liquidations(sim_dir):

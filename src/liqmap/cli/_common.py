@@ -15,7 +15,7 @@ import typer
 from liqmap.analytics.enums import ImpactKind
 from liqmap.analytics.report import ReportSettings
 from liqmap.engine.enums import Model
-from liqmap.errors import LiqmapError
+from liqmap.errors import LiqmapError, first_line
 
 if TYPE_CHECKING:
     from liqmap.analytics.report import MapReport
@@ -118,7 +118,7 @@ def load_trades(path: Path | None, exchanges: list[str] | None, symbol: str) -> 
     try:
         trades = reader(path)
     except (OSError, ValueError) as exc:
-        raise LiqmapError(f"--trades: {path} is not readable ({str(exc).splitlines()[0]})") from None
+        raise LiqmapError(f"--trades: {path} is not readable ({first_line(exc)})") from None
     if "symbol" in trades.columns:
         names = trades["symbol"].astype(str)
         target = normalize_symbol(symbol)

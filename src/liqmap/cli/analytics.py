@@ -7,6 +7,7 @@ Each takes its bars like ``liqmap map`` (``--input`` files or the ``--db`` store
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -267,12 +268,20 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
 
 
+MIN_SHOCK_PCT = 0.001  # a smaller move rounds to no move at float precision in the cascade's price steps
+
+
 def parse_pct(value: str, name: str = "--shock") -> float:
-    """``"+1%"``, ``"-2.5%"``, ``"1"`` → the float percentage."""
+    """``"+1%"``, ``"-2.5%"``, ``"1"`` → the float percentage; its size must lie in [0.001, 100)."""
     try:
-        return float(value.strip().removesuffix("%"))
+        pct = float(value.strip().removesuffix("%"))
     except ValueError:
         raise LiqmapError(f"{name}: cannot read {value!r}; use a percentage like +1% or -2.5%") from None
+    if not (math.isfinite(pct) and MIN_SHOCK_PCT <= abs(pct) < 100):
+        raise LiqmapError(
+            f"{name}: {value!r} is out of range; use a move of at least {MIN_SHOCK_PCT}% and below 100%, up or down"
+        )
+    return pct
 
 
 def _realized(

@@ -11,7 +11,11 @@ frames. A directory stands for the file ``<kind>.parquet`` inside it (as ``liqma
 
 from __future__ import annotations
 
+import gzip
 import json
+import lzma
+import zipfile
+import zlib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -30,7 +34,7 @@ from liqmap.data.layouts import (
 )
 from liqmap.data.schemas import SCHEMAS, TableKind, table_kind
 from liqmap.data.validate import validate, validate_fields
-from liqmap.errors import DataValidationError
+from liqmap.errors import DataValidationError, first_line
 
 
 class FileFormat(StrEnum):
@@ -90,7 +94,7 @@ def read_table(
                 raise DataValidationError(f"{p}: a ccxt OHLCV list carries no exchange/symbol: pass both")
             conv = Converted(TableKind.BARS, bars_from_ccxt_ohlcv(raw, exchange, symbol), Layout.CCXT_OHLCV)
             return replace(conv, frame=validate(conv.kind, conv.frame))
-        frame = pd.DataFrame(raw)
+        frame = _json_frame(p, raw)
     elif form is FileFormat.PARQUET:
         frame = _read_parquet(p)
     else:
@@ -169,12 +173,9 @@ def _format(p: Path, fmt: str | None) -> FileFormat:
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    frame = _csv(p)
     if _headerless(frame.columns):
-        frame = pd.read_csv(p, header=None)
+        frame = _csv(p, header=None)
         if frame.shape[1] == len(BINANCE_KLINE_COLUMNS):
             frame.columns = list(BINANCE_KLINE_COLUMNS)
         else:
@@ -183,6 +184,23 @@ def _read_csv(p: Path) -> pd.DataFrame:
                 f"({len(BINANCE_KLINE_COLUMNS)} columns) are recognised"
             )
     return frame
+
+
+def _csv(p: Path, header: int | None = 0) -> pd.DataFrame:
+    """``pd.read_csv`` (compression from the suffix) with every failure a :class:`DataValidationError`."""
+    try:
+        return pd.read_csv(p, header=header)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"{p}: not a readable CSV ({first_line(exc)})") from None
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno is not None:
+            raise DataValidationError(f"{p}: cannot read the file ({exc.strerror})") from None
+        raise DataValidationError(
+            f"{p}: corrupt or truncated compressed file ({type(exc).__name__}); re-download it or pass the "
+            "uncompressed CSV"
+        ) from None
+    except ValueError as exc:  # e.g. a zip archive holding several files, or none
+        raise DataValidationError(f"{p}: not a readable CSV ({first_line(exc)})") from None
 
 
 def _headerless(columns: pd.Index) -> bool:
@@ -196,15 +214,31 @@ def _headerless(columns: pd.Index) -> bool:
 def _read_parquet(p: Path) -> pd.DataFrame:
     try:
         return pq.read_table(p).to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataValidationError(f"{p}: not a readable Parquet file ({exc})") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise DataValidationError(f"{p}: not a readable Parquet file ({first_line(exc)})") from None
 
 
 def _read_json(p: Path) -> object:
-    text = p.read_text()
     try:
+        text = p.read_text(encoding="utf-8")
         if p.suffix.lower() == ".jsonl":
             return [json.loads(line) for line in text.splitlines() if line.strip()]
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError(f"{p}: not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"{p}: not valid UTF-8 JSON ({first_line(exc)})") from None
+    except RecursionError:
+        raise DataValidationError(f"{p}: JSON nested too deeply; give a flat list of records") from None
+    except OSError as exc:
+        raise DataValidationError(f"{p}: cannot read the file ({exc.strerror})") from None
+
+
+def _json_frame(p: Path, raw: object) -> pd.DataFrame:
+    """A JSON list of records (or of columns) as a frame; anything else is refused."""
+    if not isinstance(raw, list | dict) or (isinstance(raw, list) and not all(isinstance(r, dict) for r in raw)):
+        raise DataValidationError(
+            f"{p}: JSON must be a list of records (objects) or a ccxt OHLCV list of [ts, o, h, l, c, v] rows"
+        )
+    try:
+        return pd.DataFrame(raw)
+    except (ValueError, TypeError) as exc:
+        raise DataValidationError(f"{p}: JSON records do not form a table ({first_line(exc)})") from None

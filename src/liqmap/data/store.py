@@ -33,7 +33,7 @@ from liqmap.data.schemas import SCHEMAS, TableKind, primary_key, table_kind
 from liqmap.data.transform import attach_fields, series_step_ms
 from liqmap.data.validate import format_step, validate, validate_fields
 from liqmap.enums import Exchange
-from liqmap.errors import StoreError
+from liqmap.errors import StoreError, first_line
 from liqmap.symbols import normalize_symbol
 
 ENV_DB = "LIQMAP_DB"
@@ -63,12 +63,16 @@ class Store:
                 f"no liqmap store at {self.path}: run `liqmap import KIND FILE` or `liqmap demo` first "
                 f"(or point --db / ${ENV_DB} at an existing store)"
             )
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._created = not read_only and not self.path.exists()
+        self._wrote = False
         try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {self.path}: {exc.strerror}; choose a writable --db") from None
         except duckdb.Error as exc:  # locked by a writer, not a DuckDB file, a directory, ...
-            raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
+            raise StoreError(f"cannot open store {self.path}: {first_line(exc)}") from None
         if not read_only:
             for statement in _sql.create_statements():
                 self._con.execute(statement)
@@ -79,7 +83,11 @@ class Store:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        """Close; a store file this open created is removed again if the block failed before any write."""
         self.close()
+        if exc_type is not None and self._created and not self._wrote:
+            for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -100,6 +108,7 @@ class Store:
             self._write(k, table)
             if k is TableKind.BARS:
                 self._refresh_series(table)
+        self._wrote = True
         return len(table)
 
     def attach(self, fields: pd.DataFrame) -> int:
@@ -127,6 +136,7 @@ class Store:
                 if changed.any():
                     self._write(TableKind.BARS, validate(TableKind.BARS, merged[changed]))
                     updated += int(changed.sum())
+        self._wrote = True
         return updated
 
     def import_file(
@@ -150,13 +160,17 @@ class Store:
         arrow = self._con.sql(f"SELECT * FROM {k} {where} ORDER BY {order}", params=params).to_arrow_table()
         table = arrow.cast(SCHEMAS[k])
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if p.suffix.lower() in (".parquet", ".pq"):
-            pq.write_table(table, p)
-        else:
-            from liqmap.data.io import write_table
+        try:
+            if p.suffix.lower() in (".parquet", ".pq"):
+                p.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table, p)
+            else:
+                from liqmap.data.io import write_table
 
-            write_table(table.to_pandas(), p)
+                write_table(table.to_pandas(), p)
+        except (OSError, pa.ArrowException) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
+            raise StoreError(f"cannot write {p}: {reason}; choose a writable output path") from None
         return table.num_rows
 
     # ------------------------------------------------------------------ reads
