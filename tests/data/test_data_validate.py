@@ -38,6 +38,10 @@ def _depth() -> pd.DataFrame:
     )
 
 
+def _texts() -> pd.DataFrame:
+    return make_tiers().assign(valid_from="2026-09", source="Binance leverageBracket")
+
+
 def _set(df: pd.DataFrame, row: int, col: str, value: object) -> pd.DataFrame:
     out = df.copy()
     if not isinstance(value, float) or out[col].dtype.kind not in "f":
@@ -77,9 +81,9 @@ CASES = [
         _set(BARS, 5, "timestamp", int(BARS["timestamp"].iloc[4]) + 30_000),
         "mixed resolutions in binance BTC/USDT:USDT: bars are 1m apart but also 30s at row 6",
     ),
-    ("unknown-exchange", "bars", _set(BARS, 0, "exchange", "kraken"), "unknown exchange 'kraken'"),
-    ("empty-exchange", "bars", _set(BARS, 2, "exchange", None), "unknown exchange None"),
-    ("bad-symbol", "bars", _set(BARS, 1, "symbol", "BTC/EUR"), "cannot read symbol 'BTC/EUR'"),
+    ("unknown-exchange", "bars", _set(BARS, 0, "exchange", "kraken"), "unknown exchange 'kraken' (known: binance"),
+    ("empty-exchange", "bars", _set(BARS, 2, "exchange", None), "empty exchange (known: binance"),
+    ("bad-symbol", "bars", _set(BARS, 1, "symbol", "BTC/EUR"), "unreadable symbol 'BTC/EUR' (use e.g. BTCUSDT"),
     ("empty-symbol", "bars", _set(BARS, 1, "symbol", None), "column 'symbol' is empty at row 2"),
     (
         "text-timestamp",
@@ -97,7 +101,7 @@ CASES = [
         "ancient-timestamp",
         "bars",
         BARS.assign(timestamp=BARS["timestamp"] // 1000 // 1000),
-        "outside 2009-01-01 … 2100-01-01",
+        "outside 2009-01-01 … now + 1 day",
     ),
     ("sub-ms-timestamp", "bars", BARS.assign(timestamp=BARS["timestamp"] + 0.5), "sub-millisecond digits"),
     ("no-rows", "bars", BARS.iloc[:0], "the table has no rows"),
@@ -121,8 +125,24 @@ CASES = [
         "notional_cap must exceed notional_floor at row 2",
     ),
     ("tiers-mmr-percent", "tiers", _set(make_tiers(), 0, "maintenance_margin_rate", 1.5), "must be a fraction < 1"),
-    ("tiers-leverage", "tiers", _set(make_tiers(), 1, "max_leverage", 0.5), "max_leverage must be ≥ 1 at row 2"),
+    (
+        "tiers-leverage",
+        "tiers",
+        _set(make_tiers(), 1, "max_leverage", 0.5),
+        "max_leverage must lie in 1 … 1000 at row 2",
+    ),
     ("not-a-frame", "bars", [[1, 2, 3]], "expected a pandas DataFrame, got list"),
+    # plausibility bounds
+    ("tiny-price", "bars", _set(BARS, 0, "low", 1e-198), "column 'low' is implausible (outside the plausible price"),
+    ("huge-price", "bars", _set(BARS, 0, "high", 1e302), "column 'high' is implausible (outside the plausible price"),
+    ("huge-volume", "bars", _set(BARS, 4, "volume", 1e20), "column 'volume' is implausible (outside 1e+15) at row 5"),
+    ("liq-price", "liquidations", _set(_liqs(), 1, "price", 2e9), "column 'price' is implausible"),
+    ("long-symbol", "bars", _set(BARS, 0, "symbol", "B" * 20_000_000), "at most 64 characters) at row 1"),
+    ("future-bar", "bars", _set(BARS, 0, "timestamp", 4_070_908_800_000), "outside 2009-01-01 … now + 1 day"),
+    ("tiers-absurd-leverage", "tiers", _set(make_tiers(), 0, "max_leverage", 1e9), "must lie in 1 … 1000 at row 1"),
+    ("tiers-formula", "tiers", _set(_texts(), 0, "source", "=cmd|' /C calc'!A0"), "spreadsheet formula"),
+    ("tiers-formula-at", "tiers", _set(_texts(), 1, "valid_from", " @SUM(1)"), "formula character (= + - @)"),
+    ("tiers-long-text", "tiers", _set(_texts(), 0, "source", "x" * 2000), "longer than 1024 characters"),
 ]
 
 

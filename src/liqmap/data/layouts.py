@@ -30,6 +30,7 @@ import pandas as pd
 from liqmap.data._sql import DAY_MS
 from liqmap.data.contracts import base_per_contract
 from liqmap.data.schemas import TableKind, required_columns
+from liqmap.data.validate import shown
 from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError
 
@@ -117,10 +118,12 @@ def detect_layout(columns: list[str], kind: TableKind | None = None) -> Layout:
     if kind is not None:
         missing = sorted(set(required_columns(kind)) - cols - {"exchange", "symbol"})
         raise DataValidationError(
-            f"{kind}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, columns))} "
+            f"{kind}: missing column(s) {', '.join(missing)}; found {_columns(columns)} "
             "(not a canonical table nor a known layout: Binance klines/metrics, ccxt OHLCV, shared/data)"
         )
-    raise DataValidationError(f"unrecognised table layout with columns {', '.join(map(str, columns))}")
+    raise DataValidationError(
+        f"unrecognised table layout with columns {_columns(columns)}; pass KIND and check the header"
+    )
 
 
 def to_canonical(
@@ -230,7 +233,7 @@ def _canonical_kind(df: pd.DataFrame) -> TableKind:
     for k in (TableKind.BARS, TableKind.TIERS, TableKind.DEPTH, TableKind.LIQUIDATIONS, TableKind.LIQUIDATION_TOTALS):
         if set(required_columns(k)) - {"exchange", "symbol"} <= set(df.columns):
             return k
-    raise DataValidationError(f"cannot tell the table kind from columns {', '.join(map(str, df.columns))}")
+    raise DataValidationError(f"cannot tell the table kind from columns {_columns(list(df.columns))}; pass KIND")
 
 
 def _with_ids(df: pd.DataFrame, exchange: str | None, symbol: str | None, layout: Layout) -> pd.DataFrame:
@@ -313,3 +316,9 @@ def _tardis_book(df: pd.DataFrame, exchange: str | None) -> Converted:
         )
     out = pd.concat(parts, ignore_index=True).dropna(subset=["price", "size"])
     return Converted(TableKind.DEPTH, out.reset_index(drop=True), Layout.TARDIS_BOOK)
+
+
+def _columns(columns: list[str], limit: int = 12) -> str:
+    """The first ``limit`` column names of a file, each quoted safely, for an error message."""
+    names = ", ".join(shown(c) for c in columns[:limit])
+    return names + (f" (+{len(columns) - limit} more)" if len(columns) > limit else "")

@@ -14,6 +14,7 @@ rows. Row numbers count data rows from 1 in input order (header excluded).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,9 +25,26 @@ from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError, UnknownSymbolError
 from liqmap.symbols import normalize_symbol
 
-MIN_TIMESTAMP_MS = 1_230_768_000_000  # 2009-01-01
-MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
+# Plausibility bounds (docs/data.md, "Validation"): values outside them are refused at import, once, here.
+MIN_TIMESTAMP_MS = 1_230_768_000_000  # 2009-01-01, before any crypto market
+FUTURE_SLACK_MS = 86_400_000  # timestamps may lie at most one day after the current time
+MIN_PRICE, MAX_PRICE = 1e-8, 1e9  # quote currency
+MAX_AMOUNT = 1e15  # base quantities and USD amounts (volumes, OI, notionals, liquidation totals)
+MAX_RATE = 1.0  # |funding_rate| per interval; long/short ratio is bounded by MAX_RATIO
+MAX_RATIO = 1e6
+MIN_LEVERAGE, MAX_LEVERAGE = 1, 1000
+MAX_SYMBOL_CHARS = 64
+MAX_TEXT_CHARS = 1024  # free-text tier fields: valid_from, source
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 _SHOWN_ROWS = 5
+
+_PRICES = {
+    TableKind.BARS: ("open", "high", "low", "close", "mark_price"),
+    TableKind.LIQUIDATIONS: ("price",),
+    TableKind.DEPTH: ("price",),
+    TableKind.TIERS: (),
+    TableKind.LIQUIDATION_TOTALS: (),
+}
 
 _POSITIVE = {
     TableKind.BARS: ("open", "high", "low", "close", "mark_price"),
@@ -93,9 +111,9 @@ def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
         elif name == "side":
             out[name] = _sides(k, src[name])
         elif name in ("valid_from", "source"):
-            out[name] = src[name].astype("str") if name in src else pd.Series([None] * len(src), dtype="str")
+            out[name] = _text(k, src, name)
         elif name == "tier":
-            out[name] = _numbers(k, src, name, fld.nullable).astype("int32")
+            out[name] = _whole(k, name, _numbers(k, src, name, fld.nullable)).astype("int32")
         elif name in ("period_ms", "count"):
             out[name] = _whole(k, name, _numbers(k, src, name, fld.nullable))
         else:
@@ -145,6 +163,7 @@ def validate_fields(df: pd.DataFrame) -> pd.DataFrame:
         limit = table[name] <= 0 if name == "mark_price" else table[name] < 0
         if name != "funding_rate":
             _raise_rows(limit, f"bar fields: column {name!r} is out of range")
+    _check_bounds("bar fields", k, table, cols)
     _raise_rows(table.duplicated(ids, keep=False), "bar fields: duplicate rows for key (exchange, symbol, timestamp)")
     return table.sort_values(ids, kind="stable", ignore_index=True)
 
@@ -178,7 +197,8 @@ def to_epoch_ms(values: pd.Series, what: str) -> pd.Series:
                 _raise_rows(text_rows, f"{what} mixes numbers and text")
                 raise AssertionError  # pragma: no cover - _raise_rows raised above
     out = pd.Series(np.asarray(ms, dtype="int64"))
-    _raise_rows((out < MIN_TIMESTAMP_MS) | (out > MAX_TIMESTAMP_MS), f"{what} is outside 2009-01-01 … 2100-01-01")
+    latest = int(time.time() * 1000) + FUTURE_SLACK_MS
+    _raise_rows((out < MIN_TIMESTAMP_MS) | (out > latest), f"{what} is outside 2009-01-01 … now + 1 day")
     return out
 
 
@@ -192,16 +212,17 @@ def _scale_epoch(num: np.ndarray, what: str) -> np.ndarray:
     scaled = num * factor
     frac = np.abs(scaled - np.round(scaled)) > 1e-6
     _raise_rows(pd.Series(frac), f"{what} has sub-millisecond digits (expected whole epoch milliseconds)")
-    return np.round(scaled).astype("int64")
+    return np.clip(np.round(scaled), -(2.0**62), 2.0**62).astype("int64")  # far out of range: refused by the caller
 
 
 def _exchanges(k: TableKind, col: pd.Series) -> pd.Series:
     known = {e.value for e in Exchange}
 
     def norm(raw: object) -> str:
-        name = str(raw).strip().lower()
-        if raw is None or name not in known:
-            raise LookupError(f"{k}: unknown exchange {raw!r} (known: {', '.join(sorted(known))})")
+        name = str(raw).strip().lower() if isinstance(raw, str) else ""
+        if name not in known:
+            what = "empty exchange" if raw is None else f"unknown exchange {shown(raw)}"
+            raise LookupError(f"{k}: {what} (known: {', '.join(sorted(known))})")
         return name
 
     return _map_labels(col, norm)
@@ -211,10 +232,16 @@ def _symbols(k: TableKind, col: pd.Series) -> pd.Series:
     _raise_rows(col.isna(), f"{k}: column 'symbol' is empty")
 
     def norm(raw: object) -> str:
+        text = str(raw)
         try:
-            return normalize_symbol(str(raw))
-        except UnknownSymbolError as exc:
-            raise LookupError(f"{k}: {exc}") from None
+            if len(text) > MAX_SYMBOL_CHARS:
+                raise UnknownSymbolError(text)
+            return normalize_symbol(text)
+        except UnknownSymbolError:
+            raise LookupError(
+                f"{k}: unreadable symbol {shown(text)} (use e.g. BTCUSDT or BTC/USDT:USDT, letters and digits, "
+                f"at most {MAX_SYMBOL_CHARS} characters)"
+            ) from None
 
     return _map_labels(col, norm)
 
@@ -250,16 +277,15 @@ def _sides(k: TableKind, col: pd.Series) -> pd.Series:
     norm = col.astype("str").str.strip().str.lower().map(mapping)
     bad = norm.isna()
     if bad.any():
-        first = col[bad].iloc[0]
+        first = str(col[bad].iloc[0]).strip().lower()
+        order_side = first in ("buy", "sell")
         if k is TableKind.LIQUIDATIONS:
             hint = "side must be the liquidated POSITION, 'long' or 'short'" + (
-                " ('buy'/'sell' are order sides: a buy order liquidates a short)"
-                if str(first).strip().lower() in ("buy", "sell")
-                else ""
+                " ('buy'/'sell' are order sides: a buy order liquidates a short)" if order_side else ""
             )
         else:
             hint = "side must be 'bid' or 'ask'"
-        _raise_rows(bad, f"{k}: unknown side {first!r}; {hint}")
+        _raise_rows(bad, f"{k}: unknown side {shown(first)}; {hint}")
     return norm.astype("str")
 
 
@@ -292,7 +318,41 @@ def _check_ranges(k: TableKind, t: pd.DataFrame) -> None:
     if k is TableKind.TIERS:
         _raise_rows(t["notional_cap"] <= t["notional_floor"], "tiers: notional_cap must exceed notional_floor")
         _raise_rows(t["maintenance_margin_rate"] >= 1, "tiers: maintenance_margin_rate must be a fraction < 1")
-        _raise_rows(t["max_leverage"] < 1, "tiers: max_leverage must be ≥ 1")
+        _raise_rows(
+            ~t["max_leverage"].between(MIN_LEVERAGE, MAX_LEVERAGE),
+            f"tiers: max_leverage must lie in {MIN_LEVERAGE} … {MAX_LEVERAGE}",
+        )
+    _check_bounds(str(k), k, t, [f.name for f in SCHEMAS[k] if pd.api.types.is_float_dtype(t[f.name].dtype)])
+
+
+def _check_bounds(label: str, k: TableKind, t: pd.DataFrame, names: Sequence[str]) -> None:
+    """Refuse implausible magnitudes: prices outside [MIN_PRICE, MAX_PRICE], amounts above MAX_AMOUNT,
+    funding beyond ±MAX_RATE, long/short ratios above MAX_RATIO (nulls pass)."""
+    for name in names:
+        v = t[name]
+        if name in _PRICES[k]:
+            bad, bound = (v < MIN_PRICE) | (v > MAX_PRICE), f"the plausible price range {MIN_PRICE:g} … {MAX_PRICE:g}"
+        elif name == "funding_rate":
+            bad, bound = v.abs() > MAX_RATE, f"±{MAX_RATE:g} (a rate per funding interval, not percent)"
+        elif name == "long_short_ratio":
+            bad, bound = v > MAX_RATIO, f"{MAX_RATIO:g}"
+        elif name in ("max_leverage", "maintenance_margin_rate"):
+            continue  # checked with the tier rules
+        else:
+            bad, bound = v.abs() > MAX_AMOUNT, f"{MAX_AMOUNT:g}"
+        _raise_rows(bad.fillna(False), f"{label}: column {name!r} is implausible (outside {bound})")
+
+
+def _text(k: TableKind, src: pd.DataFrame, name: str) -> pd.Series:
+    """A free-text column as str: at most MAX_TEXT_CHARS, and never a spreadsheet formula (``=``, ``+``, ``-``,
+    ``@``, tab or CR first) that a CSV export would hand to Excel verbatim."""
+    if name not in src:
+        return pd.Series([None] * len(src), dtype="str")
+    text = src[name].astype("str")
+    _raise_rows(text.str.len() > MAX_TEXT_CHARS, f"{k}: column {name!r} is longer than {MAX_TEXT_CHARS} characters")
+    formula = text.str.lstrip(" ").str.startswith(FORMULA_PREFIXES)
+    _raise_rows(formula, f"{k}: column {name!r} starts with a spreadsheet formula character (= + - @); remove it")
+    return text
 
 
 def _check_ohlc(t: pd.DataFrame) -> None:
@@ -368,6 +428,16 @@ def format_step(step_ms: int) -> str:
         if step_ms % ms == 0:
             return f"{step_ms // ms}{unit}"
     return f"{step_ms}ms"
+
+
+def shown(value: object, limit: int = 24) -> str:
+    r"""``value`` quoted for an error message: control characters escaped (``repr``), cut to ``limit`` characters.
+
+    >>> print(shown("kraken"), shown("\x1b[2J" + "x" * 40))
+    'kraken' '\x1b[2Jxxxxxxxxxxxxxxxxxxxx'…
+    """
+    text = str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def _raise_rows(mask: pd.Series | np.ndarray, message: str) -> None:
