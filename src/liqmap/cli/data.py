@@ -32,11 +32,13 @@ def import_file(
     Recognises the canonical layout, Binance public-data klines/metrics CSVs, ccxt fetch_ohlcv JSON and the
     shared/data parquet files. OI/funding/ratio-only files are attached to already stored bars.
     """
+    from liqmap.data.io import read_table
     from liqmap.data.store import Store
 
+    conv = read_table(file, kind, fmt, exchange, symbol)  # a bad file fails before the store is opened
     with Store(db) as store:
         before = store.info()["rows"]
-        conv, written = store.import_file(file, kind, fmt, exchange, symbol)
+        written = store.write_converted(conv)
         after = store.info()["rows"]
         path = store.path
     what = f"updated {written:,} stored bars" if conv.fields_only else f"wrote {written:,} {conv.kind} rows"

@@ -65,6 +65,8 @@ class Store:
             )
         self._created = not read_only and not self.path.exists()
         self._wrote = False
+        if self.path.is_file() and self.path.stat().st_size and not _is_duckdb_file(self.path):
+            raise StoreError(f"{self.path} is not a liqmap store (not a DuckDB file); point --db at a .duckdb file")
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,13 +151,16 @@ class Store:
     ) -> tuple[Converted, int]:
         """Read any supported file (see :func:`liqmap.data.io.read_table`) and upsert or attach it."""
         conv = read_table(path, kind, fmt, exchange, symbol)
-        written = self.attach(conv.frame) if conv.fields_only else self.upsert(conv.kind, conv.frame)
-        return conv, written
+        return conv, self.write_converted(conv)
+
+    def write_converted(self, conv: Converted) -> int:
+        """Upsert a converted table, or attach it to stored bars when it holds only bar fields; returns rows."""
+        return self.attach(conv.frame) if conv.fields_only else self.upsert(conv.kind, conv.frame)
 
     def export(self, kind: str, path: str | Path, exchange: str | None = None, symbol: str | None = None) -> int:
         """Write a stored table (optionally one exchange/symbol) to Parquet/CSV/JSON; returns rows."""
         k = table_kind(kind)
-        where, params = _sql.where(exchange and [exchange], symbol and normalize_symbol(symbol), None, None)
+        where, params = _sql.where(exchange and _exchanges(exchange), symbol and normalize_symbol(symbol), None, None)
         order = ", ".join(primary_key(k))
         arrow = self._con.sql(f"SELECT * FROM {k} {where} ORDER BY {order}", params=params).to_arrow_table()
         table = arrow.cast(SCHEMAS[k])
@@ -404,6 +409,12 @@ class Store:
             f"no {k} for {', '.join(names) if names else 'any exchange'} {symbol}"
             f"{span if start_ms or end_ms else ''} in {self.path}; stored {k}: {held}"
         )
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """DuckDB's header: the magic ``DUCK`` at byte 8 (DuckDB would open another file, e.g. a CSV, differently)."""
+    with path.open("rb") as f:
+        return f.read(12)[8:12] == b"DUCK"
 
 
 def _series_parts(table: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
