@@ -194,7 +194,7 @@ def test_unsupported_and_unknown(fake_exchange, store):
 
 def test_rate_limiter_is_on_by_default_and_all_traffic_is_local(fake_exchange):
     conn = connector("okx", api_url=fake_exchange.url)
-    assert conn.client.enableRateLimit is True and conn.client.rateLimit == 110
+    assert conn.client.enableRateLimit is True and conn.client.rateLimit == pytest.approx(110)
     urls = [v for v in conn.client.urls["api"].values() if isinstance(v, str)]
     assert urls and all(u.startswith("http://127.0.0.1:") for u in urls)
 

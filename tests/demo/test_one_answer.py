@@ -46,7 +46,7 @@ def surfaces(tmp_path_factory):
     )
     assert cascade.exit_code == 0, cascade.output
     params = [("exchange", v) for v in VENUES] + [("start_ms", start), ("end_ms", end), ("bin_usd", BIN_USD)]
-    with TestClient(create_app(db)) as client:
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:  # a Host the app answers to
         api = [client.get(path, params=params + extra) for path, extra in ROUTES]
     assert all(r.status_code == 200 for r in api), [r.text for r in api]
     return demo, [json.loads(cli.stdout), json.loads(cascade.stdout), *(r.json() for r in api)], db

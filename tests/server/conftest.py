@@ -25,6 +25,7 @@ from liqmap.server.deps import Services, default_services
 
 BTC = "BTC/USDT:USDT"
 HOUR_MS = 3_600_000
+LOCAL_URL = "http://127.0.0.1"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -101,7 +102,8 @@ def app_factory() -> Callable[..., tuple[TestClient, Counted]]:
     def make(db: Path, **services: Callable) -> tuple[TestClient, Counted]:
         counted = counted_services(db)
         counted.services = replace(counted.services, **services)
-        client = TestClient(create_app(db, services=counted.services, poll_interval_s=0.05))
+        app = create_app(db, services=counted.services, poll_interval_s=0.05)
+        client = TestClient(app, base_url=LOCAL_URL)  # the Host header must be one the app answers to
         clients.append(client.__enter__())
         return client, counted
 

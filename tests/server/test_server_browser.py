@@ -18,7 +18,7 @@ def plot_data(page, div: str, trace: int, key: str):
 
 
 def wait_for(page, condition: str) -> None:
-    page.wait_for_function(condition, timeout=60_000)
+    page.wait_for_function(f"() => {condition}", timeout=60_000)  # a function: no eval, which the CSP forbids
 
 
 @pytest.fixture
@@ -26,6 +26,7 @@ def page(browser):
     pg = browser.new_page(viewport={"width": 1440, "height": 900})
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # CSP refusals, among others
     pg.on("requestfailed", lambda r: errors.append(f"{r.url} {r.failure}"))
     pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     yield pg
@@ -110,3 +111,19 @@ def test_live_toggle_redraws_on_new_bar(page, serve, writable_db, add_bar):
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == 77_777.0
     assert plot_data(page, "heatmap", 1, "y")[-1] == 77_777.0
     assert "2026-03-05 11:00" in page.inner_text("#status")
+
+
+@pytest.mark.parametrize(("path", "rendered"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+def test_api_docs_render_offline_under_the_csp(browser, live_server, path, rendered):
+    pg = browser.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    pg.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        pg.goto(live_server.url + path)
+        pg.wait_for_selector(f"{rendered}:has-text('liqmap')", timeout=60_000)
+    finally:
+        pg.close()
+    # the one outside request: ReDoc's "powered by" logo, which the CSP refuses (no CDN is reached)
+    assert [p for p in problems if "cdn.redoc.ly/redoc/logo-mini.svg" not in p] == []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 HOUR_MS = 3_600_000
+WS = "ws://127.0.0.1"  # TestClient's default host (testserver) is not one the app answers to
 
 
 def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
     client, counted = app_factory(writable_db)
-    with client.websocket_connect("/ws/map?symbol=BTCUSDT&days=3&bins=100") as ws:
+    with client.websocket_connect(f"{WS}/ws/map?symbol=BTCUSDT&days=3&bins=100") as ws:
         first = ws.receive_json()
         assert first["symbol"] == "BTC/USDT:USDT" and len(first["price_bins"]) == 100
         new_ms = add_bar(writable_db, close=99_999.0)
@@ -34,7 +35,7 @@ def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
     ],
 )
 def test_ws_reports_bad_query_and_closes(client, query, message):
-    with client.websocket_connect(f"/ws/map?{query}") as ws:
+    with client.websocket_connect(f"{WS}/ws/map?{query}") as ws:
         assert message in ws.receive_json()["error"]
         closed = ws.receive()
     assert closed["type"] == "websocket.close" and closed["code"] == 1008

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from liqmap.cli._common import DbOpt
 
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
+
+LIMIT_CONCURRENCY = 200  # connections + tasks at once; beyond it uvicorn answers 503
+MAX_HEADER_BYTES = 16 * 1024  # request line + headers; beyond it the request is refused with 400
+KEEP_ALIVE_S = 5
+WS_MAX_BYTES = 64 * 1024  # largest websocket message accepted (the client needs to send none)
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to ``app``."""
     app.command("serve")(serve)
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's configuration for ``app`` with the server's limits (h11, so the header limit applies)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        limit_concurrency=LIMIT_CONCURRENCY,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        ws_max_size=WS_MAX_BYTES,
+        server_header=False,
+        log_level="info",
+    )
 
 
 def serve(
@@ -23,15 +50,28 @@ def serve(
     poll: Annotated[
         float, typer.Option("--poll", min=0.1, max=60.0, help="Seconds between checks for new bars.")
     ] = 1.0,
+    cache_mb: Annotated[
+        float, typer.Option("--cache-mb", min=1.0, max=65536.0, help="Memory all result caches may hold, MiB.")
+    ] = 256.0,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Another name the Host header may carry (repeatable); 127.0.0.1, localhost, ::1 and --host are.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard at http://HOST:PORT/ and the JSON API under /api (docs at /docs)."""
     import uvicorn
 
     from liqmap.data.store import Store
     from liqmap.server import create_app
+    from liqmap.server.security import LOCAL_HOSTS
 
     with Store(db, read_only=True):  # fail now, with the store's message, if there is nothing to serve
         pass
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOCAL_HOSTS:
         typer.echo(f"warning: binding to {host}: the API is reachable from other machines", err=True)
-    uvicorn.run(create_app(db, poll_interval_s=poll), host=host, port=port, log_level="info")
+    hosts = (*LOCAL_HOSTS, host, *(allowed_host or ()))
+    app = create_app(db, poll_interval_s=poll, cache_mb=cache_mb, allowed_hosts=hosts)
+    uvicorn.Server(uvicorn_config(app, host, port)).run()

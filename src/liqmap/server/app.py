@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, WebSocket
@@ -19,11 +21,19 @@ from starlette.websockets import WebSocketState
 
 from liqmap import __version__
 from liqmap.errors import StoreError
-from liqmap.server.api.routes import cascade, dashboard, heatmap, levels, live, maps, symbols, validate
-from liqmap.server.api.routes.live import POLICY_VIOLATION
+from liqmap.server.api.routes import cascade, dashboard, docs, heatmap, levels, live, maps, symbols, validate
 from liqmap.server.cache import LRUCache
 from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
 from liqmap.server.fastpath import FastPathMiddleware
+from liqmap.server.security import LOCAL_HOSTS, POLICY_VIOLATION, HostCheck, SecurityHeaders, WebsocketOriginCheck
+
+log = logging.getLogger("liqmap.server")
+
+DEFAULT_CACHE_MB = 256.0
+# shares of the cache budget: engine results, encoded responses, the fast path's copies of them
+ENGINE_SHARE, RESPONSE_SHARE, FASTPATH_SHARE = 0.5, 0.25, 0.25
+_ABS_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s\\/\"'`:;,()]+[\\/])+(?=[^\s\\/\"'`:;,()])")
+_PID = re.compile(r"\s*\(PID \d+\)")
 
 
 def create_app(
@@ -31,19 +41,25 @@ def create_app(
     *,
     services: Services | None = None,
     poll_interval_s: float = 1.0,
-    engine_cache_size: int = 8,
-    response_cache_size: int = 256,
+    cache_mb: float = DEFAULT_CACHE_MB,
+    allowed_hosts: Iterable[str] = LOCAL_HOSTS,
 ) -> FastAPI:
     """A liqmap web app reading the store at ``db_path`` (read-only; ``None``: the default store path).
 
     ``services`` replaces the store/engine/analytics calls (tests); ``poll_interval_s`` is how often the
-    last stored bar is re-read (cache keys and ``/ws/map`` pushes follow it); the two cache sizes bound
-    the number of engine runs and encoded responses kept in memory.
+    last stored bar is re-read (cache keys and ``/ws/map`` pushes follow it); ``cache_mb`` bounds the bytes
+    all caches hold together (half engine results, a quarter encoded responses, a quarter the fast path's);
+    ``allowed_hosts`` are the names the ``Host`` header (and a websocket's ``Origin``) may carry.
     """
     if poll_interval_s <= 0:
         raise ValueError(f"poll_interval_s must be > 0, got {poll_interval_s}")
+    if cache_mb <= 0:
+        raise ValueError(f"cache_mb must be > 0, got {cache_mb}")
     services = services or default_services(db_path)
+    budget = cache_mb * 2**20
     app = FastAPI(
+        docs_url=None,  # served offline by routes.docs
+        redoc_url=None,
         title="liqmap",
         version=__version__,
         description=(
@@ -54,14 +70,18 @@ def create_app(
     state = ServerState(
         services=services,
         watcher=StoreWatcher(services.open_store, services.store_version, poll_interval_s),
-        engine_cache=LRUCache(engine_cache_size),
-        response_cache=LRUCache(response_cache_size),
-        raw_cache=LRUCache(response_cache_size),
+        engine_cache=LRUCache(int(budget * ENGINE_SHARE)),
+        response_cache=LRUCache(int(budget * RESPONSE_SHARE)),
+        raw_cache=LRUCache(int(budget * FASTPATH_SHARE)),
         poll_interval_s=poll_interval_s,
     )
     app.state.liqmap = state
+    allowed_hosts = tuple(allowed_hosts)
     app.add_middleware(FastPathMiddleware, cache=state.raw_cache, watcher=state.watcher)
-    for module in (symbols, heatmap, maps, levels, cascade, validate, live, dashboard):
+    app.add_middleware(WebsocketOriginCheck, allowed_hosts=allowed_hosts)
+    app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: rejections carry the headers too
+    for module in (symbols, heatmap, maps, levels, cascade, validate, live, dashboard, docs):
         app.include_router(module.router)
     _add_error_handlers(app)
     return app
@@ -69,8 +89,8 @@ def create_app(
 
 def _add_error_handlers(app: FastAPI) -> None:
     """Every error is ``{"detail": message}``: bad parameters and project errors → 422, missing data → 404,
-    a store locked by a writer → 503. On a websocket handshake the client gets ``{"error": message}`` and
-    close code 1008 instead."""
+    a store locked by a writer → 503, anything unexpected → 500 (logged with its traceback). On a websocket
+    handshake the client gets ``{"error": message}`` and close code 1008 instead."""
 
     def handler(status: int, headers: dict[str, str] | None = None) -> Callable:
         async def handle(conn: Request | WebSocket, exc: Exception) -> JSONResponse | None:
@@ -85,20 +105,28 @@ def _add_error_handlers(app: FastAPI) -> None:
 
         return handle
 
-    async def internal(_: Request, exc: Exception) -> JSONResponse:
-        # pydantic's ValidationError is a ValueError too, but here it means a response model broke: a bug
-        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        message = f"internal error ({type(exc).__name__}); the server log has the details"
+        return JSONResponse({"detail": message}, status_code=500)
 
     app.add_exception_handler(RequestValidationError, handler(422))
     app.add_exception_handler(WebSocketRequestValidationError, handler(422))
     app.add_exception_handler(StoreError, handler(404))
     app.add_exception_handler(StoreBusyError, handler(503, {"Retry-After": "1"}))
     app.add_exception_handler(ValueError, handler(422))  # LiqmapError and the core's input checks
+    # pydantic's ValidationError is a ValueError too, but here it means a response model broke: a bug
     app.add_exception_handler(ValidationError, internal)
+    app.add_exception_handler(Exception, internal)
 
 
 def _message(exc: Exception) -> str:
-    """One line saying what is wrong: FastAPI's parameter errors joined as ``name: problem``."""
+    """One line saying what is wrong: FastAPI's parameter errors joined as ``name: problem``; directories
+    of absolute paths (the store's) and process ids are left out.
+
+    >>> _message(StoreError("no bars for X in /srv/data/liqmap.duckdb; lock held by python (PID 42)"))
+    'no bars for X in liqmap.duckdb; lock held by python'
+    """
     if isinstance(exc, RequestValidationError | WebSocketRequestValidationError):
         return "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
-    return str(exc)
+    return _PID.sub("", _ABS_PATH.sub("", str(exc)))

@@ -1,4 +1,4 @@
-"""A bounded, thread-safe LRU cache with single-flight computation, held per app instance.
+"""A byte-bounded, thread-safe LRU cache with single-flight computation, held per app instance.
 
 Keys include (or entries record) the last stored bar timestamp of the queried series, so a new bar makes
 an old entry unreachable (it then ages out of the LRU) and no explicit invalidation is needed.
@@ -6,30 +6,74 @@ an old entry unreachable (it then ages out of the LRU) and no explicit invalidat
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import pandas as pd
 
 V = TypeVar("V")
+SKIPPED = (int, float, bool, type, types.ModuleType, types.FunctionType, types.MethodType)  # not owned data
+
+
+def sizeof(value: object) -> int:
+    """Approximate bytes held by ``value``: NumPy buffers, DataFrames (deep), bytes and strings, summed
+    through dataclasses, objects' attributes and containers (each object counted once)."""
+    seen: set[int] = set()
+    stack: list[Any] = [value]
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, SKIPPED):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            total += obj.nbytes
+        elif isinstance(obj, pd.DataFrame | pd.Series | pd.Index):
+            total += int(np.sum(obj.memory_usage(deep=True)))
+        elif isinstance(obj, bytes | bytearray | str):
+            total += sys.getsizeof(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif dataclasses.is_dataclass(obj):
+            stack.extend(getattr(obj, f.name) for f in dataclasses.fields(obj))
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+        else:
+            total += sys.getsizeof(obj)
+    return total
 
 
 class LRUCache(Generic[V]):
-    """At most ``max_entries`` values, least recently used evicted first.
+    """Values totalling at most ``max_bytes`` (as measured by ``size``), least recently used evicted first;
+    a value larger than the whole budget is returned but not kept.
 
     :meth:`get_or_compute` runs ``compute`` once per key even when many threads ask at the same time
     (the others wait for the first), so 50 clients asking for the same new map trigger one engine run.
 
-    >>> cache = LRUCache[int](max_entries=2)
-    >>> cache.get_or_compute("a", lambda: 1), cache.get_or_compute("a", lambda: 2)
-    (1, 1)
+    >>> cache = LRUCache[bytes](max_bytes=10, size=len)
+    >>> cache.get_or_compute("a", lambda: b"abc"), cache.get_or_compute("a", lambda: b"new")
+    (b'abc', b'abc')
+    >>> cache.put("big", b"x" * 11)  # over the budget: not kept
+    >>> cache.get("big"), cache.nbytes
+    (None, 3)
     """
 
-    def __init__(self, max_entries: int) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be ≥ 1, got {max_entries}")
-        self.max_entries = max_entries
-        self._data: OrderedDict[Hashable, V] = OrderedDict()
+    def __init__(self, max_bytes: int, size: Callable[[V], int] = sizeof) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be ≥ 1, got {max_bytes}")
+        self.max_bytes = max_bytes
+        self.size = size
+        self.nbytes = 0
+        self._data: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
         self.hits = 0
@@ -44,16 +88,23 @@ class LRUCache(Generic[V]):
             if key in self._data:
                 self._data.move_to_end(key)
                 self.hits += 1
-                return self._data[key]
+                return self._data[key][0]
             return None
 
     def put(self, key: Hashable, value: V) -> None:
-        """Store ``value`` under ``key``, evicting the least recently used entries beyond the bound."""
+        """Store ``value`` under ``key``, evicting the least recently used entries beyond the byte budget
+        (a value larger than the budget is not stored)."""
+        n = self.size(value)
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.nbytes -= old[1]
+            if n > self.max_bytes:
+                return
+            self._data[key] = (value, n)
+            self.nbytes += n
+            while self.nbytes > self.max_bytes:
+                self.nbytes -= self._data.popitem(last=False)[1][1]
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The cached value for ``key``, computing and storing it first if absent (once per key)."""

@@ -8,6 +8,7 @@ dependency :func:`get_state`; nothing here is a module-level singleton.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -29,10 +30,13 @@ from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_BINS
 from liqmap.server.cache import LRUCache
 
+log = logging.getLogger("liqmap.server")
+
 MAX_SNAPSHOTS = 1_000  # engine heatmap rows kept per run: bounds memory at MAX_SNAPSHOTS × bins
 OPEN_ATTEMPTS = 4
 OPEN_RETRY_S = 0.05
 CLAIM_TIMEOUT_S = 5.0
+MAX_WATCHED = 4_096  # (exchange, symbol) pairs whose last bar StoreWatcher remembers (~100 bytes each)
 
 
 class StoreBusyError(StoreError):
@@ -106,7 +110,8 @@ def default_services(db_path: Path | str | None) -> Services:
                 if not store_file.is_file():
                     raise
                 if attempt == OPEN_ATTEMPTS:
-                    raise StoreBusyError(f"the store is busy (a writer holds it): {exc}; retry shortly") from None
+                    log.warning("store %s not opened after %d tries: %s", store_file, OPEN_ATTEMPTS, exc)
+                    raise StoreBusyError("the store is busy (a writer holds it); retry shortly") from None
             attempt += 1
             time.sleep(OPEN_RETRY_S)
 
@@ -164,7 +169,8 @@ class StoreWatcher:
     the value was read under and opens the store only when it changed. On the event loop, :meth:`peek`
     hands a due check to exactly one caller (which then runs :meth:`last_bar_ms` in a worker thread);
     everyone else keeps using the value already known, so a burst of requests never queues behind the
-    store. A check that finds the store busy keeps the previous value.
+    store. A check that finds the store busy keeps the previous value. At most :data:`MAX_WATCHED` series
+    are remembered (the longest-known forgotten first), so made-up symbols cannot grow it.
     """
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
@@ -228,6 +234,8 @@ class StoreWatcher:
             with self.open_store() as store:
                 for ex, sym in changed:
                     self._seen[(ex, sym)] = (now, store.last_timestamp("bars", ex, sym), version)
+            for k in [k for k in self._seen if k not in changed][: max(0, len(self._seen) - MAX_WATCHED)]:
+                del self._seen[k]
         except StoreBusyError:
             if not all(k in self._seen for k in changed):
                 raise
@@ -237,8 +245,8 @@ class StoreWatcher:
 
 @dataclass
 class ServerState:
-    """Everything one app instance holds: injected services, the store watcher, its caches, and the
-    ``engine_slots`` semaphore that lets at most two engine runs proceed at once (one per core here), so
+    """Everything one app instance holds: injected services, the store watcher, its byte-bounded caches,
+    and the ``engine_slots`` semaphore that lets at most two engine runs proceed at once (one per core here), so
     a burst of distinct heavy queries queues instead of multiplying memory."""
 
     services: Services

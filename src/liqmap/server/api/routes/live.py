@@ -3,13 +3,15 @@
 Takes the query parameters of ``GET /api/map``. The server sends the current map on connect, then
 re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map (the same
 JSON as ``/api/map``) each time it changes. A bad parameter or missing data is answered with
-``{"error": message}`` and close code 1008 (by the app's exception handlers).
+``{"error": message}`` and close code 1008 (by the app's exception handlers). The client sends nothing:
+its text frames are ignored; a binary frame closes the socket with code 1003 (unsupported data).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
@@ -21,8 +23,9 @@ from liqmap.server.api.routes.maps import AtMs, Layers, map_response
 from liqmap.server.deps import ServerState, get_ws_state
 
 router = APIRouter(tags=["live"])
+log = logging.getLogger("liqmap.server")
 
-POLICY_VIOLATION = 1008
+UNSUPPORTED_DATA = 1003
 
 
 @router.websocket("/ws/map")
@@ -45,6 +48,12 @@ async def ws_map(
                 await websocket.send_text(bytes(response.body).decode())
                 sent_for = window.last_bar_ms
             with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left
-                await asyncio.wait_for(websocket.receive_text(), timeout=state.poll_interval_s)
+                message = await asyncio.wait_for(websocket.receive(), timeout=state.poll_interval_s)
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("bytes") is not None:
+                    log.info("closing /ws/map: the client sent a binary frame")
+                    await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not accepted")
+                    return
     except WebSocketDisconnect:
         return

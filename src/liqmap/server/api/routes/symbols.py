@@ -1,11 +1,12 @@
-"""``GET /api/symbols``: what the store holds."""
+"""``GET /api/symbols``: what the store holds, cached per store version (the files' size and mtime)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from liqmap.server.api.models import ERROR_RESPONSES
 from liqmap.server.deps import ServerState, get_state
@@ -31,8 +32,25 @@ class SymbolsResponse(BaseModel):
 
 
 @router.get("/api/symbols", response_model=SymbolsResponse, summary="Stored symbols and their time ranges")
-def get_symbols(state: Annotated[ServerState, Depends(get_state)]) -> SymbolsResponse:
+async def get_symbols(state: Annotated[ServerState, Depends(get_state)]) -> Response:
     """List each stored (exchange, symbol) with its first/last bar time (UTC ms) and row count."""
+    version = state.services.store_version()  # two stat calls; None: unknown, read the store every time
+
+    def encoded() -> bytes:
+        return build_symbols(state).model_dump_json().encode()
+
+    if version is None:
+        body = await run_in_threadpool(encoded)
+    else:
+        key = ("symbols", version)
+        body = state.response_cache.get(key) or await run_in_threadpool(
+            state.response_cache.get_or_compute, key, encoded
+        )
+    return Response(content=body, media_type="application/json")
+
+
+def build_symbols(state: ServerState) -> SymbolsResponse:
+    """Read the stored series from the store."""
     with state.services.open_store() as store:
         frame = store.symbols()
     rows = [
