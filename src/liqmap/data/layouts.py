@@ -319,6 +319,6 @@ def _tardis_book(df: pd.DataFrame, exchange: str | None) -> Converted:
 
 
 def _columns(columns: list[str], limit: int = 12) -> str:
-    """The first ``limit`` column names of a file, each quoted safely, for an error message."""
+    """The first ``limit`` column names of a file for an error message (each through :func:`shown`)."""
     names = ", ".join(shown(c) for c in columns[:limit])
     return names + (f" (+{len(columns) - limit} more)" if len(columns) > limit else "")

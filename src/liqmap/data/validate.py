@@ -14,6 +14,7 @@ rows. Row numbers count data rows from 1 in input order (header excluded).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -37,6 +38,7 @@ MAX_SYMBOL_CHARS = 64
 MAX_TEXT_CHARS = 1024  # free-text tier fields: valid_from, source
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 _SHOWN_ROWS = 5
+_TOKEN = re.compile(r"[\w./:-]+", re.ASCII)
 
 _PRICES = {
     TableKind.BARS: ("open", "high", "low", "close", "mark_price"),
@@ -431,13 +433,15 @@ def format_step(step_ms: int) -> str:
 
 
 def shown(value: object, limit: int = 24) -> str:
-    r"""``value`` quoted for an error message: control characters escaped (``repr``), cut to ``limit`` characters.
+    """``value`` quoted for an error message when it is a short plain token (letters, digits, ``_ . / : -``,
+    at most ``limit`` characters); anything else is described, not echoed, so a hostile or mistaken file
+    (a symlink to a system file, escape sequences) never reaches the terminal.
 
-    >>> print(shown("kraken"), shown("\x1b[2J" + "x" * 40))
-    'kraken' '\x1b[2Jxxxxxxxxxxxxxxxxxxxx'…
+    >>> print(shown("kraken"), shown("root:x:0:0:root:/root:/bin/bash"), shown("\x1b[2J"))
+    'kraken' (a 31-character value) (a 4-character value)
     """
     text = str(value)
-    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+    return repr(text) if len(text) <= limit and _TOKEN.fullmatch(text) else f"(a {len(text)}-character value)"
 
 
 def _raise_rows(mask: pd.Series | np.ndarray, message: str) -> None:
