@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-lowest lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,14 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
+# the same suite with every dependency at its declared lower bound (pyproject's >= pins)
+test-lowest:
+	$(PY) -m venv .venv-lowest
+	.venv-lowest/bin/pip install --quiet --upgrade pip
+	$(PY) .ci/lowest_constraints.py > .venv-lowest/constraints.txt
+	.venv-lowest/bin/pip install --quiet -c .venv-lowest/constraints.txt -e '.[test]'
+	.venv-lowest/bin/python -m pytest -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
@@ -27,4 +35,4 @@ bench: $(STAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) liqmap-demo .pytest_cache
+	rm -rf $(VENV) .venv-lowest liqmap-demo .pytest_cache
