@@ -55,11 +55,6 @@ def _compose(base: str, quote: str, original: str) -> str:
     return f"{base}/{quote}:{settle}"
 
 
-def base_asset(symbol: str) -> str:
-    """``"BTC/USDT:USDT"`` → ``"BTC"``."""
-    return normalize_symbol(symbol).split("/", 1)[0]
-
-
 def contract_type(symbol: str) -> ContractType:
     """Linear when settled in the quote currency, inverse when settled in the base coin."""
     base, _, settle, _ = _parts(symbol)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import pandas as pd
 import pyarrow as pa
 
 from liqmap.errors import DataValidationError
@@ -139,8 +138,3 @@ def table_kind(kind: str) -> TableKind:
 def required_columns(kind: str) -> list[str]:
     """Non-nullable columns of ``kind`` (every input must carry them)."""
     return [f.name for f in SCHEMAS[table_kind(kind)] if not f.nullable]
-
-
-def empty_frame(kind: str) -> pd.DataFrame:
-    """A zero-row DataFrame with the canonical columns and dtypes of ``kind``."""
-    return SCHEMAS[table_kind(kind)].empty_table().to_pandas()
