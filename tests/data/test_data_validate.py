@@ -153,10 +153,6 @@ def test_malformed_input_names_the_problem(kind, frame, message):
     assert message in str(info.value)
 
 
-def test_suite_has_at_least_thirty_cases():
-    assert len(CASES) >= 30
-
-
 def test_valid_bars_are_normalised():
     raw = make_bars(3).assign(exchange="BINANCE", symbol="btcusdt")
     raw["timestamp"] = pd.to_datetime(raw["timestamp"], unit="ms")  # naive datetimes are UTC
