@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,7 @@ from liqmap.data.sample import sample_bars
 SINCE = 1_764_892_800_000  # 2025-12-05 00:00 UTC
 H = 3_600_000
 KLINE = "/v5/market/kline"
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _unified(fake, **kw):
@@ -110,17 +114,21 @@ def test_unified_tiers_and_missing_datasets(fake_exchange, store):
         fetch_into_store(store, "bybit", "BTCUSDT", [Dataset.TAKER], SINCE, SINCE + H, client=conn)
 
 
-def test_tiers_without_deduction_apply_the_tier_rate_to_the_whole_position(fake_exchange):
+def test_tiers_without_deduction_get_the_continuity_amounts_of_the_one_parser(fake_exchange):
+    """A recorded ccxt Binance SOL payload with ``info`` removed (as venues without a deduction field send it):
+    the connector's rows come from ``tiers_from_ccxt``, whose derived amounts are Binance's own ``cum``."""
     conn, _ = _unified(fake_exchange)
-    tiers = [
-        {"tier": 1, "minNotional": 0, "maxNotional": 50_000, "maxLeverage": 125, "maintenanceMarginRate": 0.004},
-        {"tier": 2, "minNotional": 50_000, "maxNotional": 600_000, "maxLeverage": 100, "maintenanceMarginRate": 0.005},
-        {"tier": 3, "minNotional": 600_000, "maxNotional": 3e6, "maxLeverage": 75, "maintenanceMarginRate": 0.0065},
-    ]
-    conn.client.fetch_market_leverage_tiers = lambda symbol: tiers
+    recorded = json.loads((FIXTURES / "ccxt_binance_leverage_tiers_2026-09_sol_doge.json").read_text())
+    sol = recorded["SOL/USDT:USDT"]
+    bare = [{k: v for k, v in t.items() if k != "info"} for t in sol]
+    conn.client.fetch_market_leverage_tiers = lambda symbol: bare
     got = conn.tiers("BTCUSDT")
-    assert got["maintenance_amount"].tolist() == [0.0, 0.0, 0.0]  # OKX-style: no deduction is invented
-    assert got["maintenance_margin_rate"].tolist() == [0.004, 0.005, 0.0065]
+    cum = [float(t["info"]["cum"]) for t in sol]
+    assert cum[:4] == [0.0, 75.0, 1475.0, 11475.0]
+    assert got["maintenance_amount"].tolist() == pytest.approx(cum, abs=1e-6)
+    assert got["maintenance_margin_rate"].tolist()[:3] == [0.005, 0.0065, 0.01]
+    assert got["tier"].tolist() == list(range(1, 11))
+    assert set(got["source"]) == {"ccxt bybit fetch_market_leverage_tiers"}
 
 
 def test_other_exchanges_get_the_unified_connector_gated_by_ccxt_has():

@@ -34,6 +34,12 @@ _RULES: dict[tuple[Exchange, ContractType], tuple[Formula, TierBasis]] = {
 }
 # Venues without bundled tables of their own that borrow another venue's rules.
 _ALIASES = {Exchange.SIM: Exchange.BINANCE}
+# Venues with no rule entry (the generic ccxt venues: Bitget, Gate, …) whose tables come from the store: the
+# Binance-style rule (maintenance margin on the mark, tier of the notional at liquidation) is assumed.
+_DEFAULT_RULES = {
+    ContractType.LINEAR: (Formula.LINEAR_MARK_MM, TierBasis.NOTIONAL_AT_LIQUIDATION),
+    ContractType.INVERSE: (Formula.INVERSE_MARK_MM, TierBasis.NOTIONAL_AT_LIQUIDATION),
+}
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,10 @@ def make_table(
     ex = _exchange(exchange)
     sym = normalize_symbol(symbol)
     ctype = contract_type(sym)
-    formula, basis = _RULES[(_ALIASES.get(ex, ex), ctype)]
+    rule = _RULES.get((_ALIASES.get(ex, ex), ctype))
+    if rule is None:
+        notes = (*notes, f"{ex} rules assumed: maintenance margin on the mark, tier of the notional at liquidation")
+    formula, basis = rule or _DEFAULT_RULES[ctype]
     arr = np.array([[r[0], r[1], r[2], r[3]] for r in rows], dtype=float).reshape(-1, 4)
     amounts = np.zeros(len(rows))
     for i, row in enumerate(rows):
@@ -152,9 +161,13 @@ def make_table(
 def tiers_from_ccxt(exchange: str | Exchange, symbol: str, tiers: list[dict[str, Any]], **kwargs: Any) -> TierTable:
     """Build a :class:`TierTable` from ccxt ``fetch_leverage_tiers()[symbol]`` / ``fetch_market_leverage_tiers``.
 
-    ccxt has no maintenance-amount field: it is read from ``info`` (Binance ``cum``, Bybit ``mmDeduction``)
-    or derived by recursion. OKX ``minNotional``/``maxNotional`` are contracts: pass ``contract_size``
-    (ctVal) and they are converted to base units. Example raw Binance tier::
+    The one reader of ccxt tier lists (the connectors store its :meth:`TierTable.to_records`). ccxt has no
+    maintenance-amount field: it is read from ``info`` (Binance ``cum``, Bybit ``mmDeduction``); where the
+    venue sends none it is derived by the tier-continuity recursion
+    ``amount_i = amount_{i−1} + floor_i·(mmr_i − mmr_{i−1})`` (:func:`make_table`), which keeps maintenance
+    margin continuous in size (Binance's ``cum`` and Hyperliquid's deduction follow it). A missing
+    ``minNotional`` is 0. OKX ``minNotional``/``maxNotional`` are contracts: pass ``contract_size`` (ctVal) and
+    they are converted to base units. Example raw Binance tier::
 
         {"tier": 1.0, "minNotional": 0.0, "maxNotional": 300000.0, "maintenanceMarginRate": 0.004,
          "maxLeverage": 150.0, "info": {"bracket": "1", "notionalCap": "300000", "cum": "0.0"}}
@@ -171,7 +184,7 @@ def tiers_from_ccxt(exchange: str | Exchange, symbol: str, tiers: list[dict[str,
             amount = float(raw_amount) if raw_amount not in (None, "") else None
             rows.append(
                 (
-                    float(t["minNotional"]) * scale,
+                    float(t["minNotional"] or 0.0) * scale,
                     float(t["maxNotional"]) * scale,
                     float(t["maxLeverage"]),
                     float(t["maintenanceMarginRate"]),

@@ -145,31 +145,32 @@ class Connector:
         return out.assign(exchange=self.exchange, symbol=market["symbol"], timestamp=int(ts))
 
     def tiers(self, symbol: str) -> pd.DataFrame:
-        """Maintenance-margin tiers as canonical rows.
-
-        ``maintenance_amount`` is the venue's ``info.mmDeduction`` where it sends one (Bybit), else 0: OKX applies
-        the tier's rate to the whole position with no deduction, and the generic venues are read the same way.
+        """Maintenance-margin tiers as canonical rows, parsed by :func:`liqmap.margin.tiers_from_ccxt` (the one
+        ccxt-tier reader): ``maintenance_amount`` is the venue's ``info.mmDeduction`` / ``info.cum`` where it
+        sends one (Bybit, Binance), else derived by the tier-continuity recursion
+        ``amount_i = amount_{i−1} + floor_i·(mmr_i − mmr_{i−1})``; contract-sized tiers are converted to base
+        units with the market's ``contractSize``.
         """
+        from liqmap.margin import tiers_from_ccxt
+
         reason = self.supports("tiers")
         if reason:
             raise ConnectorError(f"{self.exchange}: {reason}")
         market = self.market(symbol)
         tiers = self.retry(lambda: self.client.fetch_market_leverage_tiers(market["symbol"]), "leverage tiers")
-        rows = [
-            {
-                "tier": int(t["tier"]),
-                "notional_floor": float(t["minNotional"] or 0.0),
-                "notional_cap": float(t["maxNotional"]),
-                "max_leverage": float(t["maxLeverage"]),
-                "maintenance_margin_rate": float(t["maintenanceMarginRate"]),
-                "maintenance_amount": float((t.get("info") or {}).get("mmDeduction") or 0.0),
-            }
-            for t in tiers
-        ]
         today = pd.Timestamp(self.client.milliseconds(), unit="ms").strftime("%Y-%m-%d")
-        return pd.DataFrame(rows).assign(
-            exchange=self.exchange, symbol=market["symbol"], valid_from=today, source=f"ccxt {self.ccxt_id}"
-        )
+        try:
+            table = tiers_from_ccxt(
+                self.exchange,
+                market["symbol"],
+                list(tiers or []),
+                contract_size=float(market.get("contractSize") or 1.0),
+                valid_from=today,
+                source=f"ccxt {self.ccxt_id} fetch_market_leverage_tiers",
+            )
+        except LiqmapError as exc:
+            raise ConnectorError(f"{self.exchange}: leverage tiers: {exc}") from None
+        return pd.DataFrame(table.to_records())
 
     def pages(
         self,
