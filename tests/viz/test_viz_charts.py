@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
-from viz_helpers import LEVERAGES, assert_offline_html, assert_png, decode, plotly_payload
+from viz_helpers import (
+    LEVERAGES,
+    assert_offline_html,
+    assert_png,
+    decode,
+    mpl_bar_heights,
+    mpl_drawn,
+    mpl_legend_texts,
+    mpl_tick_texts,
+    plotly_payload,
+)
 
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
@@ -95,7 +107,22 @@ def test_heatmap_display_reduction_conserves_notional(heatmap):
 
 
 def test_heatmap_png_is_a_real_image(tmp_path, heatmap):
-    assert_png(save(plot_heatmap(heatmap, backend="matplotlib", scale="quantile"), tmp_path / "hm.png"))
+    fig = mpl_drawn(plot_heatmap(heatmap, backend="matplotlib", scale="quantile", window_pct=None))
+    (ax, cbar) = fig.axes
+    mesh = ax.collections[0]
+    total = (heatmap.long_usd + heatmap.short_usd).T
+    assert mesh.get_array().shape == total.shape  # one cell per bin × snapshot
+    assert mesh.get_array().mask[total == 0].all()  # empty cells show the background
+    close = next(line for line in ax.get_lines() if line.get_label() == "close")
+    np.testing.assert_allclose(close.get_ydata(), heatmap.close)  # the close line, as on the dashboard
+    dates = mpl_tick_texts(ax.xaxis)  # 48 hourly snapshots from 2026-01-01: month names, UTC
+    assert len(dates) >= 3 and all(re.fullmatch(r"Jan 0[1-3]( \d\d:\d\d)?", d) for d in dates), dates
+    assert ax.get_xlabel() == "time (UTC) · 2026-01-01 → 2026-01-02"
+    assert all(t.startswith("$") for t in mpl_tick_texts(ax.yaxis)) and all(
+        t.startswith("$") and t[-1] in "0123456789KMBT" for t in mpl_tick_texts(cbar.yaxis)
+    )
+    assert ax.get_title(loc="left").startswith("BTC/USDT:USDT liquidation heatmap")
+    assert_png(save(fig, tmp_path / "hm.png"))
 
 
 def test_liqmap_html_bars_curves_price_and_cluster_labels(tmp_path, liqmap_snapshot):
@@ -148,8 +175,26 @@ def test_liqmap_window_and_exchange_stack(tmp_path):
 
 
 def test_liqmap_png_is_a_real_image(tmp_path, liqmap_snapshot):
-    clusters = [{"rank": 1, "side": "long", "peak_price": liqmap_snapshot.price * 0.96, "notional_usd": 2e8}]
-    assert_png(save(plot_liqmap(liqmap_snapshot, clusters=clusters, backend="matplotlib"), tmp_path / "m.png"))
+    lm = liqmap_snapshot
+    clusters = [{"rank": 1, "side": "long", "peak_price": lm.price * 0.96, "notional_usd": 2e8}]
+    fig = mpl_drawn(plot_liqmap(lm, clusters=clusters, backend="matplotlib", window_pct=None))
+    ax, ax2 = fig.axes
+    heights = mpl_bar_heights(ax)  # bar heights are the map's notionals, layer by layer
+    names = [f"{s} {lev:g}x" for s in ("longs", "shorts") for lev in LEVERAGES]
+    assert list(heights) == names
+    for i, lev in enumerate(LEVERAGES):
+        np.testing.assert_allclose(heights[f"longs {lev:g}x"], lm.long_by_leverage[i])
+        np.testing.assert_allclose(heights[f"shorts {lev:g}x"], lm.short_by_leverage[i])
+    legend = mpl_legend_texts(fig)  # every layer, empty ones too, and the cumulative curves
+    assert sorted(legend) == sorted([*names, "cumulative longs", "cumulative shorts"])
+    for axis in (ax.yaxis, ax2.yaxis):  # both money axes in trader units
+        texts = mpl_tick_texts(axis)
+        assert texts[0] == "$0" and all(re.fullmatch(r"\$\d+(\.\d+)?[KMBT]?", t) for t in texts), texts
+    assert all(re.fullmatch(r"\$\d{2,3},\d{3}", t) for t in mpl_tick_texts(ax.xaxis))
+    labels = [t.get_text().replace("\\$", "$") for t in ax.texts]
+    assert "#1 $200M longs" in labels and f"price {fmt_price(lm.price)}" in " ".join(labels)
+    assert ax.get_title(loc="left").startswith("BTC/USDT:USDT liquidation map")
+    assert_png(save(fig, tmp_path / "m.png"))
 
 
 def test_cascade_html_and_png(tmp_path, cascade):
@@ -163,7 +208,16 @@ def test_cascade_html_and_png(tmp_path, cascade):
     assert bars["text"] == ["$120M", "$310M", "$90M", "$4M"]
     title = layout["title"]["text"]
     assert "$94,000 → $96,100 (+2.23%)" in title and "$524M liquidated" in title and "2.23×" in title
-    assert_png(save(plot_cascade(cascade, backend="matplotlib"), tmp_path / "cascade.png"), min_width=900)
+    fig = mpl_drawn(plot_cascade(cascade, backend="matplotlib"))
+    ax_p, ax_l = fig.axes
+    np.testing.assert_allclose(ax_p.get_lines()[0].get_ydata(), [94_000, 95_000, 95_600, 96_050, 96_100])
+    np.testing.assert_allclose(next(iter(mpl_bar_heights(ax_l).values())), [120e6, 310e6, 90e6, 4e6])
+    assert [t.get_text() for t in ax_l.texts if t.get_text().startswith("\\$")] == [
+        "\\$120M", "\\$310M", "\\$90M", "\\$4M",
+    ]  # fmt: skip
+    assert all(re.fullmatch(r"\$\d+[KMB]?", t) for t in mpl_tick_texts(ax_l.yaxis))
+    assert "shock" not in ax_p.get_title(loc="left") and "simulated" not in ax_p.get_title(loc="left")
+    assert_png(save(fig, tmp_path / "cascade.png"), min_width=900)
 
 
 def test_cascade_rejects_objects_without_rounds():

@@ -47,3 +47,30 @@ def assert_png(path, min_width=1000):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width >= min_width and height >= 500
     assert len(data) > 20_000  # a drawn chart, not an empty canvas
+
+
+def mpl_drawn(fig):
+    """``fig`` drawn on an Agg canvas (tick labels are only final after a draw); returns ``fig``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def mpl_tick_texts(axis) -> list[str]:
+    """The visible major tick labels of a drawn matplotlib ``axis`` (``ax.xaxis``, ``ax.yaxis``)."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = axis.get_major_ticks()
+    locs = axis.get_majorticklocs()
+    return [t.label1.get_text() for t, v in zip(ticks, locs, strict=False) if lo <= v <= hi and t.label1.get_text()]
+
+
+def mpl_bar_heights(ax) -> dict[str, np.ndarray]:
+    """Bar heights per labelled bar series (``ax.bar(..., label=...)``) of a matplotlib axes."""
+    return {c.get_label(): np.array([p.get_height() for p in c.patches]) for c in ax.containers}
+
+
+def mpl_legend_texts(fig) -> list[str]:
+    """Every entry of every legend of a matplotlib figure (figure legends and axes legends)."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return [t.get_text() for leg in legends for t in leg.get_texts()]

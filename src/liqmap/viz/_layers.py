@@ -102,7 +102,10 @@ def resolve_stack(lm: LiqMap, stack: Stack | str) -> Stack:
 
 
 def layers(lm: LiqMap, stack: Stack) -> list[Layer]:
-    """Long layers then short layers; colours shade one hue per side."""
+    """Long layers then short layers. Stacked by leverage or exchange, a layer's colour names its leverage
+    or exchange (:data:`liqmap.viz._style.CATEGORICAL` in order of exchanges, and from the highest leverage
+    down; the same colour on both sides, so "50x" reads alike below and above price); unstacked, longs are
+    red and shorts green. Backends hatch the short layers."""
     if stack is Stack.LEVERAGE:
         assert lm.long_by_leverage is not None and lm.short_by_leverage is not None
         names = [f"{lev:g}x" for lev in lm.leverages]
@@ -113,10 +116,13 @@ def layers(lm: LiqMap, stack: Stack) -> list[Layer]:
         shorts = [lm.by_exchange[n][1] for n in names]
     else:
         names, longs, shorts = [""], [lm.long_usd], [lm.short_usd]
+    colors = st.categorical(len(names)) if stack is not Stack.NONE else None
+    if colors and stack is Stack.LEVERAGE:  # from the highest leverage down: 100x keeps its colour
+        colors = colors[::-1]
     out = []
     for side, arrays, base in ((Side.LONG, longs, st.LONG), (Side.SHORT, shorts, st.SHORT)):
         word = "longs" if side is Side.LONG else "shorts"
-        for name, arr, color in zip(names, arrays, st.shades(base, len(names)), strict=True):
+        for name, arr, color in zip(names, arrays, colors or [base], strict=True):
             out.append(Layer(f"{word} {name}".strip(), side, color, np.asarray(arr, dtype=float)))
     return out
 

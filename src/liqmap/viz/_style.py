@@ -1,4 +1,5 @@
-"""Shared look of every liqmap chart: dark trading-terminal palette, $ formatting, colour scales."""
+"""Shared look of every liqmap chart: dark trading-terminal palette, $ formatting, colour scales, the
+categorical layer palette and the UTC date ticks — one definition for the plotly and matplotlib backends."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from liqmap.enums import Exchange
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import Formatter, FuncFormatter
 
 BG = "#0b0e11"
 PANEL = "#131722"
@@ -24,8 +28,23 @@ SHORT = "#0ecb81"  # short positions liquidate on a rally: green
 PRICE = "#f0b90b"
 CANDLE_UP = "#26a69a"
 CANDLE_DOWN = "#ef5350"
-HEAT_PLOTLY = "Viridis"
-HEAT_MPL = "viridis"
+# The dashboard's heatmap scale (src/liqmap/server/static/app.js `HEAT`, a magma-like ramp from the background
+# to pale yellow), so exported charts and the dashboard look alike; tests/viz checks the two stay equal.
+HEAT_STOPS: tuple[tuple[float, str], ...] = (
+    (0.0, "#0e1117"),
+    (0.08, "#2a0f5c"),
+    (0.3, "#7b2382"),
+    (0.55, "#d6456b"),
+    (0.8, "#fb9b4f"),
+    (1.0, "#fcfdbf"),
+)
+HEAT_PLOTLY = [[pos, color] for pos, color in HEAT_STOPS]
+CLOSE_LINE = "#ffffff"  # the close drawn over the heatmap (as on the dashboard)
+# Layers of a map (leverages, exchanges): Okabe–Ito's colour-blind-safe categorical palette, black replaced
+# by light grey for the dark background, ordered so neighbouring layers of a stack differ most.
+CATEGORICAL = ("#56b4e9", "#e69f00", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#bbbbbb")
+SHORT_HATCH_MPL = "///"  # short layers are hatched in the background colour, long layers solid
+SHORT_PATTERN_PLOTLY = {"shape": "/", "fgcolor": BG, "fillmode": "overlay", "size": 6, "solidity": 0.35}
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
 LOG_FLOOR_QUANTILE = 0.5  # log colour scale: cells below the median notional share the darkest colour
@@ -43,13 +62,17 @@ class ColorScale(StrEnum):
 
 
 def fmt_usd(value: float) -> str:
-    """Compact trader-style dollars: ``$641M``, ``$1.2B``, ``$12.5K``, ``$950``, ``-$3.4M``.
+    """Compact trader-style dollars: ``$641M``, ``$1.2B``, ``$12.5K``, ``$950``, ``-$3.4M`` — the one money
+    format of every chart axis, label, hover and table (never SI ``G``/``n``/``µ``). Amounts that round to
+    zero dollars, such as float noise of ``-1.8e-6``, print ``$0``.
 
-    >>> fmt_usd(1_234_000_000), fmt_usd(641_200_000), fmt_usd(0)
-    ('$1.23B', '$641M', '$0')
+    >>> fmt_usd(1_234_000_000), fmt_usd(641_200_000), fmt_usd(0), fmt_usd(-1.8e-6), fmt_usd(5.5e9)
+    ('$1.23B', '$641M', '$0', '$0', '$5.5B')
     """
     if not np.isfinite(value):
         return "n/a"
+    if abs(float(value)) < 0.5:
+        return "$0"
     sign = "-" if value < 0 else ""
     v = abs(float(value))
     for scale, unit in _UNITS:
@@ -71,6 +94,17 @@ def fmt_price(value: float) -> str:
     return f"${v:.4g}"
 
 
+def is_simulated(result: object) -> bool:
+    """Whether a map or heatmap was computed from simulated bars: the engine keeps one layer per exchange
+    and :mod:`liqmap.sim` labels its market ``sim`` (:attr:`liqmap.enums.Exchange.SIM`)."""
+    return Exchange.SIM.value in (getattr(result, "by_exchange", None) or {})
+
+
+def provenance_title(title: str, simulated: bool) -> str:
+    """``title`` with ``· simulated data`` appended for simulated inputs (unless it already says so)."""
+    return f"{title} · simulated data" if simulated and "simulated" not in title.lower() else title
+
+
 def mpl_text(text: str) -> str:
     """``text`` safe for matplotlib: dollar signs escaped so they do not start mathtext."""
     return text.replace("$", r"\$")
@@ -90,11 +124,71 @@ def fmt_pct(value: float) -> str:
     return f"{value:+.2f}%"
 
 
-def shades(base_hex: str, n: int) -> list[str]:
-    """``n`` shades of one hue from a light tint to the full colour (for stacked layers of one side)."""
-    rgb = np.array([int(base_hex[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
-    mixes = np.linspace(0.6, 0.0, n) if n > 1 else np.zeros(1)
-    return ["#" + "".join(f"{round(x):02x}" for x in rgb + (255 - rgb) * m) for m in mixes]
+def categorical(n: int) -> list[str]:
+    """``n`` distinct layer colours from :data:`CATEGORICAL` (cycled past eight)."""
+    return [CATEGORICAL[i % len(CATEGORICAL)] for i in range(n)]
+
+
+def heat_cmap() -> Colormap:
+    """The heatmap colour scale :data:`HEAT_STOPS` as a matplotlib colormap."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("liqmap_heat", list(HEAT_STOPS))
+
+
+DAY_MS = 86_400_000
+DATE_DAY = "%b %d"  # ticks a day or more apart: "Mar 05"
+DATE_INTRADAY = "%b %d %H:%M"  # finer ticks: "Mar 05 12:00"
+
+
+def date_tick_format(step_ms: float) -> str:
+    """strftime format of time ticks ``step_ms`` apart: ``Mar 05`` from a day up, else ``Mar 05 12:00``."""
+    return DATE_DAY if step_ms >= DAY_MS * 0.999 else DATE_INTRADAY
+
+
+def time_axis_title(start_ms: int, end_ms: int) -> str:
+    """x-axis title of a time axis: ``time (UTC) · 2025-12-05 → 2026-03-05`` (the ticks omit the year)."""
+    day = "%Y-%m-%d"
+    first = datetime.fromtimestamp(int(start_ms) / 1000, tz=UTC).strftime(day)
+    last = datetime.fromtimestamp(int(end_ms) / 1000, tz=UTC).strftime(day)
+    return f"time (UTC) · {first}" + ("" if last == first else f" → {last}")
+
+
+def plotly_date_axis() -> dict[str, object]:
+    """Plotly x-axis tick formats matching :class:`UTCDateFormatter` (by tick spacing)."""
+    return {
+        "type": "date",
+        "tickformatstops": [
+            {"dtickrange": [None, DAY_MS * 0.999], "value": DATE_INTRADAY},
+            {"dtickrange": [DAY_MS * 0.999, None], "value": DATE_DAY},
+        ],
+    }
+
+
+def mpl_date_axis(ax: Axes) -> None:
+    """Month-and-day UTC ticks on ``ax``'s x axis (values are matplotlib date numbers)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=UTC)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(utc_date_formatter())
+
+
+def utc_date_formatter() -> Formatter:
+    """A matplotlib date formatter: ``Mar 05`` when ticks are a day or more apart, else ``Mar 05 12:00``."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import Formatter
+
+    class UTCDateFormatter(Formatter):
+        def format_ticks(self, values: Sequence[float]) -> list[str]:
+            step_days = float(np.min(np.diff(values))) if len(values) > 1 else 1.0
+            fmt = date_tick_format(step_days * DAY_MS)
+            return [mdates.num2date(v, tz=UTC).strftime(fmt) for v in values]
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return mdates.num2date(x, tz=UTC).strftime(DATE_INTRADAY)
+
+    return UTCDateFormatter()
 
 
 def color_values(values: np.ndarray, scale: ColorScale) -> tuple[np.ndarray, list[float], list[str]]:

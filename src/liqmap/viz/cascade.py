@@ -51,16 +51,20 @@ def plot_cascade(
     *,
     backend: Backend | str = Backend.PLOTLY,
     title: str | None = None,
+    simulated: bool | None = None,
 ) -> go.Figure | Figure:
     """Draw a cascade run: price after each round (top) and notional liquidated per round (bottom).
 
     ``result`` is any object with ``start_price`` and ``rounds`` (each with ``price`` and
     ``liquidated_usd``), e.g. the ``liqmap.analytics`` cascade result; ``shock_pct``,
-    ``total_liquidated_usd`` and ``amplification`` are shown in the title when present.
+    ``total_liquidated_usd`` and ``amplification`` are shown in the title when present. A cascade result
+    does not know where its map came from: pass ``simulated=True`` for a map of simulated data (default: the
+    result's own ``simulated`` attribute, else real) and the title says "simulated data".
     """
     backend = Backend(backend)
     prices, liquidated = _path(result)
     head, sub = _headline(result, prices, liquidated, title)
+    head = st.provenance_title(head, bool(getattr(result, "simulated", False)) if simulated is None else simulated)
     rounds = np.arange(len(prices))
     up = prices[-1] >= prices[0]
     color = st.SHORT if up else st.LONG  # a rally liquidates shorts, a fall longs

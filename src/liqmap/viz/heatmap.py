@@ -92,13 +92,14 @@ def _ohlc(bars: pd.DataFrame, times: pd.DatetimeIndex, step_ms: float) -> pd.Dat
     return out.reset_index(drop=True)
 
 
-def _title(hm: Heatmap, side: HeatSide, title: str | None) -> str:
+def _title(hm: Heatmap, side: HeatSide, title: str | None, simulated: bool | None) -> str:
+    sim = st.is_simulated(hm) if simulated is None else simulated
     if title:
-        return title
+        return st.provenance_title(title, sim)
     what = {HeatSide.BOTH: "longs + shorts", HeatSide.LONG: "longs", HeatSide.SHORT: "shorts"}[side]
     model = f" · model {hm.model}" if hm.model else ""
     profile = f" · profile {hm.profile}" if hm.profile else ""
-    return f"{hm.symbol} liquidation heatmap · {what}{model}{profile}"
+    return st.provenance_title(f"{hm.symbol} liquidation heatmap · {what}{model}{profile}", sim)
 
 
 def plot_heatmap(
@@ -112,13 +113,16 @@ def plot_heatmap(
     max_times: int = 600,
     max_bins: int = 400,
     title: str | None = None,
+    simulated: bool | None = None,
 ) -> go.Figure | Figure:
-    """Draw a liquidation heatmap: snapshot time on x, price on y, colour = outstanding notional.
+    """Draw a liquidation heatmap: snapshot time on x (UTC), price on y, colour = outstanding notional on
+    the dashboard's scale (:data:`liqmap.viz._style.HEAT_STOPS`), the heatmap's ``close`` as a white line.
 
-    ``bars`` (canonical bars, optional) are overlaid as candles, else the heatmap's ``close`` line.
+    ``bars`` (canonical bars, optional) add candles under the close line.
     ``scale`` is ``log`` (default), ``quantile`` or ``linear``; empty cells show the background.
     ``window_pct`` keeps price bins within that % of the close range (``None``: all bins); more than
     ``max_times`` snapshots or ``max_bins`` bins are merged for display (time: mean, price: sum).
+    ``simulated`` (default: the heatmap holds a ``sim`` exchange layer) adds "simulated data" to the title.
     Returns a plotly figure (``backend='plotly'``) or a matplotlib figure (``'matplotlib'``); write
     either with :func:`liqmap.viz.save`.
 
@@ -130,7 +134,7 @@ def plot_heatmap(
         raise LiqmapError("max_times must be ≥ 1 and max_bins ≥ 2")
     grid = _grid(hm, side, window_pct, max_times, max_bins)
     candles = None if bars is None or bars.empty else _ohlc(bars, grid.times, grid.step_ms)
-    head = _title(hm, side, title)
+    head = _title(hm, side, title, simulated)
     if backend is Backend.PLOTLY:
         return _plotly(grid, candles, scale, head, side)
     return _mpl(grid, candles, scale, head)
@@ -175,23 +179,29 @@ def _plotly(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, hea
                 decreasing={"line": {"color": st.CANDLE_DOWN, "width": 1}, "fillcolor": st.CANDLE_DOWN},
             )
         )
-    else:
-        fig.add_trace(
-            go.Scatter(
-                x=grid.times,
-                y=grid.close,
-                mode="lines",
-                name="close",
-                line={"color": "#ffffff", "width": 1.4},
-                hovertemplate="close %{y:$,.2f}<extra></extra>",
-            )
+    fig.add_trace(
+        go.Scatter(
+            x=grid.times,
+            y=grid.close,
+            mode="lines",
+            name="close",
+            line={"color": st.CLOSE_LINE, "width": 1.3},
+            hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>close %{y:$,.2f}<extra></extra>",
         )
+    )
+    start_ms, end_ms = int(grid.times[0].value // 1_000_000), int(grid.times[-1].value // 1_000_000)
     fig.update_layout(
         st.plotly_layout(
             head,
             showlegend=False,
             yaxis={"gridcolor": st.GRID, "color": st.TEXT, "tickformat": "$,.0f", "title": "price"},
-            xaxis={"gridcolor": st.GRID, "color": st.TEXT, "rangeslider": {"visible": False}},
+            xaxis={
+                "gridcolor": st.GRID,
+                "color": st.TEXT,
+                "rangeslider": {"visible": False},
+                "title": st.time_axis_title(start_ms, end_ms),
+                **st.plotly_date_axis(),
+            },
             annotations=[_caveat_annotation()],
             margin={"l": 80, "r": 30, "t": 60, "b": 80},
         )
@@ -214,7 +224,6 @@ def _caveat_annotation() -> dict[str, object]:
 
 def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: str) -> Figure:
     import matplotlib.dates as mdates
-    from matplotlib import colormaps
 
     z, ticks, labels = st.color_values(grid.usd, scale)
     fig, (ax,) = st.mpl_figure(size=(14.0, 7.5))
@@ -224,7 +233,7 @@ def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: 
     half = grid.bin_usd / 2
     y_edges = np.append(grid.prices - half, grid.prices[-1] + half)
     mesh = ax.pcolormesh(
-        x_edges, y_edges, np.ma.masked_invalid(z), cmap=colormaps[st.HEAT_MPL], shading="flat", rasterized=True
+        x_edges, y_edges, np.ma.masked_invalid(z), cmap=st.heat_cmap(), shading="flat", rasterized=True
     )
     if ticks:
         mesh.set_clim(ticks[0], ticks[-1])
@@ -241,11 +250,12 @@ def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: 
         body_lo = np.minimum(candles["open"], candles["close"])
         body_h = np.maximum(np.abs(candles["close"] - candles["open"]), grid.bin_usd * 0.05)
         ax.bar(cx, body_h, bottom=body_lo, width=step_days * 0.7, color=colors, linewidth=0)
-    else:
-        ax.plot(x + step_days / 2, grid.close, color="#ffffff", linewidth=1.2, label="close")
+    ax.plot(x + step_days / 2, grid.close, color=st.CLOSE_LINE, linewidth=1.2, label="close")
     ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_ylim(y_edges[0], y_edges[-1])
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    st.mpl_date_axis(ax)
+    start_ms, end_ms = int(grid.times[0].value // 1_000_000), int(grid.times[-1].value // 1_000_000)
+    ax.set_xlabel(st.time_axis_title(start_ms, end_ms), color=st.TEXT)
     ax.yaxis.set_major_formatter(st.price_formatter())
     ax.grid(False)
     ax.set_title(st.mpl_text(head), color=st.TEXT, loc="left", fontsize=13, fontweight="bold")

@@ -75,27 +75,29 @@ def plot_liqmap(
     top_clusters: int = 6,
     backend: Backend | str = Backend.PLOTLY,
     title: str | None = None,
+    simulated: bool | None = None,
 ) -> go.Figure | Figure:
     """Draw a liquidation map around ``lm.price``.
 
     Bars: notional whose liquidation price falls in each bin, longs (red) and shorts (green), stacked
     by leverage or exchange (``stack``); lines: cumulative longs liquidated on a fall and shorts on a
     rally (right axis). ``clusters`` (from ``liqmap.analytics.MapReport.to_dict()["clusters"]``: items with
-    ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``; ``imbalance``
+    ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``: the ``top_clusters`` best
+    ranked, every one of them (the window widens to take them in, so labels never skip a rank); ``imbalance``
     (``window_pct, short_above_usd, long_below_usd``) goes in the subtitle. ``window_pct`` limits the
     price axis to ±% around price (``None``: all bins); more than ``max_bars`` bins are merged.
+    ``simulated`` (default: the map holds a ``sim`` exchange layer) adds "simulated data" to the title.
 
     >>> fig = plot_liqmap(lm, clusters=report["clusters"], backend="matplotlib")   # doctest: +SKIP
     """
     backend = Backend(backend)
     used = resolve_stack(lm, stack)
-    view = display_map(lm, window_pct, max_bars)
+    ranked = parse_clusters(clusters, top_clusters)
+    view = display_map(lm, _window_with(lm, ranked, window_pct), max_bars)
     drawn_layers = layers(view, used)
     prices = view.price_bins
     half = view.bin_usd / 2
-    labels = [
-        c for c in parse_clusters(clusters, top_clusters) if prices[0] - half <= c.peak_price <= prices[-1] + half
-    ]
+    labels = [c for c in ranked if prices[0] - half <= c.peak_price <= prices[-1] + half]
     top = max(float(np.sum([layer.usd for layer in drawn_layers], axis=0).max()), 1.0)
     rows = label_rows(labels, float(prices[-1] - prices[0]))
     drawn = _Drawn(
@@ -106,10 +108,19 @@ def plot_liqmap(
         labels=labels,
         label_y=[top * (1.06 + _ROW_STEP * r) for r in rows],
         top=top,
-        head=title or _headline(lm),
+        head=st.provenance_title(title or _headline(lm), st.is_simulated(lm) if simulated is None else simulated),
         sub=imbalance_line(imbalance),
     )
     return _plotly(drawn) if backend is Backend.PLOTLY else _mpl(drawn)
+
+
+def _window_with(lm: LiqMap, ranked: Sequence[Cluster], window_pct: float | None) -> float | None:
+    """``window_pct`` widened so every ranked cluster's peak lies inside with two bins to spare."""
+    if window_pct is None or not ranked:
+        return window_pct
+    spare = 2 * lm.bin_usd
+    needed = max(abs(c.peak_price - lm.price) + spare for c in ranked) / lm.price * 100
+    return max(float(window_pct), needed)
 
 
 def _headline(lm: LiqMap) -> str:
@@ -135,7 +146,11 @@ def _plotly(d: _Drawn) -> go.Figure:
                 x=prices,
                 y=layer.usd,
                 name=layer.name,
-                marker={"color": layer.color, "line": {"width": 0}},
+                marker={
+                    "color": layer.color,
+                    "line": {"width": 0},
+                    **({"pattern": st.SHORT_PATTERN_PLOTLY} if layer.side is Side.SHORT else {}),
+                },
                 customdata=fmt(layer.usd),
                 hovertemplate=f"{layer.name}<br>price %{{x:$,.2f}}<br><b>%{{customdata}}</b><extra></extra>",
             )
@@ -245,17 +260,20 @@ def _mpl(d: _Drawn) -> Figure:
     lm, prices = d.lm, d.lm.price_bins
     fig, (ax,) = st.mpl_figure(size=(14.0, 7.0))
     bottom = np.zeros(len(prices))
-    for layer in d.layers:
-        if layer.usd.any():
-            ax.bar(
-                prices,
-                layer.usd,
-                width=lm.bin_usd,
-                bottom=bottom,
-                color=layer.color,
-                label=layer.name,
-                linewidth=0,
-            )
+    bar_handles = {}
+    for layer in d.layers:  # every layer, empty ones too, so the legend lists them all
+        short = layer.side is Side.SHORT
+        bar_handles[layer.name] = ax.bar(
+            prices,
+            layer.usd,
+            width=lm.bin_usd,
+            bottom=bottom,
+            color=layer.color,
+            label=layer.name,
+            linewidth=0,
+            edgecolor=st.BG if short else layer.color,
+            hatch=st.SHORT_HATCH_MPL if short else None,
+        )
         bottom = bottom + layer.usd
     ax2 = ax.twinx()
     for cum, color, name in ((d.cum_long, st.LONG, "cumulative longs"), (d.cum_short, st.SHORT, "cumulative shorts")):
@@ -299,13 +317,17 @@ def _mpl(d: _Drawn) -> Figure:
     ax.xaxis.set_major_formatter(st.price_formatter())
     ax.yaxis.set_major_formatter(st.usd_formatter())
     ax.set_ylabel("liquidation notional per bin", color=st.TEXT)
-    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    # legend: one column per layer, its long entry above its short one, then the cumulative curves
+    longs = [layer.name for layer in d.layers if layer.side is Side.LONG]
+    shorts = [layer.name for layer in d.layers if layer.side is Side.SHORT]
+    handles = [bar_handles[n] for pair in zip(longs, shorts, strict=True) for n in pair]
+    handles += ax2.get_legend_handles_labels()[0]
     fig.subplots_adjust(bottom=0.14)
     legend = fig.legend(
         handles=handles,
         loc="lower center",
         bbox_to_anchor=(0.5, 0.03),
-        ncol=min(len(handles), 8),
+        ncol=len(longs) + 1,
         fontsize=8.5,
         frameon=False,
     )
