@@ -25,10 +25,14 @@ CHARTS = ("heatmap_binance", "liqmap_binance", "liqmap_all", "liqmap_lighter", "
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
+    """The demo without --db: it writes its own store inside its output folder, never $LIQMAP_DB."""
     root = tmp_path_factory.mktemp("demo")
-    out, db = root / "out", root / "store.duckdb"
-    result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out), "--db", str(db)])
+    out, db, user_wide = root / "out", root / "out" / "liqmap.duckdb", root / "user-wide.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIQMAP_DB", str(user_wide))
+        result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert db.is_file() and not user_wide.exists()
     return out, db, result.output, json.loads((out / "report.json").read_text())
 
 
@@ -46,6 +50,7 @@ def test_every_chart_and_report_is_written(demo):
 
 def test_sample_is_in_the_store_and_the_slice_is_one_week(demo):
     _, db, _, report = demo
+    assert report["data"]["store"] == str(db) and db.parent.name == "out"  # the demo's own store
     assert report["data"]["rows_written"] == {"bars": 32_516, "liquidations": 5_816, "depth": 600}
     assert report["data"]["bars"] == {"binance": 169, "bybit": 169, "okx": 169}  # 7 days + 1 hourly bars
     with Store(db, read_only=True) as store:
@@ -108,6 +113,7 @@ def test_summary_and_markdown_say_what_the_data_is(demo):
     out, _, output, report = demo
     assert f"${report['maps']['all']['price']:,.0f} price" in output  # the terminal map's price line
     assert "wrote 14 files" in output
+    assert "the demo's store is" in output
     md = (out / "report.md").read_text()
     assert "## Validation — Real liquidations (OKX)" in md and "SIMULATED market" in md
     assert "![liquidation map](liqmap_all.png)" in md and CAVEAT in md
@@ -130,6 +136,7 @@ def test_a_missing_optional_piece_is_skipped_with_a_note(tmp_path, monkeypatch):
     monkeypatch.setattr(demo_cli, "STEPS", (("validate", missing, True),))
     run = demo_cli.run_demo(tmp_path, quick=True, console=Console(quiet=True))
     assert run.notes == ["skipped 'validate': No module named 'liqmap.analytics.validation'"]
+    assert run.db == tmp_path / "liqmap.duckdb"  # no --db: the store lives in the output folder
     monkeypatch.setattr(demo_cli, "STEPS", (("engine", required, False),))
     with pytest.raises(ImportError):
         demo_cli.run_demo(tmp_path, quick=True, console=Console(quiet=True))

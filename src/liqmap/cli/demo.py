@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from liqmap import CAVEAT
-from liqmap.cli._common import DbOpt
 from liqmap.viz._style import fmt_utc
 
 SYMBOL = "BTC/USDT:USDT"
@@ -33,6 +32,7 @@ QUICK_DAYS = 7
 DAY_MS = 86_400_000
 SIM_FULL = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
 SIM_QUICK = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
+DEMO_DB = "liqmap.duckdb"  # the demo's own store, inside its output folder: clones never share state
 OKX_NOTE = (
     "real OKX BTC-USDT-SWAP liquidation orders: {events:,} over {hours:.1f} h ({first} → {last} UTC; price is "
     "OKX's bankruptcy price). The engine's open-interest input for OKX is a PROXY: Hyperliquid's hourly OI "
@@ -236,9 +236,10 @@ STEPS: tuple[tuple[str, Callable[[DemoRun], None], bool], ...] = (
 
 
 def run_demo(out: Path, db: Path | None = None, quick: bool = False, console: Console | None = None) -> DemoRun:
-    """Run every demo step with a progress bar; returns the finished :class:`DemoRun`."""
+    """Run every demo step with a progress bar; returns the finished :class:`DemoRun`. The store is ``db``,
+    by default ``<out>/liqmap.duckdb`` (never ``$LIQMAP_DB`` or the user-wide store)."""
     console = console or Console()
-    run = DemoRun(out=out, db=db, quick=quick)
+    run = DemoRun(out=out, db=db if db is not None else out / DEMO_DB, quick=quick)
     timings: dict[str, float] = run.report.setdefault("timings_s", {})
     columns = (
         SpinnerColumn(),
@@ -272,7 +273,10 @@ def register(app: typer.Typer) -> None:
         quick: Annotated[
             bool, typer.Option("--quick", help="Small slice (last week of bars, 1-day simulation); same steps.")
         ] = False,
-        db: DbOpt = None,
+        db: Annotated[
+            Path | None,
+            typer.Option("--db", help="DuckDB store to load the sample into (default: <out>/liqmap.duckdb)."),
+        ] = None,
     ) -> None:
         """Run the whole job on the bundled real sample: store → engine → charts, report, cascade, validation."""
         console = Console()
@@ -287,5 +291,6 @@ def register(app: typer.Typer) -> None:
             f"open {out / 'liqmap_all.html'} or {out / 'heatmap_binance.html'} in a browser (works offline); "
             f"the full report is {out / 'report.md'}"
         )
+        console.print(f"the demo's store is {run.db} (liqmap map --db {run.db} ...)")
         for note in run.notes:
             console.print(f"[yellow]note:[/] {note}")
