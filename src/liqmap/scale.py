@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from distributed import Client, LocalCluster
@@ -58,7 +58,11 @@ def run_series(
     t0 = time.perf_counter()
     with Store(db_path, read_only=True) as store:
         bars = store.query_bars(list(job.exchanges) or None, job.symbol, job.start_ms, job.end_ms)
-    res = run(bars, model=model, config=job.config or config)
+        tables = store.tier_tables(sorted(bars["exchange"].unique()), job.symbol)
+    cfg = job.config or config or EngineConfig()
+    if tables:  # the store's fetched tiers come before the bundled ones
+        cfg = replace(cfg, tier_tables=(*tables, *cfg.tier_tables))
+    res = run(bars, model=model, config=cfg)
     return SeriesResult(
         job=job,
         liqmap=res.liqmap(),

@@ -103,6 +103,17 @@ def load_bars(
         return store.query_bars(exchanges or None, symbol, start_ms, end_ms)
 
 
+def stored_tiers(input_path: Path | None, db: Path | None, bars: pd.DataFrame) -> tuple[Any, ...]:
+    """The store's tier tables for the venues in ``bars`` when the bars came from the store (no ``--input``):
+    the engine uses them before the bundled tables (``liqmap fetch --what tiers`` fills them)."""
+    if input_path is not None or bars.empty:
+        return ()
+    from liqmap.data.store import Store
+
+    with Store(db, read_only=True) as store:
+        return store.tier_tables(sorted(bars["exchange"].unique()), str(bars["symbol"].iloc[0]))
+
+
 def load_trades(path: Path | None, exchanges: list[str] | None, symbol: str) -> pd.DataFrame | None:
     """Trades from a Parquet or CSV file, narrowed to ``symbol`` and ``exchanges`` when the file has those
     columns (the engine validates the rest); ``None`` passes through."""
@@ -213,7 +224,8 @@ def analyse(
         raise LiqmapError(f"--at ({at}) is after --end ({end}); drop --end or move --at before it")
     bars = load_bars(input_path, db, exchanges, symbol, start, str(at_ms) if at_ms is not None else end)
     trades = load_trades(trades_path, exchanges, symbol)
-    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, **engine)
+    tables = stored_tiers(input_path, db, bars)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, tier_tables=tables, **engine)
     depth = None
     if settings.impact is ImpactKind.BOOK:
         depth = load_depth(companion(depth_path, input_path, "--depth", "depth"), db, exchanges, symbol)

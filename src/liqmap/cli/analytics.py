@@ -204,7 +204,12 @@ def validate(
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     liqs_path = companion(liquidations, input_path, "--liquidations", "liquidations")
     liqs, totals = _realized(liqs_path, db, exchange, symbol, start, end)
-    config = engine_config(bars, profile=profile, n_bins=bins, bin_usd=bin_usd, tiers_from=tiers_from)
+    from liqmap.cli._common import stored_tiers
+
+    tables = stored_tiers(input_path, db, bars)
+    config = engine_config(
+        bars, profile=profile, n_bins=bins, bin_usd=bin_usd, tiers_from=tiers_from, tier_tables=tables
+    )
     if totals:  # per-period totals carry no prices: only the amounts can be scored
         from liqmap.analytics.validation import validate_amounts
 

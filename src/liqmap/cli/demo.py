@@ -65,6 +65,7 @@ class DemoRun:
     map_bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)
     map_notes: dict[str, str] = field(default_factory=dict)
+    tier_tables: tuple[Any, ...] = ()  # the store's tier tables for the demo's venues (used before the bundled)
 
     def write_chart(self, fig_for: Callable[[str], Any], stem: str) -> None:
         """Draw a chart with both backends and save ``<stem>.html`` and ``<stem>.png``."""
@@ -83,6 +84,7 @@ def _load(run: DemoRun) -> None:
         written = load_sample_into(store)
         db_path = store.path
         bars = store.query_bars(list(VENUES), SYMBOL)
+        run.tier_tables = store.tier_tables(list(VENUES), SYMBOL)
     if run.quick:
         bars = bars[bars["timestamp"] >= bars["timestamp"].max() - QUICK_DAYS * DAY_MS].reset_index(drop=True)
     run.bars = bars
@@ -117,7 +119,10 @@ def _engine(run: DemoRun) -> None:
         ("lighter", lighter.reset_index(drop=True), "binance"),
     )
     for key, bars, tiers_from in series:
-        res = run_engine(bars, "oi-delta", engine_config(bars, bin_usd=BIN_USD, tiers_from=tiers_from))
+        tables = run.tier_tables if key != "lighter" else ()
+        res = run_engine(
+            bars, "oi-delta", engine_config(bars, bin_usd=BIN_USD, tiers_from=tiers_from, tier_tables=tables)
+        )
         run.results[key], run.maps[key], run.map_bars[key] = res, res.liqmap(), bars
     run.map_notes["lighter"] = LIGHTER_NOTE.format(
         start=fmt_utc(lighter["timestamp"].min()), end=fmt_utc(lighter["timestamp"].max())

@@ -128,7 +128,10 @@ def heatmap(
     )
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     trades = load_trades(trades_path, exchange, symbol)
-    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, profile=profile, **cfg)
+    from liqmap.cli._common import stored_tiers
+
+    tables = stored_tiers(input_path, db, bars)
+    res = run_engine(bars, model, tiers_from=tiers_from, trades=trades, profile=profile, tier_tables=tables, **cfg)
     hm = res.heatmap
     written = []
     if out is not None and out.suffix.lower() != ".parquet":

@@ -120,7 +120,8 @@ def _jobs(
 
     with Store(path, read_only=True) as store:
         stored = store.symbols()
-    have_tiers = set(available_tiers())
+        have_tiers = set(available_tiers())
+        have_tiers |= {(str(t.exchange), t.symbol) for s in symbols for t in store.tier_tables(None, s)}
     jobs: list[SeriesJob] = []
     for raw in symbols:
         sym = normalize_symbol(raw)
@@ -132,7 +133,10 @@ def _jobs(
         if missing and tiers_from:
             config = replace(base, tier_exchange={v: tiers_from for v in missing})
         elif missing:
-            raise LiqmapError(f"no tier table for {', '.join(missing)} {sym}; pass --tiers-from binance to borrow one")
+            raise LiqmapError(
+                f"no tier table for {', '.join(missing)} {sym} in the store or bundled; fetch one with "
+                f"`liqmap fetch --what tiers --exchange {missing[0]} --symbol {sym}` or pass --tiers-from binance"
+            )
         groups = [(v,) for v in venues] + ([tuple(venues)] if aggregate and len(venues) > 1 else [])
         jobs += [SeriesJob(sym, g, start_ms, end_ms, config) for g in groups]
     return jobs

@@ -151,4 +151,4 @@ def gaps_query(step_ms: int) -> str:
 
 def iso(ms: int | None) -> str:
     """Epoch ms → ``'2026-01-15 08:00'`` (UTC)."""
-    return "…" if ms is None else pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")
+    return "…" if ms is None or pd.isna(ms) else pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")

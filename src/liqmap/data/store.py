@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -35,6 +35,9 @@ from liqmap.data.validate import format_step, validate, validate_fields
 from liqmap.enums import Exchange
 from liqmap.errors import StoreError, first_line
 from liqmap.symbols import normalize_symbol
+
+if TYPE_CHECKING:
+    from liqmap.margin.tiers import TierTable
 
 ENV_DB = "LIQMAP_DB"
 _SERIES_KEY = ("exchange", "symbol", "timestamp")
@@ -236,6 +239,26 @@ class Store:
         if out.empty:
             raise self._empty(TableKind.TIERS, names, sym, None, None)
         return out
+
+    def tier_table(self, exchange: str, symbol: str) -> TierTable | None:
+        """The stored tier table of one exchange/symbol as a :class:`~liqmap.margin.TierTable` (what the
+        engine takes in ``EngineConfig.tier_tables``, ahead of the bundled tables), or ``None`` when the store
+        holds none (e.g. ``liqmap fetch --what tiers`` has not been run for it)."""
+        from liqmap.margin.tiers import tiers_from_records  # the margin package loads numba: only when asked
+
+        sym, names = normalize_symbol(symbol), _exchanges(exchange)
+        where, params = _sql.where(names, sym, None, None)
+        rows = self._frame(f"SELECT * FROM tiers {where} ORDER BY tier", params)
+        return tiers_from_records(rows.to_dict("records")) if not rows.empty else None
+
+    def tier_tables(self, exchanges: Sequence[str] | None, symbol: str) -> tuple[TierTable, ...]:
+        """Every stored tier table of ``symbol`` on ``exchanges`` (default: every exchange that has one)."""
+        sym = normalize_symbol(symbol)
+        if exchanges is None:
+            frame = self._frame("SELECT DISTINCT exchange FROM tiers WHERE symbol = ? ORDER BY exchange", [sym])
+            exchanges = frame["exchange"].tolist()
+        tables = (self.tier_table(ex, sym) for ex in dict.fromkeys(str(e).lower() for e in exchanges))
+        return tuple(t for t in tables if t is not None)
 
     def symbols(self, kind: str = "bars") -> pd.DataFrame:
         """One row per stored series: exchange, symbol, first_ms, last_ms, rows, timeframe."""

@@ -21,6 +21,7 @@ rows out of time order → sorted (reported); trades of an exchange without bars
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,9 @@ from liqmap.engine.config import EngineConfig
 from liqmap.engine.enums import Model
 from liqmap.errors import DataValidationError, LiqmapError, UnknownSymbolError
 from liqmap.symbols import normalize_symbol
+
+if TYPE_CHECKING:
+    from liqmap.margin import TierTable
 
 REQUIRED = ("exchange", "symbol", "timestamp", "open", "high", "low", "close", "volume")
 OPTIONAL = (
@@ -188,22 +192,40 @@ def _lender_symbol(symbol: str) -> str:
     return f"{pair.split('/')[0]}/USDT:USDT" if settle == "USDC" else symbol
 
 
+def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable:
+    """The tier table an engine run uses for ``exchange``/``symbol``: the venue's own table from
+    ``config.tier_tables`` (e.g. the store's), else a lender's (``config.tier_exchange``: its table among
+    ``tier_tables``, else bundled), else the venue's bundled table, else an error saying how to get one."""
+    from liqmap.margin import get_tiers, relabel_tiers
+
+    venue = exchange.lower()
+    source = config.tier_exchange.get(venue, venue)
+    wanted = symbol if source == venue else _lender_symbol(symbol)
+    given = {(str(t.exchange), t.symbol): t for t in config.tier_tables}
+    if (venue, symbol) in given:
+        return given[(venue, symbol)]
+    if (source, wanted) in given:
+        return relabel_tiers(given[(source, wanted)], venue)
+    try:
+        return get_tiers(source, wanted)
+    except UnknownSymbolError:
+        lend = f"to borrow another venue's rules pass EngineConfig(tier_exchange={{'{venue}': 'binance'}})"
+        raise UnknownSymbolError(
+            f"no tier table for {source}:{wanted} in the store or bundled with liqmap; fetch one into the store "
+            f"with `liqmap fetch --what tiers --exchange {source} --symbol {wanted}`, or {lend}"
+            " (CLI: --tiers-from binance)"
+        ) from None
+
+
 def liquidation_tables(
     exchange: str, symbol: str, grid: np.ndarray, config: EngineConfig
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(lp_price, lp_bin, max_leverage)``: liquidation price (shape ``(2, K, N)``) of a representative
     position entered at each bin centre, per side and leverage, from the exchange's real tier table, and
     the table's maximum leverage (leverages above it are priced at it; the engine gives them no weight)."""
-    from liqmap.margin import get_tiers, liquidation_prices
+    from liqmap.margin import liquidation_prices
 
-    source = config.tier_exchange.get(exchange.lower(), exchange)
-    try:
-        tiers = get_tiers(source, _lender_symbol(symbol) if source != exchange.lower() else symbol)
-    except UnknownSymbolError as exc:
-        raise UnknownSymbolError(
-            f"{exc}; to borrow another venue's rules pass EngineConfig(tier_exchange={{'{exchange}': 'binance'}})"
-            " (CLI: --tiers-from binance)"
-        ) from None
+    tiers = resolve_tiers(exchange, symbol, config)
     n_lev, n_bins = len(config.leverages), len(grid)
     max_lev = float(tiers.max_leverage[0])
     side = np.repeat(np.array([1.0, -1.0]), n_lev * n_bins)

@@ -57,6 +57,9 @@ class EngineConfig:
     exit_hazard_per_day: float = 0.0  # early-exit rate of positions whose LP is within exit_zone_pct of price
     exit_zone_pct: float = 2.0  # hazard zone: the rate ramps from 0 at this distance to its full value at the LP
     tier_exchange: dict[str, str] = field(default_factory=dict, hash=False)  # e.g. {"okx": "binance"}
+    # tables read by the caller (e.g. a store's fetched tiers), used before the bundled ones; matched on
+    # (exchange, symbol); compared by identity only (TierTable holds arrays)
+    tier_tables: tuple[Any, ...] = field(default=(), hash=False, compare=False)
     profile: str = "prior"  # name of the calibration profile these assumptions come from (liqmap.engine.profiles)
 
     def __post_init__(self) -> None:
@@ -113,6 +116,10 @@ class EngineConfig:
         if self.exit_zone_pct >= 100:
             raise LiqmapError(f"exit_zone_pct must be below 100, got {self.exit_zone_pct!r}")
         set_(self, "tier_exchange", {str(k).lower(): str(v).lower() for k, v in dict(self.tier_exchange).items()})
+        set_(self, "tier_tables", tuple(self.tier_tables or ()))
+        for t in self.tier_tables:
+            if not all(hasattr(t, a) for a in ("exchange", "symbol", "maintenance_margin_rate")):
+                raise LiqmapError(f"tier_tables must hold liqmap.margin.TierTable objects, got {type(t).__name__}")
 
     def share_for(self, exchange: str) -> tuple[float, float]:
         """The ``(long, short)`` liquidation share of ``exchange``: its own if the profile has one, else the

@@ -26,7 +26,7 @@ from liqmap.errors import LiqmapError
 PRIOR = "prior"
 DEFAULT = "default"
 # What a profile sets: the model's assumptions, not the grid, the time step or the tier lending of a run.
-_RUN_OPTIONS = ("profile", "tier_exchange", "n_bins", "bin_usd", "price_range", "range_pad_pct")
+_RUN_OPTIONS = ("profile", "tier_exchange", "tier_tables", "n_bins", "bin_usd", "price_range", "range_pad_pct")
 _RUN_OPTIONS += ("snapshot_every_ms", "max_snapshots", "keep_leverage_layers")
 SETTINGS = tuple(f.name for f in fields(EngineConfig) if f.name not in _RUN_OPTIONS)
 

@@ -14,7 +14,15 @@ from liqmap.margin.api import (
     maintenance_margin,
 )
 from liqmap.margin.enums import Formula, TierBasis
-from liqmap.margin.tiers import TierTable, available_tiers, get_tiers, make_table, tiers_from_ccxt
+from liqmap.margin.tiers import (
+    TierTable,
+    available_tiers,
+    get_tiers,
+    make_table,
+    relabel_tiers,
+    tiers_from_ccxt,
+    tiers_from_records,
+)
 
 __all__ = [
     "Formula",
@@ -28,5 +36,7 @@ __all__ = [
     "liquidation_prices",
     "maintenance_margin",
     "make_table",
+    "relabel_tiers",
     "tiers_from_ccxt",
+    "tiers_from_records",
 ]

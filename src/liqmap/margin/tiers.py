@@ -196,6 +196,38 @@ def tiers_from_ccxt(exchange: str | Exchange, symbol: str, tiers: list[dict[str,
     return make_table(ex, symbol, sorted(rows, key=lambda r: r[0]), **kwargs)
 
 
+def tiers_from_records(records: list[dict[str, Any]]) -> TierTable:
+    """The inverse of :meth:`TierTable.to_records`: a table from canonical ``tiers`` rows of one
+    exchange/symbol (any order; ``tier`` sorts them), e.g. the rows a store holds. The stored
+    ``maintenance_amount`` is used as is; ``valid_from``/``source`` come from the first row; OKX gets the taker
+    fee its bundled table adds to the maintenance rate (0.05 %)."""
+    if not records:
+        raise LiqmapError("no tier rows: fetch a table with `liqmap fetch --what tiers --exchange X --symbol Y`")
+    rows = sorted(records, key=lambda r: int(r["tier"]))
+    names = {(str(r["exchange"]), str(r["symbol"])) for r in rows}
+    if len(names) != 1:
+        raise LiqmapError(f"tier rows of several series given: {sorted(names)[:4]}; pass one exchange/symbol")
+    (exchange, symbol), first = names.pop(), rows[0]
+    return make_table(
+        exchange,
+        symbol,
+        [
+            (
+                float(r["notional_floor"]),
+                float(r["notional_cap"]),
+                float(r["max_leverage"]),
+                float(r["maintenance_margin_rate"]),
+                float(r["maintenance_amount"]),
+            )
+            for r in rows
+        ],
+        fee_rate=_FEE_RATE.get(_exchange(exchange), 0.0),
+        valid_from=str(first.get("valid_from") or ""),
+        source=str(first.get("source") or ""),
+        notes=("read from the store",),
+    )
+
+
 def get_tiers(exchange: str | Exchange, symbol: str) -> TierTable:
     """The bundled real tier table for ``exchange``/``symbol``.
 
@@ -233,7 +265,13 @@ def available_tiers() -> list[tuple[str, str]]:
 
 
 _RULE_EXCHANGES = (Exchange.BINANCE, Exchange.BYBIT, Exchange.OKX, Exchange.HYPERLIQUID)
+_FEE_RATE = {Exchange.OKX: 0.0005}  # added to the maintenance rate of stored tables (OKX counts its taker fee)
 _SHOWN = 8  # bundled symbols named in a "no tier table" error
+
+
+def relabel_tiers(table: TierTable, exchange: str | Exchange) -> TierTable:
+    """``table`` lent to ``exchange``: the lender's rules and tiers under the borrower's name (noted)."""
+    return _relabel(table, _exchange(exchange))
 
 
 def _relabel(table: TierTable, exchange: Exchange) -> TierTable:

@@ -59,6 +59,8 @@ class StoreReader(Protocol):
 
     def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None: ...
 
+    def tier_tables(self, exchanges: list[str] | None, symbol: str) -> tuple[Any, ...]: ...
+
 
 class EngineOutput(Protocol):
     """The part of :class:`liqmap.engine.EngineResult` the server reads."""
@@ -117,7 +119,9 @@ def default_services(db_path: Path | str | None) -> Services:
 
     def run_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None) -> EngineOutput:
         n_bins = None if bin_usd is not None else bins  # bin_usd overrides bins
-        config = engine_config(bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS)
+        with open_store() as store:  # the store's fetched tiers come before the bundled ones
+            tables = store.tier_tables(sorted(bars["exchange"].unique()), str(bars["symbol"].iloc[0]))
+        config = engine_config(bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS, tier_tables=tables)
         if bin_usd is not None:  # the engine pads the data range by range_pad_pct on both sides
             pad = config.range_pad_pct / 100
             width = float(bars["high"].max()) * (1 + pad) - float(bars["low"].min()) * max(1 - pad, 0.01)
