@@ -32,7 +32,7 @@ log = logging.getLogger("liqmap.server")
 DEFAULT_CACHE_MB = 256.0
 # shares of the cache budget: engine results, encoded responses, the fast path's copies of them
 ENGINE_SHARE, RESPONSE_SHARE, FASTPATH_SHARE = 0.5, 0.25, 0.25
-_ABS_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s\\/\"'`:;,()]+[\\/])+(?=[^\s\\/\"'`:;,()])")
+_ABS_PATH = re.compile(r"(?<![\w.])(?!/api/)(?:[A-Za-z]:)?[\\/](?:[^\s\\/\"'`:;,()]+[\\/])+(?=[^\s\\/\"'`:;,()])")
 _PID = re.compile(r"\s*\(PID \d+\)")
 
 

@@ -26,6 +26,7 @@ from liqmap.server.fastpath import RawEntry
 
 DAY_MS = 86_400_000
 MAX_BARS = 1_100_000  # a year of 1-minute bars on two venues
+HINT_SYMBOLS = 8  # stored symbols a 404 names
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,39 @@ class Computed:
 
 
 async def current_window(state: ServerState, q: SeriesQuery) -> Window:
-    """The window of ``q`` against the last stored bar (probing the store in a worker thread if due)."""
-    return window_for(q, await state.watcher.current(q.exchanges, q.symbol))
+    """The window of ``q`` against the last stored bar (probing the store in a worker thread if due); an
+    unknown series is a :class:`StoreError` (404) that names what the store does hold."""
+    last = await state.watcher.current(q.exchanges, q.symbol)
+    if last is None:
+        hint = await run_in_threadpool(stored_hint, state, q)
+        raise StoreError(f"no bars stored for {q.symbol} on {', '.join(q.exchanges)}; {hint}")
+    return window_for(q, last)
+
+
+def stored_hint(state: ServerState, q: SeriesQuery) -> str:
+    """What the store holds, for a 404: the venues that do hold ``q.symbol``, else up to
+    :data:`HINT_SYMBOLS` stored symbols with their venues (read per store version, like ``/api/symbols``)."""
+    version = state.services.store_version()
+
+    def read() -> dict[str, list[str]]:
+        with state.services.open_store() as store:
+            frame = store.symbols()
+        venues: dict[str, list[str]] = {}
+        for sym, ex in sorted(zip(frame["symbol"].astype(str), frame["exchange"].astype(str), strict=True)):
+            venues.setdefault(sym, []).append(ex)
+        return venues
+
+    try:
+        venues = read() if version is None else state.engine_cache.get_or_compute(("stored", version), read)
+    except StoreError:
+        return "GET /api/symbols lists what is stored"
+    if q.symbol in venues:
+        return f"it is stored on {', '.join(venues[q.symbol])}; GET /api/symbols lists what is stored"
+    if not venues:
+        return "the store holds no bars; run `liqmap import` or `liqmap fetch`"
+    shown = [f"{s} ({', '.join(v)})" for s, v in list(venues.items())[:HINT_SYMBOLS]]
+    more = f", … ({len(venues)} symbols)" if len(venues) > HINT_SYMBOLS else ""
+    return f"stored: {'; '.join(shown)}{more}; GET /api/symbols lists them all"
 
 
 def window_for(q: SeriesQuery, last: int | None) -> Window:
