@@ -169,7 +169,7 @@ def mpl_date_axis(ax: Axes) -> None:
     """Month-and-day UTC ticks on ``ax``'s x axis (values are matplotlib date numbers)."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=UTC)
+    locator = mdates.AutoDateLocator(minticks=5, maxticks=9, tz=UTC)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(utc_date_formatter())
 
