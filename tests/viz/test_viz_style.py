@@ -135,3 +135,14 @@ def test_simulated_data_says_so_in_every_title(heatmap, cascade):
     assert "simulated" in plot_cascade(cascade, simulated=True).layout.title.text
     assert "simulated" in plot_cascade(cascade, backend="matplotlib", simulated=True).axes[0].get_title(loc="left")
     assert "simulated" not in plot_cascade(cascade).layout.title.text
+
+
+def test_price_axes_keep_the_decimals_small_coins_need():
+    bins = np.round(np.arange(0.090, 0.110, 0.0005), 6)  # a DOGE-like map around $0.10
+    long = np.where(bins < 0.1, 1e5, 0.0)
+    short = np.where(bins > 0.1, 2e5, 0.0)
+    lm = LiqMap("DOGE/USDT:USDT", 0, 0.1, bins, long, short)
+    assert plot_liqmap(lm).layout.xaxis.tickformat == "$,.3f"  # not "$,.0f": every tick read "$0"
+    texts = mpl_tick_texts(mpl_drawn(plot_liqmap(lm, backend="matplotlib")).axes[0].xaxis)
+    assert len(set(texts)) == len(texts) >= 3 and all(re.fullmatch(r"\$0\.\d{3}", t) for t in texts), texts
+    assert st.plotly_price_tickformat(66_000, 80_000) == "$,.0f"

@@ -291,8 +291,35 @@ def usd_formatter() -> FuncFormatter:
     return FuncFormatter(lambda x, _pos: fmt_usd(x))
 
 
-def price_formatter() -> FuncFormatter:
-    """A matplotlib tick formatter printing prices."""
-    from matplotlib.ticker import FuncFormatter
+def price_decimals(step: float) -> int:
+    """Decimals that tell price ticks ``step`` apart: ``$2,000`` → 0, ``$0.5`` → 1, ``$0.005`` → 3.
 
-    return FuncFormatter(lambda x, _pos: fmt_price(x))
+    >>> price_decimals(2_000.0), price_decimals(0.5), price_decimals(0.005)
+    (0, 1, 3)
+    """
+    if not (np.isfinite(step) and step > 0):
+        return 0
+    return int(min(8, max(0, -np.floor(np.log10(step) + 1e-9))))
+
+
+def plotly_price_tickformat(lo: float, hi: float) -> str:
+    """Plotly tick format of a price axis from ``lo`` to ``hi``: ``$,.0f`` for BTC, ``$,.3f`` for DOGE —
+    the decimals of :func:`price_decimals` for ticks about a tenth of the span apart (as matplotlib's)."""
+    return f"$,.{price_decimals((float(hi) - float(lo)) / 10)}f"
+
+
+def price_formatter() -> Formatter:
+    """A matplotlib tick formatter printing prices with the decimals the tick spacing needs
+    (:func:`price_decimals`): ``$72,000``, ``$140.5``, ``$0.105``."""
+    from matplotlib.ticker import Formatter
+
+    class PriceFormatter(Formatter):
+        def format_ticks(self, values: Sequence[float]) -> list[str]:
+            steps = np.diff(np.asarray(values, dtype=float))
+            d = price_decimals(float(np.min(np.abs(steps)))) if len(values) > 1 else 0
+            return [f"-${abs(v):,.{d}f}" if v < 0 else f"${v:,.{d}f}" for v in values]
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return fmt_price(x)
+
+    return PriceFormatter()

@@ -137,7 +137,7 @@ def _plotly(
     fig.update_xaxes(gridcolor=st.GRID, color=st.TEXT, tickvals=rounds, ticktext=_tick_labels(rounds))
     fig.update_xaxes(title="round", row=2, col=1)
     fig.update_yaxes(gridcolor=st.GRID, color=st.TEXT)
-    fig.update_yaxes(title="price", tickformat="$,.0f", row=1, col=1)
+    fig.update_yaxes(title="price", tickformat=st.plotly_price_tickformat(prices.min(), prices.max()), row=1, col=1)
     fig.update_yaxes(title="liquidated", row=2, col=1, **st.usd_ticks(float(liquidated.max(initial=0.0)) * 1.25))
     return fig
 

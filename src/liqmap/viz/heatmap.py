@@ -194,7 +194,12 @@ def _plotly(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, hea
         st.plotly_layout(
             head,
             showlegend=False,
-            yaxis={"gridcolor": st.GRID, "color": st.TEXT, "tickformat": "$,.0f", "title": "price"},
+            yaxis={
+                "gridcolor": st.GRID,
+                "color": st.TEXT,
+                "title": "price",
+                "tickformat": st.plotly_price_tickformat(grid.prices[0], grid.prices[-1]),
+            },
             xaxis={
                 "gridcolor": st.GRID,
                 "color": st.TEXT,

@@ -215,7 +215,12 @@ def _plotly(d: _Drawn) -> go.Figure:
             title,
             barmode="stack",
             bargap=0.0,
-            xaxis={"title": "liquidation price", "tickformat": "$,.0f", "gridcolor": st.GRID, "color": st.TEXT},
+            xaxis={
+                "title": "liquidation price",
+                "tickformat": st.plotly_price_tickformat(prices[0], prices[-1]),
+                "gridcolor": st.GRID,
+                "color": st.TEXT,
+            },
             yaxis={
                 "title": "liquidation notional per bin",
                 "gridcolor": st.GRID,
