@@ -22,11 +22,13 @@ from liqmap.errors import LiqmapError
 from liqmap.symbols import normalize_symbol
 
 if TYPE_CHECKING:
+    import pandas as pd
     from distributed import Client
 
     from liqmap.data.store import Store
 
 DAY_MS = 86_400_000
+SNAPSHOTS = 2  # the scan reads only the last map: no heatmap history (the last snapshot is the last bar either way)
 DASK_MIN_SERIES = 24  # auto mode: more series than this run on Dask (start-up ≈ 2–3 s pays off beyond it)
 
 
@@ -46,13 +48,40 @@ def scan_jobs(
     from liqmap.data.store import Store
 
     with Store(db_path, read_only=True) as store:
-        frame = store.symbols()
+        return jobs_from(store.symbols(), exchanges, symbols)
+
+
+def jobs_from(
+    frame: pd.DataFrame, exchanges: Sequence[str] | None = None, symbols: Sequence[str] | None = None
+) -> list[ScanJob]:
+    """The :class:`ScanJob` of each row of a store's ``symbols()`` frame, filtered and sorted."""
     if exchanges:
-        frame = frame[frame["exchange"].isin([e.lower() for e in exchanges])]
+        frame = frame[frame["exchange"].isin([str(e).lower() for e in exchanges])]
     if symbols:
         frame = frame[frame["symbol"].isin([normalize_symbol(s) for s in symbols])]
     frame = frame.sort_values(["symbol", "exchange"])
     return [ScanJob(str(r.exchange), str(r.symbol), int(r.last_ms)) for r in frame.itertuples(index=False)]
+
+
+def scan_open_store(
+    store: Store,
+    jobs: Sequence[ScanJob],
+    settings: ScanSettings = ScanSettings(),
+    *,
+    model: str = "oi-delta",
+    profile: str = "default",
+    n_bins: int | None = None,
+    tiers_from: str | None = "binance",
+    sort: str = "symbol",
+    descending: bool = False,
+    now_ms: int | None = None,
+) -> Scan:
+    """Scan ``jobs`` serially on an open (read-only) store — the server's path, which owns its store access."""
+    sort_rows([], sort)
+    now = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    t0 = time.perf_counter()
+    out = [scan_series(store, job, settings, model, profile, n_bins, tiers_from, now) for job in jobs]
+    return _assemble(out, settings, sort, descending, now, time.perf_counter() - t0, "serial")
 
 
 def scan_chunk(
@@ -93,7 +122,14 @@ def scan_series(
         start = job.last_bar_ms - round(settings.days * DAY_MS)
         bars = store.query_bars(job.exchange, job.symbol, start, job.last_bar_ms)
         tables = store.tier_tables([job.exchange], job.symbol)
-        config = engine_config(bars, profile=profile, n_bins=n_bins, tiers_from=tiers_from, tier_tables=tables)
+        config = engine_config(
+            bars,
+            profile=profile,
+            n_bins=n_bins,
+            tiers_from=tiers_from,
+            tier_tables=tables,
+            max_snapshots=SNAPSHOTS,
+        )
         res = run(bars, model=model, config=config)
         report = build_map_report(res.liqmap(), bars, settings.report_settings(), profile=config.profile)
     except LiqmapError as exc:
@@ -152,17 +188,28 @@ def scan_store(
             Client(cluster) as own,
         ):
             out = _gather(own, jobs, args)
+    return _assemble(out, settings, sort, descending, now, time.perf_counter() - t0, "dask" if on_dask else "serial")
+
+
+def _assemble(
+    out: list[ScanRow | ScanSkip],
+    settings: ScanSettings,
+    sort: str,
+    descending: bool,
+    now: int,
+    secs: float,
+    runner: str,
+) -> Scan:
     rows = [r for r in out if isinstance(r, ScanRow)]
-    skipped = tuple(r for r in out if isinstance(r, ScanSkip))
     return Scan(
         rows=sort_rows(rows, sort, descending),
-        skipped=skipped,
+        skipped=tuple(r for r in out if isinstance(r, ScanSkip)),
         settings=settings,
         sort=sort,
         descending=descending,
         now_ms=now,
-        seconds=round(time.perf_counter() - t0, 3),
-        runner="dask" if on_dask else "serial",
+        seconds=round(secs, 3),
+        runner=runner,
     )
 
 

@@ -24,6 +24,7 @@ def test_generated_requests_get_no_server_errors(sample_db):
         "/api/levels",
         "/api/cascade",
         "/api/validate",
+        "/api/scan",
     }
     for op in operations:
 
