@@ -209,11 +209,12 @@ def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable
     try:
         return get_tiers(source, wanted)
     except UnknownSymbolError:
-        lend = f"to borrow another venue's rules pass EngineConfig(tier_exchange={{'{venue}': 'binance'}})"
+        fetch = f"`liqmap fetch --what tiers --exchange {source} --symbol {wanted}`"
+        lender = "bybit" if venue == "binance" else "binance"
+        lend = f"EngineConfig(tier_exchange={{'{venue}': '{lender}'}}) (CLI: --tiers-from {lender})"
         raise UnknownSymbolError(
             f"no tier table for {source}:{wanted} in the store or bundled with liqmap; fetch one into the store "
-            f"with `liqmap fetch --what tiers --exchange {source} --symbol {wanted}`, or {lend}"
-            " (CLI: --tiers-from binance)"
+            f"with {fetch}, or borrow another venue's with {lend}"
         ) from None
 
 
