@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 SNAPSHOTS = 2  # the scan reads only the last map: no heatmap history (the last snapshot is the last bar either way)
-DASK_MIN_SERIES = 24  # auto mode: more series than this run on Dask (start-up ≈ 2–3 s pays off beyond it)
+DASK_MIN_SERIES = 400  # auto mode: more series than this run on Dask (benchmarks/scan.py: at 300 serial still won)
 
 
 @dataclass(frozen=True)

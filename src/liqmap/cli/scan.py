@@ -57,7 +57,9 @@ def scan(
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending (missing values stay last).")] = False,
     dask: Annotated[
         bool | None,
-        typer.Option("--dask/--serial", help="Run on a local Dask cluster / in this process (default: Dask if > 24)."),
+        typer.Option(
+            "--dask/--serial", help="Run on a local Dask cluster / in this process (default: Dask if > 400 series)."
+        ),
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Dask workers (default: cores).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show only the first N rows.")] = None,
