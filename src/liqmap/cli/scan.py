@@ -102,15 +102,16 @@ def scan(
             dask=dask,
             n_workers=workers,
         )
+    scanned = len(result.rows)
     if limit is not None:
         result = replace(result, rows=result.rows[:limit])
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    _print(result)
+    _print(result, scanned)
 
 
-def _print(result: Scan) -> None:
+def _print(result: Scan, scanned: int) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -119,6 +120,7 @@ def _print(result: Scan) -> None:
     from liqmap.viz._style import fmt_price, fmt_usd
 
     s = result.settings
+    shown = f", first {len(result.rows)} shown" if len(result.rows) < scanned else ""
 
     def pct(v: float | None) -> str:
         return "—" if v is None else f"{v:+.2f}%"
@@ -127,7 +129,7 @@ def _print(result: Scan) -> None:
         return "—" if peak is None else f"{fmt_price(peak)} {fmt_usd(usd)} {pct(dist)}"
 
     title = (
-        f"liquidation scan: {len(result.rows)} series ({result.runner}, {result.seconds:.1f} s) — clusters ≥ "
+        f"liquidation scan: {scanned} series{shown} ({result.runner}, {result.seconds:.1f} s) — clusters ≥ "
         f"{fmt_usd(s.min_cluster_usd)}, imbalance ±{s.window_pct:g}%, moves to liquidate {fmt_usd(s.notional_usd)}, "
         f"cascades ±{s.shock_pct:g}%"
     )
