@@ -25,6 +25,7 @@ def test_generated_requests_get_no_server_errors(sample_db):
         "/api/cascade",
         "/api/validate",
         "/api/scan",
+        "/api/liquidations",
     }
     for op in operations:
 

@@ -21,7 +21,19 @@ from starlette.websockets import WebSocketState
 
 from liqmap import __version__
 from liqmap.errors import StoreError
-from liqmap.server.api.routes import cascade, dashboard, docs, heatmap, levels, live, maps, scan, symbols, validate
+from liqmap.server.api.routes import (
+    cascade,
+    dashboard,
+    docs,
+    heatmap,
+    levels,
+    liquidations,
+    live,
+    maps,
+    scan,
+    symbols,
+    validate,
+)
 from liqmap.server.cache import LRUCache
 from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
 from liqmap.server.fastpath import FastPathMiddleware
@@ -81,7 +93,7 @@ def create_app(
     app.add_middleware(WebsocketOriginCheck, allowed_hosts=allowed_hosts)
     app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)  # outermost: rejections carry the headers too
-    for module in (symbols, heatmap, maps, levels, cascade, validate, scan, live, dashboard, docs):
+    for module in (symbols, heatmap, maps, levels, cascade, validate, scan, liquidations, live, dashboard, docs):
         app.include_router(module.router)
     _add_error_handlers(app)
     return app

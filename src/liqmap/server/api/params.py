@@ -24,6 +24,7 @@ MAX_BINS = 4_000
 MIN_BINS = 10
 MAX_DAYS = 366.0
 MAX_EXCHANGES = 5
+MAX_LEVERAGE = 1_000.0
 REPORT = ReportSettings()  # the shared analysis defaults (CLI, API, dashboard, demo)
 
 
@@ -89,6 +90,42 @@ async def series_query(
         bins=bins,
         bin_usd=bin_usd,
     )
+
+
+@dataclass(frozen=True)
+class LeverageRange:
+    """Only the positions opened at a leverage in ``[lo, hi]`` (``None``: unbounded) drive the map."""
+
+    lo: float | None = None
+    hi: float | None = None
+
+    def __contains__(self, leverage: float) -> bool:
+        return (self.lo is None or leverage >= self.lo) and (self.hi is None or leverage <= self.hi)
+
+    @property
+    def label(self) -> str:
+        """``50x–100x``, ``≥ 50x`` or ``≤ 10x``."""
+        if self.lo is not None and self.hi is not None:
+            return f"{self.lo:g}x–{self.hi:g}x"
+        return f"≥ {self.lo:g}x" if self.lo is not None else f"≤ {self.hi:g}x"
+
+
+async def leverage_range(
+    min_leverage: Annotated[
+        float | None,
+        Query(ge=1, le=MAX_LEVERAGE, description="Keep only the leverage layers ≥ this (e.g. 50); default all."),
+    ] = None,
+    max_leverage: Annotated[
+        float | None,
+        Query(ge=1, le=MAX_LEVERAGE, description="Keep only the leverage layers ≤ this (e.g. 100); default all."),
+    ] = None,
+) -> LeverageRange | None:
+    """FastAPI dependency: the leverage filter of the map, key levels, imbalance and cascades (``None``: none)."""
+    if min_leverage is None and max_leverage is None:
+        return None
+    if min_leverage is not None and max_leverage is not None and min_leverage > max_leverage:
+        raise LiqmapError(f"min_leverage ({min_leverage:g}) must not exceed max_leverage ({max_leverage:g})")
+    return LeverageRange(min_leverage, max_leverage)
 
 
 async def report_settings(

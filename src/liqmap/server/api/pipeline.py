@@ -10,7 +10,7 @@ runs, encoding) runs in the thread pool.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from fastapi import Request, Response
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from liqmap.analytics.report import MapReport, ReportSettings
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError, StoreError
-from liqmap.server.api.params import MAX_DAYS, SeriesQuery
+from liqmap.server.api.params import MAX_DAYS, LeverageRange, SeriesQuery
 from liqmap.server.deps import EngineOutput, ServerState
 from liqmap.server.fastpath import RawEntry
 
@@ -116,17 +116,50 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
     return state.engine_cache.get_or_compute(("engine", q, window), run)
 
 
-def liqmap_at(state: ServerState, c: Computed, at_ms: int | None) -> LiqMap:
-    """The (cached) map of a computed query at ``at_ms`` (default: its last bar), shared by the routes."""
-    return state.engine_cache.get_or_compute(("liqmap", c.query, c.window, at_ms), lambda: c.output.liqmap(at_ms))
+def liqmap_at(state: ServerState, c: Computed, at_ms: int | None, lev: LeverageRange | None = None) -> LiqMap:
+    """The (cached) map of a computed query at ``at_ms`` (default: its last bar), shared by the routes;
+    with ``lev``, only the leverage layers in that range (:func:`filter_leverage`)."""
+
+    def build() -> LiqMap:
+        lm = c.output.liqmap(at_ms)
+        return lm if lev is None else filter_leverage(lm, lev)
+
+    return state.engine_cache.get_or_compute(("liqmap", c.query, c.window, at_ms, lev), build)
 
 
-def report_at(state: ServerState, c: Computed, at_ms: int | None, settings: ReportSettings) -> MapReport:
-    """The (cached) map report of a computed query's map at ``at_ms``, its impact calibrated on the
-    query's bars (the venues mapped), shared by map, levels and cascade."""
+def filter_leverage(lm: LiqMap, lev: LeverageRange) -> LiqMap:
+    """``lm`` restricted to its per-leverage layers within ``lev``: the totals are the sums of the kept
+    layers, so the map report built on it (key levels, imbalance, asymmetry, cascades) covers only those
+    positions. Per-exchange layers cannot be split by leverage and are dropped."""
+    if lm.long_by_leverage is None or lm.short_by_leverage is None or not lm.leverages:
+        raise LiqmapError(
+            "the leverage filter needs the per-leverage layers, which only the last bar's map of the oi-delta "
+            "and volume models carries; drop at_ms (or min_leverage/max_leverage)"
+        )
+    keep = [k for k, x in enumerate(lm.leverages) if x in lev]
+    if not keep:
+        have = ", ".join(f"{x:g}x" for x in lm.leverages)
+        raise LiqmapError(f"no leverage layer lies in {lev.label}; the profile's are {have}")
+    longs, shorts = lm.long_by_leverage[keep], lm.short_by_leverage[keep]
+    return replace(
+        lm,
+        long_usd=longs.sum(axis=0),
+        short_usd=shorts.sum(axis=0),
+        leverages=tuple(lm.leverages[k] for k in keep),
+        long_by_leverage=longs,
+        short_by_leverage=shorts,
+        by_exchange={},
+    )
+
+
+def report_at(
+    state: ServerState, c: Computed, at_ms: int | None, settings: ReportSettings, lev: LeverageRange | None = None
+) -> MapReport:
+    """The (cached) map report of a computed query's map at ``at_ms`` (leverage layers in ``lev`` only), its
+    impact calibrated on the query's bars (the venues mapped), shared by map, levels and cascade."""
     return state.engine_cache.get_or_compute(
-        ("report", c.query, c.window, at_ms, settings),
-        lambda: state.services.map_report(liqmap_at(state, c, at_ms), c.bars, settings, c.output),
+        ("report", c.query, c.window, at_ms, settings, lev),
+        lambda: state.services.map_report(liqmap_at(state, c, at_ms, lev), c.bars, settings, c.output),
     )
 
 

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from liqmap.analytics.report import ReportSettings
 from liqmap.errors import LiqmapError
 from liqmap.server.api.models import ERROR_RESPONSES
-from liqmap.server.api.params import REPORT, SeriesQuery, report_settings, series_query
+from liqmap.server.api.params import (
+    REPORT,
+    LeverageRange,
+    SeriesQuery,
+    leverage_range,
+    report_settings,
+    series_query,
+)
 from liqmap.server.api.pipeline import compute, respond
 from liqmap.server.api.routes.levels import ReportResponse, build_report
 from liqmap.server.api.routes.maps import AtMs
@@ -27,6 +34,7 @@ async def get_cascade(
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     settings: Annotated[ReportSettings, Depends(report_settings)],
+    lev: Annotated[LeverageRange | None, Depends(leverage_range)],
     shock_pct: Annotated[
         float, Query(ge=-50, le=50, description="Initial price shock in % (negative: down; size ≥ 0.01), e.g. -2.")
     ],
@@ -45,6 +53,6 @@ async def get_cascade(
         state,
         request,
         q,
-        ("cascade", at_ms, settings),
-        lambda window: build_report(state, compute(state, q, window), at_ms, settings),
+        ("cascade", at_ms, settings, lev),
+        lambda window: build_report(state, compute(state, q, window), at_ms, settings, lev),
     )

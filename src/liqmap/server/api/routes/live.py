@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from liqmap.analytics.report import ReportSettings
-from liqmap.server.api.params import SeriesQuery, report_settings, series_query
+from liqmap.server.api.params import LeverageRange, SeriesQuery, leverage_range, report_settings, series_query
 from liqmap.server.api.pipeline import current_window
 from liqmap.server.api.routes.maps import AtMs, Layers, map_response
 from liqmap.server.deps import ServerState, get_ws_state
@@ -34,6 +34,7 @@ async def ws_map(
     state: Annotated[ServerState, Depends(get_ws_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     settings: Annotated[ReportSettings, Depends(report_settings)],
+    lev: Annotated[LeverageRange | None, Depends(leverage_range)],
     at_ms: AtMs = None,
     layers: Layers = False,
 ) -> None:
@@ -44,7 +45,7 @@ async def ws_map(
         while True:  # a LiqmapError/StoreError propagates: the app's handler sends {"error"} and closes
             window = await current_window(state, q)
             if window.last_bar_ms != sent_for:
-                response = await map_response(state, None, q, at_ms, layers, settings)
+                response = await map_response(state, None, q, at_ms, layers, settings, lev)
                 await websocket.send_text(bytes(response.body).decode())
                 sent_for = window.last_bar_ms
             with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left

@@ -10,7 +10,14 @@ from pydantic import BaseModel, Field
 
 from liqmap.analytics.report import ReportSettings
 from liqmap.server.api.models import ERROR_RESPONSES, MapReportModel, SeriesInfo, series_info
-from liqmap.server.api.params import MAX_TIME_MS, SeriesQuery, report_settings, series_query
+from liqmap.server.api.params import (
+    MAX_TIME_MS,
+    LeverageRange,
+    SeriesQuery,
+    leverage_range,
+    report_settings,
+    series_query,
+)
 from liqmap.server.api.pipeline import Computed, Window, compute, liqmap_at, report_at, respond
 from liqmap.server.deps import ServerState, get_state
 
@@ -45,6 +52,7 @@ class MapResponse(SeriesInfo, MapReportModel):
     leverages: list[float] = Field(default_factory=list, description="Leverage of each layer (layers=true).")
     long_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
     short_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
+    leverage_filter: str = Field("", description="The leverage layers kept (min_leverage/max_leverage), e.g. 50x–100x.")
 
 
 AtMs = Annotated[
@@ -58,13 +66,20 @@ Layers = Annotated[
 
 
 def build_map(
-    state: ServerState, c: Computed, at_ms: int | None, layers: bool, settings: ReportSettings
+    state: ServerState,
+    c: Computed,
+    at_ms: int | None,
+    layers: bool,
+    settings: ReportSettings,
+    lev: LeverageRange | None = None,
 ) -> MapResponse:
-    """The :class:`MapResponse` of a computed query at ``at_ms`` (with per-leverage layers if ``layers``)."""
-    lm = liqmap_at(state, c, at_ms)
+    """The :class:`MapResponse` of a computed query at ``at_ms`` (with per-leverage layers if ``layers``; only
+    the layers within ``lev`` if given)."""
+    lm = liqmap_at(state, c, at_ms, lev)
     has_layers = layers and lm.long_by_leverage is not None and lm.short_by_leverage is not None
     return MapResponse(
-        **{**report_at(state, c, at_ms, settings).to_dict(), **series_info(c)},
+        **{**report_at(state, c, at_ms, settings, lev).to_dict(), **series_info(c)},
+        leverage_filter=lev.label if lev else "",
         bin_usd=lm.bin_usd,
         price_bins=lm.price_bins.tolist(),
         long_usd=cents(lm.long_usd),
@@ -96,13 +111,14 @@ async def map_response(
     at_ms: int | None,
     layers: bool,
     settings: ReportSettings,
+    lev: LeverageRange | None = None,
 ) -> Response:
     """The cached JSON response of ``/api/map`` (shared with the ``/ws/map`` pushes: no ``request``)."""
 
     def build(window: Window) -> MapResponse:
-        return build_map(state, compute(state, q, window), at_ms, layers, settings)
+        return build_map(state, compute(state, q, window), at_ms, layers, settings, lev)
 
-    return await respond(state, request, q, ("map", at_ms, layers, settings), build)
+    return await respond(state, request, q, ("map", at_ms, layers, settings, lev), build)
 
 
 @router.get("/api/map", response_model=MapResponse, summary="Liquidation map at one instant")
@@ -111,9 +127,11 @@ async def get_map(
     state: Annotated[ServerState, Depends(get_state)],
     q: Annotated[SeriesQuery, Depends(series_query)],
     settings: Annotated[ReportSettings, Depends(report_settings)],
+    lev: Annotated[LeverageRange | None, Depends(leverage_range)],
     at_ms: AtMs = None,
     layers: Layers = False,
 ) -> Response:
     """Long liquidations below price and short liquidations above it, per bin and cumulative, with the
-    map report (key levels, imbalance, asymmetry, notional per move, ± cascades)."""
-    return await map_response(state, request, q, at_ms, layers, settings)
+    map report (key levels, imbalance, asymmetry, notional per move, ± cascades); min_leverage/max_leverage
+    keep only those leverage layers (the last bar's map), and every figure is computed from them."""
+    return await map_response(state, request, q, at_ms, layers, settings, lev)
