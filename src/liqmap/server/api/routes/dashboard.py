@@ -12,7 +12,7 @@ router = APIRouter(include_in_schema=False)
 
 STATIC_DIR = Path(str(files("liqmap.server"))) / "static"
 PLOTLY_JS = Path(str(files("plotly"))) / "package_data" / "plotly.min.js"
-ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+ASSETS = {"app.js": "text/javascript", "scan.js": "text/javascript", "style.css": "text/css"}
 CACHE_DAY = {"Cache-Control": "public, max-age=86400"}
 
 
@@ -20,6 +20,12 @@ CACHE_DAY = {"Cache-Control": "public, max-age=86400"}
 def index() -> FileResponse:
     """The single-page dashboard."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@router.get("/scan")
+def scan_page() -> FileResponse:
+    """The screener page: ``/api/scan`` as a table whose rows link to each series' map."""
+    return FileResponse(STATIC_DIR / "scan.html", media_type="text/html")
 
 
 @router.get("/static/plotly.min.js")
