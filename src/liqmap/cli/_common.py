@@ -2,6 +2,9 @@
 
 Every such command takes its bars either from files (``--input``: a canonical bars CSV/Parquet file, or a
 directory holding ``bars.parquet`` as ``liqmap sim`` writes it) or from the embedded store (``--db``).
+
+Module scope imports only typer and light liqmap modules (enums, settings): ``import liqmap.cli`` must not
+load pandas, NumPy, numba or DuckDB (tests/cli/test_cli_imports.py); the loaders import them when called.
 """
 
 from __future__ import annotations
@@ -9,15 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from liqmap.analytics.enums import ImpactKind
-from liqmap.analytics.report import ReportSettings
+from liqmap.analytics.settings import ReportSettings
 from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError, first_line
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from liqmap.analytics.report import MapReport
     from liqmap.engine import EngineResult, LiqMap
 
@@ -67,6 +71,8 @@ def parse_time_ms(value: str | None, name: str) -> int | None:
         return None
     if value.isdigit():
         return int(value)
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except ValueError:
@@ -86,7 +92,6 @@ def load_bars(
 ) -> pd.DataFrame:
     """Canonical bars for ``symbol`` (and ``exchanges``) from ``--input`` files or the ``--db`` store."""
     from liqmap.data.io import read_bars
-    from liqmap.data.store import Store
     from liqmap.symbols import normalize_symbol
 
     start_ms, end_ms = parse_time_ms(start, "--start"), parse_time_ms(end, "--end")
@@ -99,6 +104,8 @@ def load_bars(
                 f"{input_path}: no bars for {normalize_symbol(symbol)} {exchanges or ''} in range; file holds {found}"
             )
         return out
+    from liqmap.data.store import Store
+
     with Store(db, read_only=True) as store:
         return store.query_bars(exchanges or None, symbol, start_ms, end_ms)
 
@@ -117,10 +124,12 @@ def stored_tiers(input_path: Path | None, db: Path | None, bars: pd.DataFrame) -
 def load_trades(path: Path | None, exchanges: list[str] | None, symbol: str) -> pd.DataFrame | None:
     """Trades from a Parquet or CSV file, narrowed to ``symbol`` and ``exchanges`` when the file has those
     columns (the engine validates the rest); ``None`` passes through."""
-    from liqmap.symbols import normalize_symbol
-
     if path is None:
         return None
+    import pandas as pd
+
+    from liqmap.symbols import normalize_symbol
+
     reader = {".parquet": pd.read_parquet, ".csv": pd.read_csv}.get(path.suffix.lower())
     if reader is None:
         raise LiqmapError(f"--trades: {path} is neither .parquet nor .csv")

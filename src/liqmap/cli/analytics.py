@@ -10,12 +10,9 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.analytics.enums import ImpactKind, Objective
@@ -43,10 +40,12 @@ from liqmap.cli._common import (
     parse_time_ms,
 )
 from liqmap.engine.enums import Model
-from liqmap.engine.options import engine_config
 from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
-from liqmap.viz._style import fmt_usd, fmt_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 
 def levels(
@@ -90,6 +89,8 @@ def levels(
     if as_json:
         typer.echo(json.dumps(rep))
         return
+    from rich.console import Console
+
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
@@ -161,6 +162,8 @@ def cascade(
     if as_json:
         typer.echo(json.dumps(rep))
         return
+    from rich.console import Console
+
     from liqmap.viz.report import cascade_renderables
 
     console = Console()
@@ -199,7 +202,12 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Score a model against realized liquidations: top-decile capture, lift over baselines, correlation."""
+    from rich.console import Console
+    from rich.table import Table
+
     from liqmap.analytics.validation import validate as run_validation
+    from liqmap.engine.options import engine_config
+    from liqmap.viz._style import fmt_utc
 
     bars = load_bars(input_path, db, exchange, symbol, start, end)
     liqs_path = companion(liquidations, input_path, "--liquidations", "liquidations")
@@ -322,6 +330,10 @@ def _realized(
 
 def _amounts_table(amounts: dict[str, Any]) -> Table:
     """Predicted vs realized amounts per side beside the naive anchor (``AmountValidation.to_dict()``)."""
+    from rich.table import Table
+
+    from liqmap.viz._style import fmt_usd
+
     unit = "day" if amounts["period_ms"] >= 86_400_000 else "hour"
     t = Table(title=f"How much: {amounts['periods']} {unit}s, profile {amounts['profile']}")
     for col in ("side", "realized", "predicted", "ratio", "ρ", "log err", "anchor ratio", "anchor ρ", "anchor log err"):

@@ -22,10 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap.cli._common import JsonOpt
 from liqmap.errors import LiqmapError
@@ -69,6 +66,8 @@ def sample_series() -> tuple[list[Any], list[Any]]:
 
 def calibrate_sample() -> tuple[Any, dict[str, Any]]:
     """Run the protocol on the bundled sample: ``(profile, report)`` (the report also holds timings)."""
+    import pandas as pd
+
     from liqmap.analytics import calibration as cal
     from liqmap.engine.profiles import Profile, settings_of
 
@@ -123,6 +122,9 @@ def calibrate_command(
 ) -> None:
     """Fit the default profile on the bundled sample (Hyperliquid daily totals, OKX orders) and print its
     out-of-sample scores."""
+    from rich.console import Console
+    from rich.table import Table
+
     tmp = out.with_suffix(".json.tmp")
     try:  # fail before the fit, not after it
         out.parent.mkdir(parents=True, exist_ok=True)

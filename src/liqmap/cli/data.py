@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap.cli._common import DbOpt, JsonOpt, parse_time_ms
-from liqmap.data.schemas import TableKind
+from liqmap.data.kinds import TableKind
 
 data_app = typer.Typer(help="Inspect and export the embedded store.", no_args_is_help=True)
 
@@ -51,6 +49,9 @@ def import_file(
 @data_app.command("info")
 def info(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the store holds: row counts, and per series its range, rows, timeframe and gaps."""
+    from rich.console import Console
+    from rich.table import Table
+
     from liqmap.data._sql import iso
     from liqmap.data.store import Store
 
@@ -84,6 +85,9 @@ def info(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @data_app.command("gaps")
 def gaps(exchange: ExchangeOne = None, symbol: SymbolOne = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List missing bars per series (reported, never filled)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from liqmap.data._sql import iso
     from liqmap.data.store import Store
     from liqmap.symbols import normalize_symbol

@@ -15,15 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from liqmap import CAVEAT
-from liqmap.viz._style import fmt_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 
 SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
@@ -88,6 +88,8 @@ def _load(run: DemoRun) -> None:
     if run.quick:
         bars = bars[bars["timestamp"] >= bars["timestamp"].max() - QUICK_DAYS * DAY_MS].reset_index(drop=True)
     run.bars = bars
+    import pandas as pd
+
     span = pd.to_datetime([bars["timestamp"].min(), bars["timestamp"].max()], unit="ms")
     run.report["data"] = {
         "store": str(db_path),
@@ -107,6 +109,7 @@ def _engine(run: DemoRun) -> None:
     from liqmap.data.sample import lighter_bars
     from liqmap.engine import run as run_engine
     from liqmap.engine.options import engine_config
+    from liqmap.viz._style import fmt_utc
 
     assert run.bars is not None
     lighter = lighter_bars()
@@ -184,6 +187,7 @@ def _validate_real(run: DemoRun) -> None:
     from liqmap.analytics.validation import validate
     from liqmap.data.store import Store
     from liqmap.engine.options import engine_config
+    from liqmap.viz._style import fmt_utc
 
     assert run.bars is not None
     with Store(run.db, read_only=True) as store:
@@ -243,6 +247,9 @@ STEPS: tuple[tuple[str, Callable[[DemoRun], None], bool], ...] = (
 def run_demo(out: Path, db: Path | None = None, quick: bool = False, console: Console | None = None) -> DemoRun:
     """Run every demo step with a progress bar; returns the finished :class:`DemoRun`. The store is ``db``,
     by default ``<out>/liqmap.duckdb`` (never ``$LIQMAP_DB`` or the user-wide store)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     console = console or Console()
     run = DemoRun(out=out, db=db if db is not None else out / DEMO_DB, quick=quick)
     timings: dict[str, float] = run.report.setdefault("timings_s", {})
@@ -284,6 +291,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the whole job on the bundled real sample: store → engine → charts, report, cascade, validation."""
+        from rich.console import Console
+
         console = Console()
         t0 = time.perf_counter()
         run = run_demo(out, db, quick, console)

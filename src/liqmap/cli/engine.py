@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.cli._common import (
@@ -43,10 +40,13 @@ from liqmap.cli._common import (
     load_trades,
     run_engine,
 )
-from liqmap.engine import Model, map_payload
+from liqmap.engine.enums import Model
 from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
-from liqmap.viz._style import fmt_usd
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 ClosureOpt = Annotated[
     str, typer.Option("--closure", help="OI-decrease rule: proportional | oldest-first | most-profitable-first.")
@@ -172,6 +172,10 @@ def heatmap(
     if as_json:
         typer.echo(json.dumps(summary))
         return
+    from rich.table import Table
+
+    from liqmap.viz._style import fmt_usd
+
     table = Table(title=f"{hm.symbol} liquidation heatmap ({res.model}, {', '.join(summary['exchanges'])})")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -236,8 +240,12 @@ def liq_map(
     elif out is not None:
         write_parquet(lm.to_frame(), out)
     if as_json:
+        from liqmap.engine.results import map_payload
+
         typer.echo(json.dumps({**map_payload(lm), **rep}))
         return
+    from rich.console import Console
+
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
@@ -248,6 +256,8 @@ def liq_map(
 
 
 def _print(table: Table, warnings: tuple[str, ...]) -> None:
+    from rich.console import Console
+
     console = Console()
     console.print(table)
     for w in warnings:
@@ -256,6 +266,8 @@ def _print(table: Table, warnings: tuple[str, ...]) -> None:
 
 
 def _iso(ms: int) -> str:
+    import pandas as pd
+
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
 
 

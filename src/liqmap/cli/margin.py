@@ -6,11 +6,8 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap.enums import MarginMode
-from liqmap.margin import get_tiers, liquidation_price
 
 
 def liq_price(
@@ -29,6 +26,11 @@ def liq_price(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Liquidation and bankruptcy price of one position under the exchange's real tiered margin rules."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from liqmap.margin import liquidation_price
+
     r = liquidation_price(
         exchange,
         symbol,
@@ -62,6 +64,11 @@ def tiers(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
 ) -> None:
     """Show a bundled maintenance-margin tier table with its origin and date."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from liqmap.margin import get_tiers
+
     t = get_tiers(exchange, symbol)
     rows = t.to_records()
     if as_json:

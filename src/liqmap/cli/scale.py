@@ -7,10 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.cli._common import (
@@ -27,16 +24,12 @@ from liqmap.cli._common import (
     parse_time_ms,
 )
 from liqmap.cli.engine import write_parquet
-from liqmap.data.store import Store, default_db_path
-from liqmap.engine import EngineConfig, Model
+from liqmap.engine.enums import Model
 from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
-from liqmap.engine.profiles import load_profile
 from liqmap.errors import LiqmapError
-from liqmap.margin import available_tiers
-from liqmap.symbols import normalize_symbol, venue_symbol
-from liqmap.viz._style import fmt_usd
 
 if TYPE_CHECKING:
+    from liqmap.engine import EngineConfig
     from liqmap.scale import SeriesJob, SeriesResult
 
 _WINDOW_PCT = 5.0
@@ -61,7 +54,14 @@ def batch(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the engine for every (exchange, symbol) series in the store on a local Dask cluster."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from liqmap.data.store import default_db_path
+    from liqmap.engine.profiles import load_profile
     from liqmap.scale import run_batch  # Dask is heavy: import it only when the command runs
+    from liqmap.symbols import venue_symbol
+    from liqmap.viz._style import fmt_usd
 
     path = Path(db) if db is not None else default_db_path()
     base = load_profile(profile).config(bin_usd=bin_usd, n_bins=bins)
@@ -116,7 +116,10 @@ def _jobs(
     tiers_from: str | None,
     aggregate: bool,
 ) -> list[SeriesJob]:
+    from liqmap.data.store import Store
+    from liqmap.margin import available_tiers
     from liqmap.scale import SeriesJob
+    from liqmap.symbols import normalize_symbol
 
     with Store(path, read_only=True) as store:
         stored = store.symbols()
@@ -143,6 +146,8 @@ def _jobs(
 
 
 def _summary(r: SeriesResult) -> dict[str, object]:
+    import numpy as np
+
     lm = r.liqmap
     p, b = lm.price, lm.price_bins
     longs = float(lm.long_usd[(b < p) & (b >= p * (1 - _WINDOW_PCT / 100))].sum())

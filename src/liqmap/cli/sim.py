@@ -12,33 +12,46 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from liqmap import CAVEAT
 from liqmap.cli._common import JsonOpt
-from liqmap.engine import Model
+from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError
-from liqmap.sim import Regime, SimConfig, simulate
-from liqmap.sim.market import config_dict
-from liqmap.sim.score import MODELS, FidelityScore, score_models
+from liqmap.sim.enums import Regime
 
-TRUTH = pa.schema(
-    [
-        pa.field("timestamp", pa.int64(), nullable=False),  # snapshot time (close of its last bar), UTC ms
-        pa.field("price", pa.float64(), nullable=False),  # bin centre, USD
-        pa.field("long_usd", pa.float64(), nullable=False),  # entry notional of longs liquidating in the bin
-        pa.field("short_usd", pa.float64(), nullable=False),
-    ]
-)
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from liqmap.sim.score import FidelityScore
+
 FILES = ("bars.parquet", "liquidations.parquet", "depth.parquet", "truth.parquet", "sim.json")
+
+
+@cache
+def truth_schema() -> pa.Schema:
+    """The schema of ``truth.parquet`` (also as the module attribute ``TRUTH``, built on first use)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("timestamp", pa.int64(), nullable=False),  # snapshot time (close of its last bar), UTC ms
+            pa.field("price", pa.float64(), nullable=False),  # bin centre, USD
+            pa.field("long_usd", pa.float64(), nullable=False),  # entry notional of longs liquidating in the bin
+            pa.field("short_usd", pa.float64(), nullable=False),
+        ]
+    )
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: TRUTH without importing pyarrow at module scope
+    if name == "TRUTH":
+        return truth_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +73,11 @@ def sim_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate a perpetual-futures market with known liquidation levels and write it as canonical tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from liqmap.sim.market import SimConfig, config_dict, simulate
+
     cfg = SimConfig(seed=seed, days=days, regime=regime, n_traders=traders, warmup_days=warmup_days)
     existing = [f for f in FILES if (out / f).exists()]
     if existing and not overwrite:
@@ -89,6 +107,9 @@ def write_run(
     meta: dict[str, object],
 ) -> None:
     """Write a run's tables in their canonical schemas (temporary files renamed into place)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from liqmap.data.io import write_table
     from liqmap.data.schemas import LIQUIDATIONS
 
@@ -104,7 +125,8 @@ def write_run(
             write_table(frame, tmp, kind)
             staged.append((tmp, out / f"{name}.parquet"))
         tmp = out / ".truth.tmp.parquet"
-        pq.write_table(pa.Table.from_pandas(truth[TRUTH.names], schema=TRUTH, preserve_index=False), tmp)
+        schema = truth_schema()
+        pq.write_table(pa.Table.from_pandas(truth[schema.names], schema=schema, preserve_index=False), tmp)
         staged.append((tmp, out / "truth.parquet"))
         tmp = out / ".sim.tmp.json"
         tmp.write_text(json.dumps(meta, indent=2))
@@ -119,6 +141,10 @@ def write_run(
 
 def read_truth(directory: Path) -> pd.DataFrame:
     """The ``truth.parquet`` of a ``liqmap sim`` run directory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = truth_schema().names
     path = directory / "truth.parquet"
     if not path.is_file():
         raise LiqmapError(f"{path} not found: create the run with `liqmap sim --out {directory}`")
@@ -126,10 +152,10 @@ def read_truth(directory: Path) -> pd.DataFrame:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise LiqmapError(f"{path}: not a readable Parquet file ({exc})") from None
-    missing = [c for c in TRUTH.names if c not in table.column_names]
+    missing = [c for c in names if c not in table.column_names]
     if missing:
-        raise LiqmapError(f"{path}: missing columns {missing}; expected {TRUTH.names}")
-    return table.select(TRUTH.names).to_pandas()
+        raise LiqmapError(f"{path}: missing columns {missing}; expected {names}")
+    return table.select(names).to_pandas()
 
 
 def score_command(
@@ -143,6 +169,7 @@ def score_command(
 ) -> None:
     """Score an engine model against a simulated run's known liquidation map (see docs/sim.md)."""
     from liqmap.data.io import read_bars, read_liquidations
+    from liqmap.sim.score import MODELS, score_models
 
     if not sim_dir.is_dir():
         raise LiqmapError(f"--sim {sim_dir} is not a directory; create it with `liqmap sim --out {sim_dir}`")
@@ -161,6 +188,9 @@ def score_command(
 
 
 def _print_scores(scores: dict[str, FidelityScore], sim_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"fidelity vs simulated truth — {sim_dir}")
     for col in ("model", "density corr ↑", "EMD % ↓", "top-decile capture ↑", "liq-volume corr ↑", "snapshots"):
         table.add_column(col, justify="left" if col == "model" else "right")

@@ -27,12 +27,13 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from liqmap.data._sql import DAY_MS
 from liqmap.data.contracts import base_per_contract
 from liqmap.data.schemas import TableKind, required_columns
 from liqmap.data.validate import shown
 from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError
+
+DAY_MS = 86_400_000  # not imported from liqmap.data._sql: reading a file needs no DuckDB
 
 BINANCE_KLINE_COLUMNS = (
     "open_time",

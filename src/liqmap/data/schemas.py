@@ -9,10 +9,9 @@ does not publish the field; the engine then falls back as documented in :mod:`li
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import pyarrow as pa
 
+from liqmap.data.kinds import TableKind  # defined apart (no pyarrow) for the CLI; importable from here
 from liqmap.errors import DataValidationError
 
 BARS = pa.schema(
@@ -114,16 +113,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 def primary_key(table: str) -> list[str]:
     """Columns that identify one row of the canonical ``table``."""
     return SCHEMAS[table].metadata[b"primary_key"].decode().split(",")
-
-
-class TableKind(StrEnum):
-    """The canonical tables a store holds (values are the table names)."""
-
-    BARS = "bars"
-    LIQUIDATIONS = "liquidations"
-    DEPTH = "depth"
-    TIERS = "tiers"
-    LIQUIDATION_TOTALS = "liquidation_totals"
 
 
 def table_kind(kind: str) -> TableKind:

@@ -5,13 +5,20 @@ instant and predicted liquidation events. Pure computation: no file, network or 
 >>> from liqmap.engine import EngineConfig, Model, run
 >>> Model.parse("oi-delta"), EngineConfig().closure.name
 (<Model.OI_DELTA: 'oi-delta'>, 'PROPORTIONAL')
+
+The names below load on first use (:mod:`liqmap._lazy`): ``liqmap.engine.enums`` alone imports no numba.
 """
 
-from liqmap.engine.api import run
-from liqmap.engine.config import EngineConfig
-from liqmap.engine.enums import ClosureRule, EntryDistribution, Model
-from liqmap.engine.incremental import BarReport, IncrementalEngine
-from liqmap.engine.results import EVENT_COLUMNS, EngineResult, Heatmap, LiqMap, map_payload
+from typing import TYPE_CHECKING
+
+from liqmap._lazy import attach
+
+if TYPE_CHECKING:
+    from liqmap.engine.api import run
+    from liqmap.engine.config import EngineConfig
+    from liqmap.engine.enums import ClosureRule, EntryDistribution, Model
+    from liqmap.engine.incremental import BarReport, IncrementalEngine
+    from liqmap.engine.results import EVENT_COLUMNS, EngineResult, Heatmap, LiqMap, map_payload
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -27,3 +34,21 @@ __all__ = [
     "map_payload",
     "run",
 ]
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "run": "liqmap.engine.api",
+        "EngineConfig": "liqmap.engine.config",
+        "ClosureRule": "liqmap.engine.enums",
+        "EntryDistribution": "liqmap.engine.enums",
+        "Model": "liqmap.engine.enums",
+        "BarReport": "liqmap.engine.incremental",
+        "IncrementalEngine": "liqmap.engine.incremental",
+        "EVENT_COLUMNS": "liqmap.engine.results",
+        "EngineResult": "liqmap.engine.results",
+        "Heatmap": "liqmap.engine.results",
+        "LiqMap": "liqmap.engine.results",
+        "map_payload": "liqmap.engine.results",
+    },
+)
