@@ -119,3 +119,14 @@ def test_stored_tiers_are_used_and_series_without_any_are_skipped(tmp_path):
     assert scan.rows[0].price == btc_row.price and scan.rows[0].below_usd != btc_row.below_usd
     with pytest.raises(LiqmapError, match="the store holds no bars"):
         scan_store(db, symbols=["NOPEUSDT"])
+    # liqmap batch reads the same stored table: its job list accepts FOO on gate, and the task maps it
+    from liqmap.cli.scale import _jobs
+    from liqmap.engine import EngineConfig
+    from liqmap.scale import run_series
+
+    jobs = _jobs(db, ["FOOUSDT"], None, None, None, EngineConfig(), None, False)
+    assert [(j.symbol, j.exchanges, j.config) for j in jobs] == [("FOO/USDT:USDT", ("gate",), None)]
+    res = run_series(jobs[0], str(db), "oi-delta", None, False)
+    assert res.bars == len(foo) and res.liqmap.long_usd.sum() > 0
+    with pytest.raises(LiqmapError, match="fetch one with `liqmap fetch --what tiers --exchange binance --symbol BAR"):
+        _jobs(db, ["BARUSDT"], None, None, None, EngineConfig(), None, False)
