@@ -97,3 +97,9 @@ def test_an_unexpected_exception_is_a_logged_500_without_the_traceback(sample_db
     assert r.status_code == 500
     assert r.json() == {"detail": "internal error (TypeError); the server log has the details"}
     assert "secret internals" in caplog.text  # the traceback is in the server's log, not the response
+
+
+def test_a_head_over_16_kib_is_refused_with_431(client):
+    r = client.get("/api/symbols", headers={"x-big": "a" * 17_000})
+    assert r.status_code == 431 and r.json() == {"detail": "request headers exceed 16 KiB"}
+    assert client.get("/api/symbols", headers={"x-ok": "a" * 8_000}).status_code == 200

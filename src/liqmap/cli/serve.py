@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 LIMIT_CONCURRENCY = 200  # connections + tasks at once; beyond it uvicorn answers 503
-MAX_HEADER_BYTES = 16 * 1024  # request line + headers; beyond it the request is refused with 400
 KEEP_ALIVE_S = 5
 WS_MAX_BYTES = 64 * 1024  # largest websocket message accepted (the client needs to send none)
 
@@ -27,11 +26,14 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` with the server's limits (h11, so the header limit applies)."""
     import uvicorn
 
+    from liqmap.server.http import HeadTimeoutH11Protocol
+    from liqmap.server.security import MAX_HEADER_BYTES
+
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="h11",
+        http=HeadTimeoutH11Protocol,  # h11, and a request head must arrive within 5 s
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         limit_concurrency=LIMIT_CONCURRENCY,
         timeout_keep_alive=KEEP_ALIVE_S,

@@ -37,7 +37,14 @@ from liqmap.server.api.routes import (
 from liqmap.server.cache import LRUCache
 from liqmap.server.deps import ServerState, Services, StoreBusyError, StoreWatcher, default_services
 from liqmap.server.fastpath import FastPathMiddleware
-from liqmap.server.security import LOCAL_HOSTS, POLICY_VIOLATION, HostCheck, SecurityHeaders, WebsocketOriginCheck
+from liqmap.server.security import (
+    LOCAL_HOSTS,
+    POLICY_VIOLATION,
+    HeaderLimit,
+    HostCheck,
+    SecurityHeaders,
+    WebsocketOriginCheck,
+)
 
 log = logging.getLogger("liqmap.server")
 
@@ -92,6 +99,7 @@ def create_app(
     app.add_middleware(FastPathMiddleware, cache=state.raw_cache, watcher=state.watcher)
     app.add_middleware(WebsocketOriginCheck, allowed_hosts=allowed_hosts)
     app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
+    app.add_middleware(HeaderLimit)
     app.add_middleware(SecurityHeaders)  # outermost: rejections carry the headers too
     for module in (symbols, heatmap, maps, levels, cascade, validate, scan, liquidations, live, dashboard, docs):
         app.include_router(module.router)

@@ -16,6 +16,7 @@ log = logging.getLogger("liqmap.server")
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 POLICY_VIOLATION = 1008
+MAX_HEADER_BYTES = 16 * 1024  # request line + headers; beyond it the request is refused with 431
 _SELF = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'"
 _FRAMES = "form-action 'self'; frame-ancestors 'none'"
 # the dashboard: its own scripts only; Plotly adds <style> elements, so inline styles are allowed
@@ -62,6 +63,31 @@ class HostCheck:
                 await send({**message, "body": self.body, "more_body": False})
 
         await self.guard(scope, receive, send_json_rejection)
+
+
+class HeaderLimit:
+    """Refuse a request whose request line and headers exceed ``max_bytes`` (431, or close 1008 on a
+    websocket). uvicorn's h11 limit only bounds a head still incomplete after a read; a larger head that
+    arrives in one read would otherwise be served."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_HEADER_BYTES) -> None:
+        self.app, self.max_bytes = app, max_bytes
+        self.body = json.dumps({"detail": f"request headers exceed {max_bytes // 1024} KiB"}).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            if size > self.max_bytes:
+                log.warning("refused a request with %d bytes of headers", size)
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": "headers too large"})
+                    return
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self.body)).encode())]
+                await send({"type": "http.response.start", "status": 431, "headers": headers})
+                await send({"type": "http.response.body", "body": self.body})
+                return
+        await self.app(scope, receive, send)
 
 
 class WebsocketOriginCheck:
