@@ -1,12 +1,16 @@
-"""The dashboard page at ``/``, its static files, and Plotly.js served from the installed package."""
+"""The dashboard page at ``/``, its static files, and Plotly.js served from the installed package.
+
+Files are answered from memory (read once per modification time), not from disk per request: under 50
+clients ``FileResponse`` made ``/`` the slowest route (p50 188 ms against 25–33 ms for the API).
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -16,27 +20,38 @@ ASSETS = {"app.js": "text/javascript", "scan.js": "text/javascript", "style.css"
 CACHE_DAY = {"Cache-Control": "public, max-age=86400"}
 
 
+@lru_cache(maxsize=32)
+def _content(path: Path, mtime_ns: int) -> bytes:
+    """The bytes of ``path`` as of ``mtime_ns`` (a changed file is read again)."""
+    return path.read_bytes()
+
+
+def file_response(path: Path, media_type: str, headers: dict[str, str] | None = None) -> Response:
+    """``path`` served from memory."""
+    return Response(_content(path, path.stat().st_mtime_ns), media_type=media_type, headers=headers)
+
+
 @router.get("/")
-def index() -> FileResponse:
+async def index() -> Response:
     """The single-page dashboard."""
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+    return file_response(STATIC_DIR / "index.html", "text/html")
 
 
 @router.get("/scan")
-def scan_page() -> FileResponse:
+async def scan_page() -> Response:
     """The screener page: ``/api/scan`` as a table whose rows link to each series' map."""
-    return FileResponse(STATIC_DIR / "scan.html", media_type="text/html")
+    return file_response(STATIC_DIR / "scan.html", "text/html")
 
 
 @router.get("/static/plotly.min.js")
-def plotly_js() -> FileResponse:
+async def plotly_js() -> Response:
     """Plotly.js from the installed ``plotly`` Python package (no CDN: works offline)."""
-    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE_DAY)
+    return file_response(PLOTLY_JS, "text/javascript", CACHE_DAY)
 
 
 @router.get("/static/{name}")
-def asset(name: str) -> FileResponse:
+async def asset(name: str) -> Response:
     """One of the dashboard's own files (a fixed allow-list: no path is taken from the request)."""
     if name not in ASSETS:
         raise HTTPException(status_code=404, detail=f"no static file {name!r}")
-    return FileResponse(STATIC_DIR / name, media_type=ASSETS[name])
+    return file_response(STATIC_DIR / name, ASSETS[name])

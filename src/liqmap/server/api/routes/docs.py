@@ -6,11 +6,11 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
-from liqmap.server.api.routes.dashboard import CACHE_DAY
+from liqmap.server.api.routes.dashboard import CACHE_DAY, file_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,8 +49,8 @@ def redoc(request: Request) -> HTMLResponse:
 
 
 @router.get(ASSET_URL + "{name}")
-def docs_asset(name: str) -> FileResponse:
+async def docs_asset(name: str) -> Response:
     """One of the docs pages' assets (a fixed allow-list: no path is taken from the request)."""
     if name not in ASSETS:
         raise HTTPException(status_code=404, detail=f"no docs asset {name!r}")
-    return FileResponse(ASSETS_DIR / name, media_type=ASSETS[name], headers=CACHE_DAY)
+    return file_response(ASSETS_DIR / name, ASSETS[name], CACHE_DAY)
