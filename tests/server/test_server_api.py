@@ -266,3 +266,19 @@ def test_bin_usd_sets_the_grid_width(client, sample_db):
         bars = store.query_bars("binance", BTC, LAST_MS - 30 * DAY_MS, LAST_MS)
     padded = bars["high"].max() * 1.3 - bars["low"].min() * 0.7  # the engine's default 30 % padding
     assert abs(len(body["price_bins"]) - padded / 100) <= 2
+
+
+def test_tiers_from_lends_a_table_to_a_venue_without_one(client, sample_db):
+    params = {"symbol": "ETHUSDT", "exchange": "bybit", "days": 10, "bins": 200}
+    refused = client.get("/api/map", params=params)
+    assert refused.status_code == 422 and "API: tiers_from=binance" in refused.json()["detail"]
+    body = client.get("/api/map", params={**params, "tiers_from": "binance"}).json()
+    from liqmap.engine import run
+    from liqmap.engine.options import engine_config
+
+    with Store(sample_db, read_only=True) as store:
+        bars = store.query_bars(["bybit"], "ETH/USDT:USDT", body["start_ms"], body["end_ms"])
+    res = run(bars, "oi-delta", engine_config(bars, n_bins=200, max_snapshots=1000, tiers_from="binance"))
+    lm = res.liqmap()
+    assert body["long_usd"] == lm.long_usd.round(2).tolist() and body["short_usd"] == lm.short_usd.round(2).tolist()
+    assert body["total_long_usd"] > 1e5 and body["total_short_usd"] > 1e5  # Binance's table applied

@@ -211,7 +211,10 @@ def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable
     except UnknownSymbolError:
         fetch = f"`liqmap fetch --what tiers --exchange {source} --symbol {wanted}`"
         lender = "bybit" if venue == "binance" else "binance"
-        lend = f"EngineConfig(tier_exchange={{'{venue}': '{lender}'}}) (CLI: --tiers-from {lender})"
+        lend = (
+            f"EngineConfig(tier_exchange={{'{venue}': '{lender}'}}) "
+            f"(CLI: --tiers-from {lender}; API: tiers_from={lender})"
+        )
         raise UnknownSymbolError(
             f"no tier table for {source}:{wanted} in the store or bundled with liqmap; fetch one into the store "
             f"with {fetch}, or borrow another venue's with {lend}"

@@ -79,7 +79,8 @@ class Services:
 
     ``store_version()`` is a cheap fingerprint that changes whenever the store may have changed (file
     sizes and modification times); ``None`` means "unknown, always re-read".
-    ``run_engine(bars, model, bins, bin_usd)`` returns an :class:`EngineOutput`;
+    ``run_engine(bars, model, bins, bin_usd, tiers_from)`` returns an :class:`EngineOutput` (``tiers_from``:
+    the exchange lending its tier table to venues without one, or ``None``);
     ``map_report(liqmap, bars, settings, output)`` the :class:`~liqmap.analytics.report.MapReport` of a map
     of that engine output (impact calibrated on ``bars``); ``validate(outputs, model, bars, liquidations)``
     the validation scores of ``outputs[model]`` (``outputs`` maps model name → output, baselines included).
@@ -87,7 +88,7 @@ class Services:
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
     store_version: Callable[[], Hashable]
-    run_engine: Callable[[pd.DataFrame, str, int, float | None], EngineOutput]
+    run_engine: Callable[[pd.DataFrame, str, int, float | None, str | None], EngineOutput]
     map_report: Callable[[LiqMap, pd.DataFrame, ReportSettings, EngineOutput], MapReport]
     validate: Callable[[dict[str, EngineOutput], str, pd.DataFrame, pd.DataFrame], dict[str, Any]]
 
@@ -117,11 +118,15 @@ def default_services(db_path: Path | str | None) -> Services:
             attempt += 1
             time.sleep(OPEN_RETRY_S)
 
-    def run_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None) -> EngineOutput:
+    def run_engine(
+        bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None, tiers_from: str | None = None
+    ) -> EngineOutput:
         n_bins = None if bin_usd is not None else bins  # bin_usd overrides bins
         with open_store() as store:  # the store's fetched tiers come before the bundled ones
             tables = store.tier_tables(sorted(bars["exchange"].unique()), str(bars["symbol"].iloc[0]))
-        config = engine_config(bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS, tier_tables=tables)
+        config = engine_config(
+            bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS, tier_tables=tables, tiers_from=tiers_from
+        )
         if bin_usd is not None:  # the engine pads the data range by range_pad_pct on both sides
             pad = config.range_pad_pct / 100
             width = float(bars["high"].max()) * (1 + pad) - float(bars["low"].min()) * max(1 - pad, 0.01)

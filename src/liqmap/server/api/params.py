@@ -40,6 +40,7 @@ class SeriesQuery:
     days: float
     bins: int
     bin_usd: float | None
+    tiers_from: str | None = None
 
 
 async def series_query(
@@ -73,6 +74,13 @@ async def series_query(
         float | None,
         Query(ge=0.01, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
     ] = None,
+    tiers_from: Annotated[
+        Exchange | None,
+        Query(
+            description="Lend this exchange's margin-tier table to the venues that have none for the symbol "
+            "(stored or bundled), e.g. binance for Bybit's ETH on the bundled sample; default: none lent."
+        ),
+    ] = None,
 ) -> SeriesQuery:
     """FastAPI dependency: parse and validate the common series parameters (async: runs on the loop)."""
     exchanges = tuple(dict.fromkeys(e.value for e in (exchange or [Exchange.BINANCE])))
@@ -89,6 +97,7 @@ async def series_query(
         days=days,
         bins=bins,
         bin_usd=bin_usd,
+        tiers_from=tiers_from.value if tiers_from is not None else None,
     )
 
 

@@ -110,7 +110,7 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
                 bars = store.query_bars(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
             if len(bars) > MAX_BARS:
                 raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
-            output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd)
+            output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd, q.tiers_from)
             return Computed(q, window, bars, output)
 
     return state.engine_cache.get_or_compute(("engine", q, window), run)
