@@ -112,6 +112,9 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
         ({"end_ms": 1_000}, 404, "no bars for binance BTC/USDT:USDT"),
         ({"bin_usd": 0.5}, 422, "(cap 4000); use bin_usd ≥"),
         ({"at_ms": 5}, 422, "no snapshot at or before 5"),
+        ({"days": "nan"}, 422, "days: Input should be a finite number"),
+        ({"bin_usd": "inf"}, 422, "bin_usd: Input should be a finite number"),
+        ({"exchange": [f"x{i}" for i in range(1000)]}, 422, "or 'sim' (1000 errors in all)"),
     ],
 )
 def test_bad_parameters_get_4xx_with_clear_message(client, params, status, message):

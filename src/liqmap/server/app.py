@@ -53,6 +53,7 @@ DEFAULT_CACHE_MB = 256.0
 ENGINE_SHARE, RESPONSE_SHARE, FASTPATH_SHARE = 0.5, 0.25, 0.25
 _ABS_PATH = re.compile(r"(?<![\w.])(?!/api/)(?:[A-Za-z]:)?[\\/](?:[^\s\\/\"'`:;,()]+[\\/])+(?=[^\s\\/\"'`:;,()])")
 _PID = re.compile(r"\s*\(PID \d+\)")
+MAX_SHOWN_ERRORS = 5
 
 
 def create_app(
@@ -148,5 +149,11 @@ def _message(exc: Exception) -> str:
     'no bars for X in liqmap.duckdb; lock held by python'
     """
     if isinstance(exc, RequestValidationError | WebSocketRequestValidationError):
-        return "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
+        errors = exc.errors()
+        shown = dict.fromkeys(  # one line per distinct problem, at most MAX_SHOWN_ERRORS of them
+            f"{'.'.join(str(x) for x in e['loc'][1:] if not isinstance(x, int)) or 'request'}: {e['msg']}"
+            for e in errors
+        )
+        lines = list(shown)[:MAX_SHOWN_ERRORS]
+        return "; ".join(lines) + (f" ({len(errors)} errors in all)" if len(errors) > len(lines) else "")
     return _PID.sub("", _ABS_PATH.sub("", str(exc)))

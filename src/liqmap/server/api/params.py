@@ -65,14 +65,20 @@ async def series_query(
         int | None, Query(ge=0, le=MAX_TIME_MS, description="Last bar, UTC epoch ms (default: last stored bar).")
     ] = None,
     days: Annotated[
-        float, Query(gt=0, le=MAX_DAYS, description="Window length in days when start_ms is not given.")
+        float,
+        Query(allow_inf_nan=False, gt=0, le=MAX_DAYS, description="Window length in days when start_ms is not given."),
     ] = 30.0,
     bins: Annotated[
         int, Query(ge=MIN_BINS, le=MAX_BINS, description="Number of price bins (the engine default).")
     ] = DEFAULT_N_BINS,
     bin_usd: Annotated[
         float | None,
-        Query(ge=0.01, le=1e6, description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins)."),
+        Query(
+            allow_inf_nan=False,
+            ge=0.01,
+            le=1e6,
+            description=f"Price bin width in USD (overrides bins; at most {MAX_BINS} bins).",
+        ),
     ] = None,
     tiers_from: Annotated[
         Exchange | None,
@@ -122,11 +128,21 @@ class LeverageRange:
 async def leverage_range(
     min_leverage: Annotated[
         float | None,
-        Query(ge=1, le=MAX_LEVERAGE, description="Keep only the leverage layers ≥ this (e.g. 50); default all."),
+        Query(
+            allow_inf_nan=False,
+            ge=1,
+            le=MAX_LEVERAGE,
+            description="Keep only the leverage layers ≥ this (e.g. 50); default all.",
+        ),
     ] = None,
     max_leverage: Annotated[
         float | None,
-        Query(ge=1, le=MAX_LEVERAGE, description="Keep only the leverage layers ≤ this (e.g. 100); default all."),
+        Query(
+            allow_inf_nan=False,
+            ge=1,
+            le=MAX_LEVERAGE,
+            description="Keep only the leverage layers ≤ this (e.g. 100); default all.",
+        ),
     ] = None,
 ) -> LeverageRange | None:
     """FastAPI dependency: the leverage filter of the map, key levels, imbalance and cascades (``None``: none)."""
@@ -139,7 +155,7 @@ async def leverage_range(
 
 async def report_settings(
     window_pct: Annotated[
-        float, Query(gt=0, le=50, description="Imbalance window: ± this % around price.")
+        float, Query(allow_inf_nan=False, gt=0, le=50, description="Imbalance window: ± this % around price.")
     ] = REPORT.window_pct,
     top: Annotated[int, Query(ge=1, le=50, description="Number of clusters returned.")] = REPORT.top,
 ) -> ReportSettings:

@@ -36,10 +36,22 @@ async def get_cascade(
     settings: Annotated[ReportSettings, Depends(report_settings)],
     lev: Annotated[LeverageRange | None, Depends(leverage_range)],
     shock_pct: Annotated[
-        float, Query(ge=-50, le=50, description="Initial price shock in % (negative: down; size ≥ 0.01), e.g. -2.")
+        float,
+        Query(
+            allow_inf_nan=False,
+            ge=-50,
+            le=50,
+            description="Initial price shock in % (negative: down; size ≥ 0.01), e.g. -2.",
+        ),
     ],
     resilience: Annotated[
-        float, Query(ge=0, le=1, description="Fraction of the liquidations' price impact that decays per round.")
+        float,
+        Query(
+            allow_inf_nan=False,
+            ge=0,
+            le=1,
+            description="Fraction of the liquidations' price impact that decays per round.",
+        ),
     ] = REPORT.resilience,
     at_ms: AtMs = None,
 ) -> Response:

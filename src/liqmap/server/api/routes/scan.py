@@ -37,20 +37,23 @@ async def get_scan(
         Query(description=f"Only these symbols (repeat, at most {MAX_SYMBOLS}); default every stored one."),
     ] = None,
     min_cluster_usd: Annotated[
-        float, Query(gt=0, le=1e12, description="Smallest cluster reported each side, USD.")
+        float, Query(allow_inf_nan=False, gt=0, le=1e12, description="Smallest cluster reported each side, USD.")
     ] = DEFAULTS.min_cluster_usd,
     window_pct: Annotated[
-        float, Query(gt=0, le=50, description="Imbalance window, ± % of price.")
+        float, Query(allow_inf_nan=False, gt=0, le=50, description="Imbalance window, ± % of price.")
     ] = DEFAULTS.window_pct,
     notional_usd: Annotated[
-        float, Query(gt=0, le=1e12, description="Notional whose liquidation the move columns measure, USD.")
+        float,
+        Query(
+            allow_inf_nan=False, gt=0, le=1e12, description="Notional whose liquidation the move columns measure, USD."
+        ),
     ] = DEFAULTS.notional_usd,
     shock_pct: Annotated[
-        float, Query(ge=0.01, le=50, description="± shock of the cascade columns, %.")
+        float, Query(allow_inf_nan=False, ge=0.01, le=50, description="± shock of the cascade columns, %.")
     ] = DEFAULTS.shock_pct,
-    days: Annotated[float, Query(gt=0, le=MAX_DAYS, description="Bars read per series: the last N days.")] = (
-        DEFAULTS.days
-    ),
+    days: Annotated[
+        float, Query(allow_inf_nan=False, gt=0, le=MAX_DAYS, description="Bars read per series: the last N days.")
+    ] = (DEFAULTS.days),
     model: Annotated[Model, Query(description="Engine model.")] = Model.OI_DELTA,
     bins: Annotated[int | None, Query(ge=MIN_BINS, le=MAX_BINS, description="Price bins (engine default).")] = None,
     sort: Annotated[SortColumn, Query(description="Row key to sort by.")] = "symbol",
