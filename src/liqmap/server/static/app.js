@@ -1,33 +1,92 @@
 // liqmap dashboard: fetches the JSON API and draws it with Plotly (served locally from the plotly package).
-// Every number comes from the map report (`MapReport.to_dict()`) the API serves with /api/map and /api/cascade.
+// Every number comes from the API (the map report `MapReport.to_dict()` of /api/map and /api/cascade, the
+// heatmap, the stored realized liquidations); the page only formats, filters what is shown and sums for hover.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const C = { long: "#ef5350", short: "#26a69a", accent: "#f6c343", text: "#d8dde6", muted: "#8a93a3", grid: "#262d3a" };
+// the look of liqmap.viz._style: longs red, shorts green, price amber (tests/server checks they stay equal)
+const C = { long: "#f6465d", short: "#0ecb81", accent: "#f0b90b", text: "#d1d4dc", muted: "#848e9c", grid: "#2a2e39", bg: "#0b0e11", panel: "#161b24" };
 const HEAT = [[0, "#0e1117"], [0.08, "#2a0f5c"], [0.3, "#7b2382"], [0.55, "#d6456b"], [0.8, "#fb9b4f"], [1, "#fcfdbf"]];
-const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+// liqmap.viz._style.CATEGORICAL (Okabe–Ito): one colour per leverage (from the highest down) or exchange
+const CATEGORICAL = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#bbbbbb"];
+const SHORT_PATTERN = { shape: "/", fgcolor: "#0b0e11", fillmode: "overlay", size: 6, solidity: 0.35 };
+const BAR_OPACITY = 0.7; // bars are see-through and the cumulative curves drawn on top of them
+const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d"] };
 const MAP_SPAN = 0.15; // the map's x-axis opens at price ± 15 %
+const DAY_MS = 86_400_000;
+const DATE_TICKS = [
+  { dtickrange: [null, DAY_MS * 0.999], value: "%b %d %H:%M" },
+  { dtickrange: [DAY_MS * 0.999, null], value: "%b %d" },
+];
 
-// Everything the page loaded, for inspection (and the browser tests).
-const state = { symbols: [], heatmap: null, map: null, cascade: null, ws: null, seq: 0, renders: {} };
+// Everything the page loaded, for inspection, export and the browser tests.
+const state = {
+  symbols: [], heatmap: null, map: null, cascade: null, liquidations: null, ws: null, seq: 0, mapSeq: 0,
+  renders: {}, atMs: null, hooked: {}, hovered: {},
+};
 window.liqmap = state;
 
-function usd(x) {
-  if (x === null || x === undefined || Number.isNaN(x)) return "–";
-  const a = Math.abs(x);
-  if (a >= 1e9) return `$${(x / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `$${(x / 1e6).toFixed(1)}M`;
-  if (a >= 1e3) return `$${(x / 1e3).toFixed(1)}K`;
-  return `$${x.toFixed(0)}`;
+// ---------------------------------------------------------------- formatting (liqmap.viz._style's rules)
+const UNITS = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+
+function fixed(x, d) {
+  // toFixed, but exact ties round half to even as Python's format does (fmt_usd(2.5) is "$2")
+  const m = x * 10 ** d;
+  if (Number.isInteger(2 * m) && !Number.isInteger(m) && Math.floor(m) % 2 === 0) return (Math.floor(m) / 10 ** d).toFixed(d);
+  return x.toFixed(d);
 }
-const price = (x) => x.toLocaleString("en-US", { maximumFractionDigits: x < 100 ? 4 : 1 });
+
+// Compact trader dollars, the one money format of every axis, hover and table: $5.5B, $641M, $12.5K, $930,
+// $0 for |x| < 0.5 — liqmap.viz.fmt_usd's rules (a browser test compares the two), never SI G/n/µ.
+function usd(x) {
+  if (x === null || x === undefined) return "–";
+  if (!Number.isFinite(x)) return "n/a";
+  if (Math.abs(x) < 0.5) return "$0";
+  const sign = x < 0 ? "-" : "", v = Math.abs(x);
+  for (const [scale, unit] of UNITS) {
+    if (v >= scale * 0.9995) {
+      const y = v / scale, d = y >= 99.95 ? 0 : y >= 9.995 ? 1 : 2;
+      return `${sign}$${d ? fixed(y, d).replace(/\.?0+$/, "") : fixed(y, 0)}${unit}`;
+    }
+  }
+  return `${sign}$${fixed(v, 0)}`;
+}
+
+function price(x) {
+  // liqmap.viz.fmt_price: $94,120 · $3.52 · $0.09541
+  const a = Math.abs(x);
+  if (a >= 1000) return `$${x.toLocaleString("en-US", { maximumFractionDigits: 0 })}`;
+  if (a >= 1) return `$${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${Number(x.toPrecision(4))}`;
+}
+const priceDecimals = (step) => (step > 0 && Number.isFinite(step) ? Math.min(8, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))) : 0);
+const priceTickformat = (lo, hi) => `$,.${priceDecimals((hi - lo) / 10)}f`;
+const pct = (x) => `${x > 0 ? "+" : ""}${x.toFixed(2)} %`;
+const utc = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 const critical = (x, max) => (x === null || x === undefined ? `none up to ${max} %` : `${x.toFixed(3)} %`);
 
+function niceStep(raw) {
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw * (1 - 1e-9));
+}
+
+// A money axis: round ticks from 0 to vmax labelled by usd() (plotly's own "$.2s" prints $5.5G and $930n).
+function usdAxis(vmax, n = 5) {
+  if (!(vmax > 0)) return { tickmode: "array", tickvals: [0], ticktext: ["$0"], range: [0, 1] };
+  const step = niceStep(vmax / n), vals = [];
+  for (let k = 0; k * step <= vmax * 1.0001; k++) vals.push(k * step);
+  return { tickmode: "array", tickvals: vals, ticktext: vals.map(usd), range: [0, vmax * 1.05] };
+}
+
+const layerColor = (k, n) => CATEGORICAL[(n - 1 - k) % CATEGORICAL.length]; // leverage k of n ascending: 100x first
+state.fmt = { usd, price, usdAxis, layerColor };
+
+// ---------------------------------------------------------------- plotting helpers
 function layout(extra) {
   const axis = { gridcolor: C.grid, zerolinecolor: C.grid, linecolor: C.grid };
   return {
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-    font: { color: C.text, size: 12 }, margin: { l: 64, r: 56, t: 8, b: 36 },
+    paper_bgcolor: C.panel, plot_bgcolor: C.panel, // opaque: PNG exports look like the page
+    font: { color: C.text, size: 12 }, margin: { l: 64, r: 64, t: 8, b: 36 },
     legend: { orientation: "h", x: 0, y: 1.1, bgcolor: "rgba(0,0,0,0)" },
     hoverlabel: { bgcolor: "#1f2633" },
     ...extra,
@@ -40,6 +99,14 @@ function layout(extra) {
 function draw(id, traces, lay) {
   Plotly.react($(id), traces, lay, PLOT_CONFIG);
   state.renders[id] = (state.renders[id] || 0) + 1;
+}
+
+function hook(id, event, fn) {
+  // Plotly keeps listeners across react(): attach each once
+  const key = `${id}:${event}`;
+  if (state.hooked[key]) return;
+  $(id).on(event, fn);
+  state.hooked[key] = true;
 }
 
 function setStatus(text, error = false) {
@@ -57,21 +124,85 @@ async function getJSON(path, params) {
   return body;
 }
 
+// ---------------------------------------------------------------- queries
+function endMs() {
+  const day = $("end").value;
+  if (!day) return null;
+  const t = $("end-time").value;
+  return Date.parse(t ? `${day}T${t.length === 5 ? `${t}:00` : t}Z` : `${day}T23:59:59Z`);
+}
+
 function query() {
+  // the series parameters every route shares
   const p = new URLSearchParams();
   p.set("symbol", $("symbol").value);
-  for (const box of document.querySelectorAll("#exchanges input:checked")) p.append("exchange", box.value);
+  for (const ex of checkedExchanges()) p.append("exchange", ex);
   p.set("model", $("model").value);
   p.set("days", $("days").value);
   p.set("bins", $("bins").value);
-  if ($("end").value) p.set("end_ms", String(Date.parse(`${$("end").value}T23:59:59Z`)));
+  const end = endMs();
+  if (end !== null) p.set("end_ms", String(end));
   return p;
 }
 
-function withParams(p, extra) {
-  const q = new URLSearchParams(p);
-  for (const [k, v] of Object.entries(extra)) q.set(k, String(v));
-  return q;
+function mapQuery(extra = {}) {
+  // the map-report parameters: map time (scrubber) and leverage filter
+  const p = query();
+  if (state.atMs !== null) p.set("at_ms", String(state.atMs));
+  if ($("lev-min").value) p.set("min_leverage", $("lev-min").value);
+  if ($("lev-max").value) p.set("max_leverage", $("lev-max").value);
+  for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
+  return p;
+}
+
+const checkedExchanges = () => [...document.querySelectorAll("#exchanges input:checked")].map((b) => b.value);
+const threshold = () => Number($("threshold").value) / 100;
+
+// ---------------------------------------------------------------- shareable state: every control in the URL
+function writeURL() {
+  const p = new URLSearchParams();
+  p.set("symbol", $("symbol").value);
+  for (const ex of checkedExchanges()) p.append("exchange", ex);
+  for (const id of ["model", "days", "bins"]) p.set(id, $(id).value);
+  if ($("end").value) p.set("end", $("end").value);
+  if ($("end-time").value) p.set("time", $("end-time").value);
+  if ($("lev-min").value) p.set("lev_min", $("lev-min").value);
+  if ($("lev-max").value) p.set("lev_max", $("lev-max").value);
+  if (Number($("threshold").value)) p.set("threshold", $("threshold").value);
+  if (state.atMs !== null) p.set("at", String(state.atMs));
+  p.set("layers", $("layers").checked ? "1" : "0");
+  p.set("liqs", $("liqs").checked ? "1" : "0");
+  p.set("live", $("live").checked ? "1" : "0");
+  if ($("shock").value !== "") p.set("shock", $("shock").value);
+  if ($("resilience").value !== "") p.set("resilience", $("resilience").value);
+  const search = `?${p}`;
+  if (location.search !== search) history.replaceState(null, "", search);
+}
+
+function setDays(value) {
+  const sel = $("days");
+  if (![...sel.options].some((o) => o.value === value)) {
+    sel.querySelectorAll("option.custom").forEach((o) => o.remove());
+    const o = new Option(`${Number(value).toFixed(2)} days`, value);
+    o.className = "custom";
+    sel.append(o);
+  }
+  sel.value = value;
+}
+
+function applyURL(p) {
+  if (p.has("symbol") && [...$("symbol").options].some((o) => o.value === p.get("symbol"))) $("symbol").value = p.get("symbol");
+  fillExchanges();
+  const wanted = p.getAll("exchange");
+  const boxes = [...document.querySelectorAll("#exchanges input")];
+  if (wanted.some((ex) => boxes.some((b) => b.value === ex))) boxes.forEach((b) => { b.checked = wanted.includes(b.value); });
+  for (const id of ["model", "bins"]) if (p.has(id) && [...$(id).options].some((o) => o.value === p.get(id))) $(id).value = p.get(id);
+  if (p.has("days") && Number(p.get("days")) > 0) setDays(p.get("days"));
+  const fields = { end: "end", time: "end-time", lev_min: "lev-min", lev_max: "lev-max", threshold: "threshold", shock: "shock", resilience: "resilience" };
+  for (const [key, id] of Object.entries(fields)) if (p.has(key)) $(id).value = p.get(key);
+  for (const id of ["layers", "liqs", "live"]) if (p.has(id)) $(id).checked = p.get(id) === "1";
+  state.atMs = p.has("at") && Number.isFinite(Number(p.get("at"))) ? Number(p.get("at")) : null;
+  $("threshold-out").textContent = `${$("threshold").value} %`;
 }
 
 // ---------------------------------------------------------------- selectors
@@ -90,75 +221,227 @@ function fillExchanges() {
     const box = Object.assign(document.createElement("input"), { type: "checkbox", value: row.exchange });
     box.checked = row.exchange === "binance" || (i === 0 && !rows.some((r) => r.exchange === "binance"));
     const label = document.createElement("label");
-    label.title = `${row.rows} bars, ${new Date(row.first_ms).toISOString().slice(0, 10)} → ${new Date(row.last_ms).toISOString().slice(0, 16)}`;
+    label.title = `${row.rows} bars, ${new Date(row.first_ms).toISOString().slice(0, 10)} → ${utc(row.last_ms)}`;
     label.append(box, row.exchange);
     fs.append(label);
   });
 }
 
-// ---------------------------------------------------------------- charts
-function renderHeatmap(hm) {
-  const nT = hm.times_ms.length, nB = hm.price_bins.length;
-  const z = Array.from({ length: nB }, () => new Array(nT));
+// ---------------------------------------------------------------- heatmap
+function heatmapScale(hm) {
+  // colour clipped at the 99.5th percentile of the non-empty cells, so one hot cell does not wash out the rest
   const flat = [];
-  for (let t = 0; t < nT; t++) {
-    for (let b = 0; b < nB; b++) {
-      const v = hm.long_usd[t][b] + hm.short_usd[t][b];
-      z[b][t] = v;
-      if (v > 0) flat.push(v);
-    }
+  for (let t = 0; t < hm.times_ms.length; t++) {
+    const L = hm.long_usd[t], S = hm.short_usd[t];
+    for (let b = 0; b < L.length; b++) if (L[b] + S[b] > 0) flat.push(L[b] + S[b]);
   }
   flat.sort((a, b) => a - b);
-  const zmax = flat.length ? flat[Math.floor(0.995 * (flat.length - 1))] : 1;
-  const lo = Math.min(...hm.close) * 0.85, hi = Math.max(...hm.close) * 1.15;
-  draw("heatmap", [
-    { type: "heatmap", x: hm.times_ms, y: hm.price_bins, z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations",
-      colorbar: { title: { text: "USD", side: "right" }, thickness: 10, tickfont: { color: C.muted } },
-      hovertemplate: "%{x|%Y-%m-%d %H:%M}<br>%{y:,.1f}: %{z:$,.3s}<extra></extra>" },
-    { type: "scatter", mode: "lines", x: hm.times_ms, y: hm.close, name: "price", line: { color: "#ffffff", width: 1.3 },
-      hovertemplate: "%{x|%Y-%m-%d %H:%M}<br>close %{y:,.1f}<extra></extra>" },
-  ], layout({ xaxis: { type: "date" }, yaxis: { range: [lo, hi], title: { text: "price" } }, showlegend: false }));
-  $("heatmap-sub").textContent = `${hm.symbol} · ${hm.exchanges.join("+")} · ${hm.model} · ${nT} snapshots × ${nB} bins`;
+  return flat.length ? flat[Math.floor(0.995 * (flat.length - 1))] : 1;
 }
 
-function mapBars(m) {
-  // total long/short bars, or one stacked pair per leverage (light = low, saturated = high leverage)
-  if (!m.leverages.length) {
-    return [
-      { type: "bar", x: m.price_bins, y: m.long_usd, name: "longs", marker: { color: C.long }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>longs</extra>" },
-      { type: "bar", x: m.price_bins, y: m.short_usd, name: "shorts", marker: { color: C.short }, hovertemplate: "%{x:,.1f}: %{y:$,.3s}<extra>shorts</extra>" },
-    ];
+function liquidationDots(liq, hidden) {
+  // realized liquidations: one dot per stored order at its time and price, area ∝ notional
+  if (!liq || !liq.times_ms.length) return [];
+  const max = Math.max(...liq.notional_usd);
+  return [{
+    type: "scatter", mode: "markers", x: liq.times_ms, y: liq.price, name: "realized liquidations", visible: hidden ? false : true,
+    marker: { size: liq.notional_usd.map((v) => 4 + 20 * Math.sqrt(v / max)), color: liq.side.map((s) => (s === "long" ? C.long : C.short)),
+      opacity: 0.85, line: { color: "#ffffff", width: 0.6 } },
+    customdata: liq.notional_usd.map((v, i) => `${liq.side[i]} ${usd(v)} · ${liq.exchange[i]}`),
+    hovertemplate: "%{x|%b %d %H:%M:%S} UTC<br>%{y:,.2f}: %{customdata}<extra>realized</extra>",
+  }];
+}
+
+function renderHeatmap(hm) {
+  const nT = hm.times_ms.length, nB = hm.price_bins.length;
+  const zmax = heatmapScale(hm);
+  const cut = threshold() * zmax;
+  const z = Array.from({ length: nB }, () => new Array(nT));
+  for (let t = 0; t < nT; t++) {
+    const L = hm.long_usd[t], S = hm.short_usd[t];
+    for (let b = 0; b < nB; b++) {
+      const v = L[b] + S[b];
+      z[b][t] = v > 0 && v >= cut ? v : null; // empty and below-threshold cells show the background
+    }
   }
-  const n = m.leverages.length;
-  return m.leverages.flatMap((lev, k) => {
-    const alpha = (0.3 + (0.7 * (k + 1)) / n).toFixed(2);
-    return [
-      { type: "bar", x: m.price_bins, y: m.long_by_leverage[k], name: `${lev}x`, legendgroup: `${lev}x`, marker: { color: `rgba(239,83,80,${alpha})` },
-        hovertemplate: `%{x:,.1f}: %{y:$,.3s}<extra>longs ${lev}x</extra>` },
-      { type: "bar", x: m.price_bins, y: m.short_by_leverage[k], name: `${lev}x`, legendgroup: `${lev}x`, showlegend: false,
-        marker: { color: `rgba(38,166,154,${alpha})` }, hovertemplate: `%{x:,.1f}: %{y:$,.3s}<extra>shorts ${lev}x</extra>` },
-    ];
+  const lo = Math.min(...hm.close) * 0.85, hi = Math.max(...hm.close) * 1.15;
+  const bar = usdAxis(zmax, 4);
+  const at = state.atMs !== null ? hm.times_ms[atIndex(hm)] : null;
+  draw("heatmap", [
+    { type: "heatmap", x: hm.times_ms, y: hm.price_bins, z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations", hoverinfo: "none",
+      colorbar: { thickness: 10, tickfont: { color: C.muted }, tickmode: "array", tickvals: bar.tickvals, ticktext: bar.ticktext } },
+    { type: "scatter", mode: "lines", x: hm.times_ms, y: hm.close, name: "price", line: { color: "#ffffff", width: 1.3 }, hoverinfo: "skip" },
+    ...liquidationDots(state.liquidations, !$("liqs").checked),
+  ], layout({
+    xaxis: { type: "date", tickformatstops: DATE_TICKS, title: { text: `time (UTC) · ${utc(hm.start_ms).slice(0, 10)} → ${utc(hm.end_ms).slice(0, 10)}` } },
+    yaxis: { range: [lo, hi], title: { text: "price" }, tickformat: priceTickformat(lo, hi) },
+    showlegend: false, dragmode: "select", selectdirection: "h", hovermode: "closest", selections: [],
+    shapes: at === null ? [] : [{ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1, line: { color: C.accent, width: 1.5, dash: "dot" } }],
+  }));
+  const thr = threshold() ? ` · cells < ${usd(cut)} hidden` : "";
+  const liq = state.liquidations && state.liquidations.count ? ` · ${state.liquidations.count.toLocaleString("en-US")} realized liquidations` : "";
+  $("heatmap-sub").textContent = `${hm.symbol} · ${hm.exchanges.join("+")} · ${hm.model} · ${nT} snapshots × ${nB} bins (${usd(hm.bin_usd)}/bin)${thr}${liq}`;
+  hook("heatmap", "plotly_hover", (ev) => {
+    const p = ev.points.find((q) => q.data.type === "heatmap");
+    if (!p) return;
+    state.hovered.heatmap = { t: p.pointNumber[1], b: p.pointNumber[0] };
+    $("heatmap-readout").textContent = describeCell(state.heatmap, p.pointNumber[1], p.pointNumber[0]);
   });
+  hook("heatmap", "plotly_selected", (ev) => { if (ev && ev.range && ev.range.x) brush(ev.range.x); });
+  syncScrubber(hm);
+}
+
+// hover text of heatmap cell (snapshot t, bin b): long / short / total, bin width, distance to the close then,
+// and what a move from the close to this bin would liquidate (cumulative to price)
+function describeCell(hm, t, b) {
+  const p = hm.price_bins[b], close = hm.close[t], L = hm.long_usd[t], S = hm.short_usd[t];
+  let cum = 0;
+  if (p < close) for (let i = b; i < L.length && hm.price_bins[i] < close; i++) cum += L[i];
+  else for (let i = b; i >= 0 && hm.price_bins[i] > close; i--) cum += S[i];
+  const side = p < close ? "longs" : "shorts";
+  return `${utc(hm.times_ms[t])} UTC · ${price(p)} (bin ${usd(hm.bin_usd)}) · ${pct((100 * (p - close)) / close)} from ${price(close)} · `
+    + `longs ${usd(L[b])} · shorts ${usd(S[b])} · total ${usd(L[b] + S[b])} · cum. ${side} to price ${usd(cum)}`;
+}
+
+function brush([x0, x1]) {
+  // a range brushed on the heatmap becomes the window: end date + time, range in days
+  const a = typeof x0 === "number" ? x0 : Date.parse(`${x0.replace(" ", "T")}Z`);
+  const b = typeof x1 === "number" ? x1 : Date.parse(`${x1.replace(" ", "T")}Z`);
+  const end = Math.ceil(Math.max(a, b) / 3_600_000) * 3_600_000;
+  const days = Math.max(end - Math.min(a, b), 3_600_000) / DAY_MS;
+  if (!(days > 0)) return;
+  const iso = new Date(end).toISOString();
+  $("end").value = iso.slice(0, 10);
+  $("end-time").value = iso.slice(11, 16);
+  setDays(String(Number(days.toFixed(4))));
+  state.atMs = null;
+  refresh();
+}
+
+// ---------------------------------------------------------------- time scrubber: the map at T
+function atIndex(hm) {
+  if (state.atMs === null) return hm.times_ms.length - 1;
+  let i = 0;
+  while (i + 1 < hm.times_ms.length && hm.times_ms[i + 1] <= state.atMs) i++;
+  return i;
+}
+
+function syncScrubber(hm) {
+  const s = $("at");
+  s.max = String(hm.times_ms.length - 1);
+  s.value = String(atIndex(hm));
+  $("at-label").textContent = `${utc(hm.times_ms[Number(s.value)])} UTC${state.atMs === null ? " (latest)" : ""}`;
+}
+
+function scrub(final) {
+  const hm = state.heatmap;
+  if (!hm) return;
+  const i = Number($("at").value), last = hm.times_ms.length - 1;
+  state.atMs = i >= last ? null : hm.times_ms[i];
+  $("at-label").textContent = `${utc(hm.times_ms[i])} UTC${state.atMs === null ? " (latest)" : ""}`;
+  Plotly.relayout($("heatmap"), { shapes: state.atMs === null ? [] : [{ type: "line", x0: state.atMs, x1: state.atMs, yref: "paper", y0: 0, y1: 1, line: { color: C.accent, width: 1.5, dash: "dot" } }] });
+  if (final) reloadMap();
+}
+
+// ---------------------------------------------------------------- map
+function mapLayers(m) {
+  // [{name, side, color, y}]: by leverage (categorical, 100x first), by exchange when several, else red/green
+  const exchanges = Object.keys(m.by_exchange || {});
+  let names, longs, shorts, colors;
+  if (m.leverages.length) {
+    names = m.leverages.map((lev) => `${lev}x`);
+    longs = m.long_by_leverage; shorts = m.short_by_leverage;
+    colors = names.map((_, k) => layerColor(k, names.length));
+  } else if (exchanges.length > 1) {
+    names = exchanges;
+    longs = exchanges.map((e) => m.by_exchange[e].long_usd); shorts = exchanges.map((e) => m.by_exchange[e].short_usd);
+    colors = names.map((_, k) => CATEGORICAL[k % CATEGORICAL.length]);
+  } else {
+    return [{ name: "longs", side: "long", color: C.long, y: m.long_usd }, { name: "shorts", side: "short", color: C.short, y: m.short_usd }];
+  }
+  return [
+    ...names.map((n, k) => ({ name: `longs ${n}`, group: n, side: "long", color: colors[k], y: longs[k] })),
+    ...names.map((n, k) => ({ name: `shorts ${n}`, group: n, side: "short", color: colors[k], y: shorts[k], pattern: true })),
+  ];
+}
+
+function maxBin(m) {
+  let mx = 0;
+  for (let i = 0; i < m.price_bins.length; i++) mx = Math.max(mx, m.long_usd[i], m.short_usd[i]);
+  return mx;
 }
 
 function renderMap(m) {
+  const cut = threshold() * maxBin(m);
+  const keepL = m.long_usd.map((v) => v >= cut), keepS = m.short_usd.map((v) => v >= cut);
+  const layers = mapLayers(m);
+  const stacked = layers.length > 2;
+  const bars = layers.map((l) => ({
+    type: "bar", x: m.price_bins, y: l.y.map((v, i) => ((l.side === "long" ? keepL : keepS)[i] ? v : 0)), name: l.name,
+    legendgroup: l.group || l.side, showlegend: !stacked || l.side === "long", opacity: BAR_OPACITY, hoverinfo: "none",
+    marker: { color: l.color, ...(l.pattern ? { pattern: SHORT_PATTERN } : {}) },
+  }));
+  if (stacked) bars.forEach((b, k) => { if (layers[k].side === "long") b.name = layers[k].group; });
+  const x0 = m.price * (1 - MAP_SPAN), x1 = m.price * (1 + MAP_SPAN);
+  let vmax = 0, cmax = 0;
+  m.price_bins.forEach((p, i) => {
+    if (p < x0 || p > x1) return;
+    const l = keepL[i] ? m.long_usd[i] : 0, s = keepS[i] ? m.short_usd[i] : 0;
+    vmax = Math.max(vmax, stacked ? l + s : Math.max(l, s));
+    cmax = Math.max(cmax, p < m.price ? m.long_cumulative_usd[i] : 0, p > m.price ? m.short_cumulative_usd[i] : 0);
+  });
   const below = m.price_bins.map((p, i) => (p < m.price ? m.long_cumulative_usd[i] : null));
   const above = m.price_bins.map((p, i) => (p > m.price ? m.short_cumulative_usd[i] : null));
   draw("map", [
-    ...mapBars(m),
-    { type: "scatter", mode: "lines", x: m.price_bins, y: below, yaxis: "y2", name: "cum. longs ↓", line: { color: C.long, width: 2 } },
-    { type: "scatter", mode: "lines", x: m.price_bins, y: above, yaxis: "y2", name: "cum. shorts ↑", line: { color: C.short, width: 2 } },
+    ...bars,
+    // the curves come last and on the overlaying axis: drawn over the bars, never hidden behind them
+    { type: "scatter", mode: "lines", x: m.price_bins, y: below, yaxis: "y2", name: "cum. longs ↓", line: { color: C.long, width: 2.5 }, hoverinfo: "none" },
+    { type: "scatter", mode: "lines", x: m.price_bins, y: above, yaxis: "y2", name: "cum. shorts ↑", line: { color: C.short, width: 2.5 }, hoverinfo: "none" },
+    ...liquidationTicks(m),
   ], layout({
-    barmode: m.leverages.length ? "stack" : "overlay", bargap: 0,
-    xaxis: { range: [m.price * (1 - MAP_SPAN), m.price * (1 + MAP_SPAN)], title: { text: "price" } },
-    yaxis: { title: { text: "per bin" }, tickformat: "$.2s" },
-    yaxis2: { overlaying: "y", side: "right", tickformat: "$.2s", showgrid: false, rangemode: "tozero" },
+    barmode: stacked ? "stack" : "overlay", bargap: 0, hovermode: "x",
+    xaxis: { range: [x0, x1], title: { text: "price" }, tickformat: priceTickformat(x0, x1), showspikes: true, spikecolor: C.muted, spikethickness: 1 },
+    yaxis: { title: { text: "per bin" }, ...usdAxis(vmax) },
+    yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "cumulative" }, ...usdAxis(cmax) },
+    yaxis3: { overlaying: "y", range: [0, 1], visible: false, fixedrange: true },
     shapes: [{ type: "line", x0: m.price, x1: m.price, yref: "paper", y0: 0, y1: 1, line: { color: C.accent, width: 1.5, dash: "dot" } }],
     annotations: [{ x: m.price, yref: "paper", y: 0.98, text: ` price ${price(m.price)}`, showarrow: false, font: { color: C.accent }, xanchor: "left", yanchor: "top" }],
   }));
-  $("map-sub").textContent = `${new Date(m.as_of_ms).toISOString().slice(0, 16).replace("T", " ")} UTC · longs ${usd(m.total_long_usd)} · shorts ${usd(m.total_short_usd)}`;
+  const lev = m.leverage_filter ? ` · leverage ${m.leverage_filter}` : "";
+  const thr = threshold() ? ` · bins < ${usd(cut)} hidden` : "";
+  const note = $("layers").checked && !m.leverages.length ? " · per-leverage layers: last bar only" : "";
+  $("map-sub").textContent = `${utc(m.as_of_ms)} UTC · longs ${usd(m.total_long_usd)} · shorts ${usd(m.total_short_usd)}${lev}${thr}${note}`;
   $("caveat").textContent = m.caveat;
+  hook("map", "plotly_hover", (ev) => {
+    const p = ev.points.find((q) => q.data.type === "bar");
+    if (!p) return;
+    state.hovered.map = p.pointNumber;
+    $("map-readout").textContent = describeBin(state.map, p.pointNumber);
+  });
   renderAsymmetry(m);
+}
+
+function liquidationTicks(m) {
+  // realized liquidations of the window as ticks along the price axis, longer for larger orders
+  const liq = state.liquidations;
+  if (!liq || !liq.times_ms.length || !$("liqs").checked) return [];
+  const max = Math.max(...liq.notional_usd);
+  return [{
+    type: "scatter", mode: "markers", x: liq.price, y: liq.price.map(() => 0.03), yaxis: "y3", name: "realized liq.",
+    marker: { symbol: "line-ns-open", size: liq.notional_usd.map((v) => 6 + 22 * Math.sqrt(v / max)), color: liq.side.map((s) => (s === "long" ? C.long : C.short)), line: { width: 2 } },
+    customdata: liq.notional_usd.map((v, i) => `${liq.side[i]} ${usd(v)} · ${utc(liq.times_ms[i])}`),
+    hovertemplate: "%{x:,.2f}: %{customdata}<extra>realized</extra>", showlegend: true,
+  }];
+}
+
+// hover text of map bin i: price and bin width, distance to price, long / short / total, cumulative to price
+function describeBin(m, i) {
+  const p = m.price_bins[i], below = p < m.price;
+  const cum = below ? m.long_cumulative_usd[i] : m.short_cumulative_usd[i];
+  const layers = mapLayers(m).filter((l) => l.y[i] >= 0.5).map((l) => `${l.name} ${usd(l.y[i])}`);
+  return `${price(p)} (bin ${usd(m.bin_usd)}) · ${pct((100 * (p - m.price)) / m.price)} from price · longs ${usd(m.long_usd[i])} · `
+    + `shorts ${usd(m.short_usd[i])} · total ${usd(m.long_usd[i] + m.short_usd[i])} · cum. ${below ? "longs" : "shorts"} to price ${usd(cum)}`
+    + (layers.length > 2 || m.leverages.length ? ` · ${layers.join(" · ")}` : "");
 }
 
 function renderAsymmetry(m) {
@@ -169,17 +452,20 @@ function renderAsymmetry(m) {
     if (d > 0 && d <= 100 * MAP_SPAN) { up.x.push(d); up.y.push(m.short_cumulative_usd[i]); }
     if (d < 0 && d >= -100 * MAP_SPAN) { down.x.push(-d); down.y.push(m.long_cumulative_usd[i]); }
   });
+  const ymax = Math.max(0, ...up.y, ...down.y);
   draw("asymmetry", [
-    { type: "scatter", mode: "lines", x: up.x, y: up.y, name: "shorts liquidated by a rise", line: { color: C.short, shape: "hv" } },
-    { type: "scatter", mode: "lines", x: down.x, y: down.y, name: "longs liquidated by a drop", line: { color: C.long, shape: "hv" } },
-  ], layout({ xaxis: { title: { text: "move from price (%)" }, ticksuffix: "%" }, yaxis: { tickformat: "$.2s" } }));
+    { type: "scatter", mode: "lines", x: up.x, y: up.y, name: "shorts liquidated by a rise", line: { color: C.short, shape: "hv" },
+      customdata: up.y.map(usd), hovertemplate: "+%{x:.2f} %: %{customdata}<extra></extra>" },
+    { type: "scatter", mode: "lines", x: down.x, y: down.y, name: "longs liquidated by a drop", line: { color: C.long, shape: "hv" },
+      customdata: down.y.map(usd), hovertemplate: "−%{x:.2f} %: %{customdata}<extra></extra>" },
+  ], layout({ xaxis: { title: { text: "move from price (%)" }, ticksuffix: "%" }, yaxis: usdAxis(ymax) }));
 }
 
+// ---------------------------------------------------------------- key levels, imbalance, cascade
 function renderLevels(lv) {
   const rows = lv.clusters.map((c) => {
     const tr = document.createElement("tr");
-    const cells = [c.rank, c.side, price(c.peak_price), `${price(c.lo)} – ${price(c.hi)}`, usd(c.notional_usd),
-      `${c.distance_pct > 0 ? "+" : ""}${c.distance_pct.toFixed(2)} %`];
+    const cells = [c.rank, c.side, price(c.peak_price), `${price(c.lo)} – ${price(c.hi)}`, usd(c.notional_usd), pct(c.distance_pct)];
     cells.forEach((v, i) => {
       const td = document.createElement("td");
       td.textContent = v;
@@ -189,6 +475,7 @@ function renderLevels(lv) {
     return tr;
   });
   $("levels-table").tBodies[0].replaceChildren(...rows);
+  $("levels-sub").textContent = lv.leverage_filter ? `leverage ${lv.leverage_filter}` : "";
   const imb = lv.imbalance;
   const total = imb.short_above_usd + imb.long_below_usd;
   const share = total > 0 ? (100 * imb.short_above_usd) / total : 50;
@@ -199,7 +486,7 @@ function renderLevels(lv) {
       axis: { range: [0, 100], tickcolor: C.muted, ticksuffix: "%" },
       bar: { color: share >= 50 ? C.short : C.long, thickness: 0.3 },
       bgcolor: "#0b0e14", borderwidth: 0,
-      steps: [{ range: [0, 50], color: "rgba(239,83,80,0.18)" }, { range: [50, 100], color: "rgba(38,166,154,0.18)" }],
+      steps: [{ range: [0, 50], color: "rgba(246,70,93,0.18)" }, { range: [50, 100], color: "rgba(14,203,129,0.18)" }],
       threshold: { line: { color: C.accent, width: 2 }, thickness: 0.8, value: 50 },
     },
   }], layout({ margin: { l: 30, r: 30, t: 20, b: 10 } }));
@@ -212,13 +499,14 @@ function renderCascade(rep, shockPct) {
   const c = rep.cascades[shockPct > 0 ? "up" : "down"];
   const max = rep.settings.max_shock_pct;
   const idx = c.rounds.map((r) => r.index);
+  const liq = c.rounds.map((r) => r.liquidated_usd);
   draw("cascade", [
-    { type: "bar", x: idx, y: c.rounds.map((r) => r.liquidated_usd), name: "liquidated", yaxis: "y2",
+    { type: "bar", x: idx, y: liq, name: "liquidated", yaxis: "y2", customdata: liq.map(usd), hovertemplate: "round %{x}: %{customdata}<extra></extra>",
       marker: { color: c.rounds.map((r) => (r.side === "long" ? C.long : r.side === "short" ? C.short : C.muted)) } },
     { type: "scatter", mode: "lines+markers", x: idx, y: c.rounds.map((r) => r.price), name: "price", line: { color: C.accent } },
   ], layout({
     xaxis: { title: { text: "round" }, dtick: 1 }, yaxis: { title: { text: "price" } },
-    yaxis2: { overlaying: "y", side: "right", tickformat: "$.2s", showgrid: false, rangemode: "tozero" },
+    yaxis2: { overlaying: "y", side: "right", showgrid: false, ...usdAxis(Math.max(0, ...liq)) },
   }));
   const items = [
     ["start", price(c.start_price)], ["after shock", price(c.shock_price)], ["final", price(c.final_price)],
@@ -233,29 +521,51 @@ function renderCascade(rep, shockPct) {
   ]));
 }
 
+function renderStatus(m) {
+  // the window actually queried (its end, not the store's last bar, when an end is chosen) and the profile
+  const last = m.last_bar_ms !== m.end_ms ? ` · store's last bar ${utc(m.last_bar_ms)} UTC` : "";
+  const warn = m.warnings.length ? ` · ${m.warnings.length} data warning(s) below` : "";
+  setStatus(`${m.bars} bars · ${utc(m.start_ms)} → ${utc(m.end_ms)} UTC · map at ${utc(m.as_of_ms)}${last} · profile ${m.profile}${warn}`);
+  $("warnings").replaceChildren(...m.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
+  $("warnings-panel").hidden = !m.warnings.length;
+  const levels = Object.keys(m.imbalance.by_leverage || {}).map((k) => parseFloat(k));
+  if (levels.length && !m.leverage_filter) $("lev-list").replaceChildren(...levels.map((v) => new Option(`${v}x`, String(v))));
+}
+
 // ---------------------------------------------------------------- loading
 async function runCascade() {
   const shock = Number($("shock").value);
-  const p = withParams(query(), { shock_pct: shock, resilience: $("resilience").value });
+  const p = mapQuery({ shock_pct: shock, resilience: $("resilience").value });
   try {
     state.cascade = await getJSON("/api/cascade", p);
     renderCascade(state.cascade, shock);
+    writeURL();
   } catch (e) {
     setStatus(`cascade: ${e.message}`, true);
   }
 }
 
+async function loadLiquidations(m) {
+  // the stored realized liquidations of the window (none stored: an empty list)
+  if (!$("liqs").checked) return null;
+  const p = new URLSearchParams({ symbol: m.symbol, start_ms: String(m.start_ms), end_ms: String(m.end_ms) });
+  for (const ex of m.exchanges) p.append("exchange", ex);
+  return getJSON("/api/liquidations", p);
+}
+
 async function refresh() {
   const seq = ++state.seq;
+  state.mapSeq++;
   setStatus("loading…");
-  const p = query();
+  writeURL();
   try {
     const [hm, m] = await Promise.all([
-      getJSON("/api/heatmap", withParams(p, { snapshots: 400 })),
-      getJSON("/api/map", withParams(p, { layers: $("layers").checked })),
+      getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]])),
+      getJSON("/api/map", mapQuery({ layers: $("layers").checked })),
     ]);
+    const liq = await loadLiquidations(hm);
     if (seq !== state.seq) return; // a newer selection superseded this one
-    Object.assign(state, { heatmap: hm, map: m });
+    Object.assign(state, { heatmap: hm, map: m, liquidations: liq });
     renderHeatmap(hm);
     renderMap(m);
     renderLevels(m);
@@ -263,11 +573,27 @@ async function refresh() {
     if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
     if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
     await runCascade();
-    setStatus(`${m.bars} bars · last bar ${new Date(m.last_bar_ms).toISOString().slice(0, 16).replace("T", " ")} UTC · profile ${m.profile}`);
-    if (m.warnings.length) setStatus(`${$("status").textContent} · ${m.warnings.length} data warning(s)`);
+    renderStatus(m);
     syncLive();
   } catch (e) {
     if (seq === state.seq) setStatus(e.message, true);
+  }
+}
+
+async function reloadMap() {
+  // the map report only (scrubber, leverage filter, layers): map, levels, imbalance, asymmetry, cascade
+  const seq = ++state.mapSeq;
+  writeURL();
+  try {
+    const m = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
+    if (seq !== state.mapSeq) return;
+    state.map = m;
+    renderMap(m);
+    renderLevels(m);
+    await runCascade();
+    renderStatus(m);
+  } catch (e) {
+    if (seq === state.mapSeq) setStatus(e.message, true);
   }
 }
 
@@ -287,17 +613,89 @@ function syncLive() {
   state.ws = ws;
 }
 
-$("symbol").addEventListener("change", () => { fillExchanges(); refresh(); });
-$("controls").addEventListener("change", (ev) => { if (ev.target.id !== "symbol" && ev.target.id !== "live") refresh(); });
-$("live").addEventListener("change", syncLive);
-$("layers").addEventListener("change", async () => {
-  try {
-    state.map = await getJSON("/api/map", withParams(query(), { layers: $("layers").checked }));
-    renderMap(state.map);
-  } catch (e) {
-    setStatus(e.message, true);
-  }
-});
-$("cascade-form").addEventListener("submit", (ev) => { ev.preventDefault(); runCascade(); });
+// ---------------------------------------------------------------- export what is on screen
+function download(name, href) {
+  const a = Object.assign(document.createElement("a"), { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
 
-loadSymbols().then(refresh).catch((e) => setStatus(e.message, true));
+function fileBase() {
+  const m = state.map;
+  return `liqmap_${m.symbol.replace(/[/:]/g, "-")}_${m.exchanges.join("+")}_${utc(m.as_of_ms).replace(/[ :]/g, "")}`;
+}
+
+async function exportPNG(id) {
+  const gd = $(id);
+  download(`${fileBase()}_${id}.png`, await Plotly.toImage(gd, { format: "png", width: gd.clientWidth, height: gd.clientHeight, scale: 2 }));
+}
+
+function mapCSV(m) {
+  // the map's bins in view (price ± 15 %), with the layers drawn
+  const layers = mapLayers(m).filter((l) => l.name !== "longs" && l.name !== "shorts");
+  const head = ["price", "long_usd", "short_usd", "long_cumulative_usd", "short_cumulative_usd", ...layers.map((l) => `${l.name.replace(" ", "_")}_usd`)];
+  const lines = [head.join(",")];
+  m.price_bins.forEach((p, i) => {
+    if (Math.abs(p - m.price) > MAP_SPAN * m.price) return;
+    lines.push([p, m.long_usd[i], m.short_usd[i], m.long_cumulative_usd[i], m.short_cumulative_usd[i], ...layers.map((l) => l.y[i])].join(","));
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+function exportCSV() {
+  download(`${fileBase()}_map.csv`, URL.createObjectURL(new Blob([mapCSV(state.map)], { type: "text/csv" })));
+}
+
+function exportJSON() {
+  const { heatmap, map, cascade, liquidations } = state;
+  const body = JSON.stringify({ url: location.href, map, heatmap, cascade, liquidations });
+  download(`${fileBase()}.json`, URL.createObjectURL(new Blob([body], { type: "application/json" })));
+}
+
+// ---------------------------------------------------------------- wiring
+const SERIES = new Set(["symbol", "model", "days", "end", "end-time", "bins"]);
+$("controls").addEventListener("change", (ev) => {
+  const t = ev.target;
+  if (t.closest("#exchanges")) {
+    if (!checkedExchanges().length) { // the map needs a venue: refuse, visibly, instead of falling back to Binance
+      t.checked = true;
+      setStatus(`keep at least one exchange ticked (${t.value} stays on)`, true);
+      return;
+    }
+  } else if (!SERIES.has(t.id)) {
+    if (t.id === "lev-min" || t.id === "lev-max") reloadMap();
+    else if (t.id === "liqs") refresh();
+    else if (t.id === "live") { syncLive(); writeURL(); }
+    return;
+  }
+  if (t.id === "symbol") fillExchanges();
+  if (t.id === "days") $("days").querySelectorAll("option.custom").forEach((o) => { if (o.value !== $("days").value) o.remove(); });
+  state.atMs = null;
+  refresh();
+});
+$("controls").addEventListener("submit", (ev) => ev.preventDefault());
+$("threshold").addEventListener("input", () => {
+  // client-side: hides weak levels in both charts without a request
+  $("threshold-out").textContent = `${$("threshold").value} %`;
+  if (state.heatmap) renderHeatmap(state.heatmap);
+  if (state.map) renderMap(state.map);
+  writeURL();
+});
+$("layers").addEventListener("change", reloadMap);
+$("at").addEventListener("input", () => scrub(false));
+$("at").addEventListener("change", () => scrub(true));
+$("at-latest").addEventListener("click", () => { $("at").value = $("at").max; scrub(true); });
+$("cascade-form").addEventListener("submit", (ev) => { ev.preventDefault(); runCascade(); });
+$("export-png-map").addEventListener("click", () => exportPNG("map"));
+$("export-png-heatmap").addEventListener("click", () => exportPNG("heatmap"));
+$("export-csv").addEventListener("click", exportCSV);
+$("export-json").addEventListener("click", exportJSON);
+state.describeBin = (i) => describeBin(state.map, i);
+state.describeCell = (t, b) => describeCell(state.heatmap, t, b);
+state.mapCSV = () => mapCSV(state.map);
+
+loadSymbols()
+  .then(() => applyURL(new URLSearchParams(location.search)))
+  .then(refresh)
+  .catch((e) => setStatus(e.message, true));
