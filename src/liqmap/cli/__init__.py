@@ -1,6 +1,9 @@
 """The ``liqmap`` command line: thin typer commands over the library.
 
-Each command group lives in its own module exposing ``register(app)``. :func:`run` maps every failure to
+Each command group lives in its own module exposing ``register(app)``; at module scope a command module
+imports only typer, the standard library and light liqmap modules (enums, settings), and the libraries a
+command needs inside the command, so ``liqmap --help`` and each command start fast
+(tests/cli/test_cli_imports.py asserts it; ``benchmarks/cli.py`` times it). :func:`run` maps every failure to
 one line on stderr and an exit code (docs/data.md, "Errors and exit codes"):
 
 * ``2`` — bad input a user can fix: :class:`liqmap.errors.LiqmapError` and any ``ValueError`` from input
