@@ -14,7 +14,7 @@ BTC = "BTC/USDT:USDT"
 
 def test_binance_force_order_sell_liquidates_a_long():
     frame = {"e": "forceOrder", "E": 1568014460893, "o": {"s": "BTCUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC",
-             "q": "0.014", "p": "9910", "ap": "9910", "X": "FILLED", "l": "0.014", "z": "0.014", "T": 1568014460893}}  # fmt: skip
+             "q": "0.014", "p": "9910", "ap": "9910", "X": "FILLED", "l": "0.014", "z": "0.014", "T": 1568014460893}}  # fmt: skip  # noqa: E501
     (liq,) = BinanceParser({"BTCUSDT": BTC}).parse(json.dumps({"stream": "btcusdt@forceOrder", "data": frame}))
     assert liq == Liquidation("binance", BTC, 1568014460893, "long", 9910.0, 0.014)
     assert liq.notional_usd == pytest.approx(138.74)
@@ -58,7 +58,7 @@ def test_okx_liquidation_contracts_times_ct_val_and_candle_volccy():
              "data": [{"details": [{"bkLoss": "0", "bkPx": "0.007831", "ccy": "", "posSide": "short", "side": "buy",
                                     "sz": "13", "ts": "1692266434010"}],
                        "instFamily": "IOST-USDT", "instId": "IOST-USDT-SWAP", "instType": "SWAP", "uly": "IOST-USDT"},
-                      {"details": [{"bkPx": "60000", "posSide": "net", "side": "sell", "sz": "5", "ts": "1692266434011"}],
+                      {"details": [{"bkPx": "60000", "posSide": "net", "side": "sell", "sz": "5", "ts": "1692266434011"}],  # noqa: E501
                        "instId": "BTC-USDT-SWAP"}]}  # fmt: skip
     p = OkxParser({"BTC-USDT-SWAP": BTC})  # IOST is not subscribed: ignored, not a bad frame
     (liq,) = p.parse(json.dumps(frame))
@@ -76,11 +76,11 @@ def test_okx_liquidation_contracts_times_ct_val_and_candle_volccy():
     ("venue", "frame", "reason"),
     [
         ("binance", "{not json", "unparsable"),
-        ("binance", '{"e": "forceOrder", "o": {"s": "BTCUSDT", "S": "SELL", "q": "-1", "z": "-1", "p": "1", "T": 1692266434010}}', "negative quantity"),
-        ("binance", '{"e": "forceOrder", "o": {"s": "DOGEUSDT", "S": "SELL", "q": "1", "p": "1", "T": 1692266434010}}', "unknown symbol"),
-        ("bybit", '{"topic": "allLiquidation.BTCUSDT", "data": [{"T": 1692266434010, "s": "BTCUSDT", "S": "Buy", "v": "1", "p": "NaN"}]}', "NaN/inf price"),
+        ("binance", '{"e": "forceOrder", "o": {"s": "BTCUSDT", "S": "SELL", "q": "-1", "z": "-1", "p": "1", "T": 1692266434010}}', "negative quantity"),  # noqa: E501
+        ("binance", '{"e": "forceOrder", "o": {"s": "DOGEUSDT", "S": "SELL", "q": "1", "p": "1", "T": 1692266434010}}', "unknown symbol"),  # noqa: E501
+        ("bybit", '{"topic": "allLiquidation.BTCUSDT", "data": [{"T": 1692266434010, "s": "BTCUSDT", "S": "Buy", "v": "1", "p": "NaN"}]}', "NaN/inf price"),  # noqa: E501
         ("bybit", '{"topic": "kline.1.BTCUSDT", "data": "oops"}', "unexpected shape"),
-        ("okx", '{"arg": {"channel": "candle1m", "instId": "BTC-USDT-SWAP"}, "data": [["x", "1", "1", "1", "1", "1", "1", "1", "1"]]}', "unreadable timestamp"),
+        ("okx", '{"arg": {"channel": "candle1m", "instId": "BTC-USDT-SWAP"}, "data": [["x", "1", "1", "1", "1", "1", "1", "1", "1"]]}', "unreadable timestamp"),  # noqa: E501
         ("okx", '{"arg": {"channel": "trades"}, "data": []}', "unknown channel"),
     ],
 )  # fmt: skip

@@ -89,7 +89,7 @@ class Liquidation:
 Event = Bar | Liquidation
 
 
-class BadFrame(ValueError):
+class BadFrameError(ValueError):
     """Raised inside a parser to drop a frame with a reason (never escapes :meth:`Parser.parse`)."""
 
 
@@ -120,17 +120,17 @@ class Drops:
 def _num(value: Any, name: str, *, positive: bool = True) -> float:
     """A finite float (> 0 with ``positive``, else ≥ 0) from a venue's string or number."""
     if isinstance(value, bool) or value is None:
-        raise BadFrame(f"missing {name}")
+        raise BadFrameError(f"missing {name}")
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise BadFrame(f"non-numeric {name}") from None
+        raise BadFrameError(f"non-numeric {name}") from None
     if not math.isfinite(x):
-        raise BadFrame(f"NaN/inf {name}")
+        raise BadFrameError(f"NaN/inf {name}")
     if x < 0:
-        raise BadFrame(f"negative {name}")
+        raise BadFrameError(f"negative {name}")
     if positive and x == 0:
-        raise BadFrame(f"zero {name}")
+        raise BadFrameError(f"zero {name}")
     return x
 
 
@@ -139,7 +139,7 @@ def _first_positive(*values: Any, name: str) -> float:
     for v in values[:-1]:
         try:
             return _num(v, name)
-        except BadFrame:
+        except BadFrameError:
             pass
     return _num(values[-1], name)
 
@@ -152,9 +152,9 @@ def _ts(value: Any) -> int:
     try:
         t = int(value)
     except (TypeError, ValueError):
-        raise BadFrame("unreadable timestamp") from None
+        raise BadFrameError("unreadable timestamp") from None
     if not _TS_MIN <= t <= _TS_MAX:
-        raise BadFrame("implausible timestamp")
+        raise BadFrameError("implausible timestamp")
     return t
 
 
@@ -173,9 +173,9 @@ def _bar(exchange: str, symbol: str, ts: Any, o: Any, h: Any, lo: Any, c: Any, v
         bool(kw.get("closed")),
     )
     if bar.high < bar.low or bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close):
-        raise BadFrame("high/low inconsistent with open/close")
+        raise BadFrameError("high/low inconsistent with open/close")
     if bar.timestamp % MINUTE_MS:
-        raise BadFrame("bar open not on a minute")
+        raise BadFrameError("bar open not on a minute")
     return bar
 
 
@@ -200,7 +200,7 @@ class Parser:
             return []
         try:
             return list(self._parse(msg))
-        except BadFrame as exc:
+        except BadFrameError as exc:
             self.drops.add(self.venue, str(exc), frame)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError):
             self.drops.add(self.venue, "unexpected shape", frame)
@@ -210,7 +210,7 @@ class Parser:
         try:
             return self.symbols[str(venue_id)]
         except KeyError:
-            raise BadFrame("unknown symbol") from None
+            raise BadFrameError("unknown symbol") from None
 
     def _parse(self, msg: Any) -> Iterable[Event]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -245,7 +245,7 @@ class BinanceParser(Parser):
     def _parse(self, msg: Any) -> Iterable[Event]:
         data = msg.get("data", msg) if isinstance(msg, dict) else msg
         if not isinstance(data, dict):
-            raise BadFrame("unexpected shape")
+            raise BadFrameError("unexpected shape")
         if "result" in data and "id" in data:  # {"result": null, "id": 1}: a SUBSCRIBE ack
             return
         kind = data.get("e")
@@ -261,12 +261,12 @@ class BinanceParser(Parser):
             sym = self._symbol(o["s"])
             side = {"SELL": "long", "BUY": "short"}.get(str(o["S"]).upper())
             if side is None:
-                raise BadFrame("unknown side")
+                raise BadFrameError("unknown side")
             qty = _first_positive(o.get("z"), o["q"], name="quantity")  # filled, else the order's quantity
             price = _first_positive(o.get("ap"), o["p"], name="price")  # average fill, else the order price
             yield Liquidation(self.venue, sym, _ts(o["T"]), side, price, qty)
         else:
-            raise BadFrame("unknown event")
+            raise BadFrameError("unknown event")
 
 
 class BybitParser(Parser):
@@ -293,11 +293,11 @@ class BybitParser(Parser):
 
     def _parse(self, msg: Any) -> Iterable[Event]:
         if not isinstance(msg, dict):
-            raise BadFrame("unexpected shape")
+            raise BadFrameError("unexpected shape")
         topic = msg.get("topic")
         if topic is None:  # {"success": true, "op": "subscribe"} / {"op": "pong"}
             if msg.get("success") is False:
-                raise BadFrame("subscription refused")
+                raise BadFrameError("subscription refused")
             return
         kind, _, rest = str(topic).partition(".")
         if kind == "kline":
@@ -312,10 +312,10 @@ class BybitParser(Parser):
                 sym = self._symbol(d["s"])
                 side = {"buy": "long", "sell": "short"}.get(str(d["S"]).lower())
                 if side is None:
-                    raise BadFrame("unknown side")
+                    raise BadFrameError("unknown side")
                 yield Liquidation(self.venue, sym, _ts(d["T"]), side, _num(d["p"], "price"), _num(d["v"], "quantity"))
         else:
-            raise BadFrame("unknown topic")
+            raise BadFrameError("unknown topic")
 
 
 class OkxParser(Parser):
@@ -357,10 +357,10 @@ class OkxParser(Parser):
 
     def _parse(self, msg: Any) -> Iterable[Event]:
         if not isinstance(msg, dict):
-            raise BadFrame("unexpected shape")
+            raise BadFrameError("unexpected shape")
         if "event" in msg:  # {"event": "subscribe", "arg": ...} / {"event": "error", ...}
             if msg["event"] == "error":
-                raise BadFrame("subscription refused")
+                raise BadFrameError("subscription refused")
             return
         arg = msg["arg"]
         channel = arg["channel"]
@@ -382,11 +382,11 @@ class OkxParser(Parser):
                     pos = str(x.get("posSide", "")).lower()
                     side = pos if pos in ("long", "short") else {"sell": "long", "buy": "short"}.get(str(x["side"]))
                     if side is None:
-                        raise BadFrame("unknown side")
+                        raise BadFrameError("unknown side")
                     qty = _num(x["sz"], "quantity") * self.ct_val[inst]
                     yield Liquidation(self.venue, sym, _ts(x["ts"]), side, _num(x["bkPx"], "price"), qty)
         else:
-            raise BadFrame("unknown channel")
+            raise BadFrameError("unknown channel")
 
 
 def venue_id(exchange: str, symbol: str) -> str:

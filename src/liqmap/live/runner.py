@@ -1,0 +1,419 @@
+"""The live runner: streams → closed bars → one :class:`~liqmap.engine.IncrementalEngine` per venue and symbol.
+
+On the first closed bar of a series it backfills the store over REST (``fetch_into_store``, 1-minute bars)
+from the last stored bar — or ``history_minutes`` back — up to the bar before, warm-starts the engine with
+a batch :func:`liqmap.engine.run` over the stored history on a fixed grid (± ``grid_pad_pct`` around the
+history's range), then applies each closed bar as it arrives (bit for bit what a batch run over the same
+bars gives). A later gap (a reconnect, a dropped kline) is backfilled the same way before the new bar is
+applied; a bar at or before the last applied one (duplicate, out of order) is dropped and counted.
+
+Bars and realized liquidations go to the store in small batches every ``flush_s`` (each one
+``Store.upsert`` transaction, keyed: a restart that re-sends a stored row changes nothing). Store and
+REST work runs on worker threads so the event loop keeps reading frames. Open interest is polled over REST
+every ``oi_poll_s`` (no OI stream exists) and attached to the next closed bar when fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liqmap.live.parsers import MINUTE_MS, Bar, Drops, Liquidation, Parser, parser_for
+from liqmap.live.streams import Backoff, StreamState, read_stream, stream_specs
+
+log = logging.getLogger("liqmap.live")
+LIQ_KEY = ["exchange", "symbol", "timestamp", "side", "price", "quantity"]
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """What ``liqmap live`` runs; ``ws_urls``/``api_urls`` replace a venue's websocket/REST base URL."""
+
+    exchanges: tuple[str, ...]
+    symbols: tuple[str, ...]
+    db: Path | None = None
+    ws_urls: dict[str, str] = field(default_factory=dict)
+    api_urls: dict[str, str] = field(default_factory=dict)
+    history_minutes: int = 1440
+    backfill: bool = True
+    stale_s: float = 30.0
+    flush_s: float = 1.0
+    oi_poll_s: float = 60.0
+    model: str = "oi-delta"
+    profile: str = "default"
+    tiers_from: str | None = "binance"
+    grid_pad_pct: float = 30.0
+    n_bins: int | None = None
+    duration_s: float | None = None
+    backoff_base_s: float = 1.0
+
+
+@dataclass
+class Series:
+    """One venue + symbol: its engine (after warm start), last applied bar and recent bars."""
+
+    exchange: str
+    symbol: str
+    engine: Any = None
+    config: Any = None
+    last_ts: int | None = None
+    history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1440))
+    oi: tuple[float, float] | None = None  # (base units, time.monotonic() of the poll)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    applied: int = 0
+    backfilled: int = 0
+
+
+@dataclass
+class Counters:
+    bars_stored: int = 0
+    liqs_stored: int = 0
+    liqs_seen: int = 0
+    duplicates: int = 0
+    forming: int = 0
+    gaps_filled: int = 0
+    gaps_unfilled: int = 0
+    flushes: int = 0
+    oi_polls: int = 0
+    oi_errors: int = 0
+
+
+class LiveRunner:
+    """Run :class:`LiveSettings` until ``duration_s`` passes or :meth:`stop` (SIGINT/SIGTERM) is called."""
+
+    def __init__(
+        self,
+        settings: LiveSettings,
+        *,
+        alerts: Any = None,
+        status: Callable[[str], None] | None = None,
+    ) -> None:
+        from liqmap.symbols import normalize_symbol
+
+        self.s = settings
+        self.symbols = tuple(normalize_symbol(x) for x in settings.symbols)
+        self.drops = Drops()
+        self.parsers: dict[str, Parser] = {ex: parser_for(ex, self.symbols, self.drops) for ex in settings.exchanges}
+        self.series = {(ex, sym): Series(ex, sym) for ex in settings.exchanges for sym in self.symbols}
+        for ser in self.series.values():
+            ser.history = deque(maxlen=max(settings.history_minutes, 60))
+        self.specs = [
+            sp for ex in settings.exchanges for sp in stream_specs(ex, self.symbols, settings.ws_urls.get(ex))
+        ]
+        self.states = {sp.name: StreamState() for sp in self.specs}
+        self.c = Counters()
+        self.alerts = alerts
+        self.status_cb = status
+        self.latencies_ms: deque[float] = deque(maxlen=100_000)
+        self.pending_bars: list[dict[str, Any]] = []
+        self.pending_liqs: list[dict[str, Any]] = []
+        self.stop_event: asyncio.Event | None = None
+        self._store: Any = None
+        self._conns: dict[str, Any] = {}
+        self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="liqmap-store")  # one writer, in order
+        self._net_pool = ThreadPoolExecutor(2, thread_name_prefix="liqmap-rest")
+        self.error: BaseException | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.stop_event is not None:
+            self.stop_event.set()
+
+    async def run(self) -> Counters:
+        from liqmap.data.store import Store
+
+        self.stop_event = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(sig, self.stop)
+        self._store = await loop.run_in_executor(self._store_pool, lambda: Store(self.s.db))
+        tasks = [
+            asyncio.create_task(
+                read_stream(
+                    sp,
+                    self._on_frame(sp.exchange),
+                    self.states[sp.name],
+                    self.stop_event,
+                    stale_s=self.s.stale_s,
+                    backoff=Backoff(self.s.backoff_base_s),
+                )
+            )
+            for sp in self.specs
+        ]
+        tasks.append(asyncio.create_task(self._flusher()))
+        if self.s.oi_poll_s > 0:
+            tasks.append(asyncio.create_task(self._oi_poller()))
+        if self.status_cb is not None:
+            tasks.append(asyncio.create_task(self._status_loop()))
+        try:
+            if self.s.duration_s is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop_event.wait(), timeout=self.s.duration_s)
+            else:
+                await self.stop_event.wait()
+        finally:
+            self.stop_event.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._flush()
+            await loop.run_in_executor(self._store_pool, self._store.close)
+            self._store_pool.shutdown(wait=True)
+            self._net_pool.shutdown(wait=False, cancel_futures=True)
+        if self.error is not None:
+            raise self.error
+        return self.c
+
+    # -- frames ---------------------------------------------------------------------------------------------
+    def _on_frame(self, exchange: str) -> Callable[[str | bytes, float], Any]:
+        parser = self.parsers[exchange]
+
+        async def handle(frame: str | bytes, t_recv: float) -> None:
+            for ev in parser.parse(frame):
+                if isinstance(ev, Liquidation):
+                    self.c.liqs_seen += 1
+                    self.pending_liqs.append(ev.row())
+                    if self.alerts is not None:
+                        self.alerts.on_liquidation(ev)
+                elif ev.closed:
+                    await self.on_closed_bar(ev, t_recv)
+                else:
+                    self.c.forming += 1
+
+        return handle
+
+    async def on_closed_bar(self, bar: Bar, t_recv: float | None = None) -> None:
+        """Apply one closed bar: warm start or backfill first where needed; duplicates are dropped."""
+        ser = self.series.get((bar.exchange, bar.symbol))
+        if ser is None:
+            return
+        async with ser.lock:
+            if ser.last_ts is not None and bar.timestamp <= ser.last_ts:
+                self.c.duplicates += 1
+                return
+            loop = asyncio.get_running_loop()
+            if ser.engine is None:
+                await self._warm_start(ser, bar)
+            elif bar.timestamp > ser.last_ts + MINUTE_MS:
+                pending = self._take_pending()
+                try:
+                    rows = await loop.run_in_executor(
+                        self._store_pool, self._backfill, ser, ser.last_ts + MINUTE_MS, bar.timestamp, pending
+                    )
+                except Exception as exc:  # the store is unreachable or refuses the rows: stop with the reason
+                    self._fatal(exc)
+                    return
+                for row in rows:
+                    self._apply(ser, row, None)
+                self.c.gaps_filled += bool(rows)
+                if ser.last_ts + MINUTE_MS < bar.timestamp:
+                    self.c.gaps_unfilled += 1
+            row = bar.row()
+            if ser.oi is not None and time.monotonic() - ser.oi[1] <= 2.5 * max(self.s.oi_poll_s, 1.0):
+                row["open_interest"] = ser.oi[0]
+            self._apply(ser, row, t_recv)
+            self.pending_bars.append(row)
+
+    def _apply(self, ser: Series, row: dict[str, Any], t_recv: float | None) -> None:
+        ser.engine.update(row)
+        ser.last_ts = int(row["timestamp"])
+        ser.history.append(row)
+        ser.applied += 1
+        lm = ser.engine.liqmap() if (t_recv is not None or self.alerts is not None) else None
+        if t_recv is not None:
+            self.latencies_ms.append((time.perf_counter() - t_recv) * 1e3)
+        if self.alerts is not None and lm is not None and t_recv is not None:
+            self.alerts.on_map(ser, lm)
+
+    # -- store work (on the store thread) -------------------------------------------------------------------
+    def _take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        bars, liqs = self.pending_bars, self.pending_liqs
+        self.pending_bars, self.pending_liqs = [], []
+        return bars, liqs
+
+    def _write(self, pending: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        import pandas as pd
+
+        bars, liqs = pending
+        if bars:
+            df = pd.DataFrame(bars).drop_duplicates(["exchange", "symbol", "timestamp"], keep="last")
+            self.c.bars_stored += self._store.upsert("bars", df.sort_values(["exchange", "symbol", "timestamp"]))
+        if liqs:
+            df = pd.DataFrame(liqs).drop_duplicates(LIQ_KEY)
+            self.c.liqs_stored += self._store.upsert("liquidations", df)
+        if bars or liqs:
+            self.c.flushes += 1
+
+    def _connector(self, exchange: str) -> Any:
+        if exchange not in self._conns:
+            from liqmap.data.connectors import connector
+
+            self._conns[exchange] = connector(exchange, api_url=self.s.api_urls.get(exchange))
+        return self._conns[exchange]
+
+    def _backfill(
+        self, ser: Series, start_ms: int, next_ms: int, pending: tuple[list[Any], list[Any]]
+    ) -> list[dict[str, Any]]:
+        """Write ``pending``, fetch the missing bars ``[start_ms, next_ms)`` over REST into the store and
+        return them (in time order) as rows to apply; a REST failure leaves the gap (logged, counted)."""
+        from liqmap.data.connectors import Dataset, fetch_into_store
+
+        self._write(pending)
+        until = next_ms - MINUTE_MS
+        if until < start_ms:
+            return []
+        if self.s.backfill:
+            for ds in (Dataset.OHLCV, Dataset.OPEN_INTEREST):  # OI history (5-minute at best) onto those bars
+                try:
+                    fetch_into_store(
+                        self._store, ser.exchange, ser.symbol, [ds], start_ms, until, timeframe="1m",
+                        client=self._connector(ser.exchange),
+                    )  # fmt: skip
+                except Exception as exc:  # no network, venue down: the gap stays a gap (liqmap data gaps shows it)
+                    log.warning("%s %s: REST backfill of %s failed (%s)", ser.exchange, ser.symbol, ds.value, exc)
+                    if ds is Dataset.OHLCV:
+                        break
+        return self._stored_rows(ser, start_ms, until)
+
+    def _stored_rows(self, ser: Series, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        from liqmap.errors import StoreError
+
+        try:
+            df = self._store.query_bars(ser.exchange, ser.symbol, start_ms, end_ms)
+        except StoreError:
+            return []
+        keep = [c for c in ("timestamp", "open", "high", "low", "close", "volume", "quote_volume",
+                            "taker_buy_volume", "open_interest", "mark_price") if c in df.columns]  # fmt: skip
+        out = df[keep].assign(exchange=ser.exchange, symbol=ser.symbol).to_dict("records")
+        for r in out:
+            r["timestamp"] = int(r["timestamp"])
+            for k, v in list(r.items()):
+                if isinstance(v, float) and math.isnan(v):
+                    r[k] = None
+        return out
+
+    def _warm(self, ser: Series, first: Bar, pending: tuple[list[Any], list[Any]]) -> tuple[Any, Any, list[Any]]:
+        """Backfill the history window, build the engine from it; returns ``(engine, config, rows)``."""
+        from liqmap.engine import IncrementalEngine
+
+        start = first.timestamp - self.s.history_minutes * MINUTE_MS
+        last = self._store.last_timestamp("bars", ser.exchange, ser.symbol)
+        self._backfill(ser, max(start, last) if last is not None else start, first.timestamp, pending)
+        rows = self._stored_rows(ser, start, first.timestamp - MINUTE_MS)
+        cfg = self.engine_config(ser, rows, first)
+        eng = IncrementalEngine(ser.exchange, ser.symbol, self.s.model, cfg)
+        for row in rows:  # the same kernel as a batch run (bit for bit), and no all-bars-need-OI check
+            eng.update(row)
+        return eng, cfg, rows
+
+    def engine_config(self, ser: Series, rows: Sequence[dict[str, Any]], first: Bar) -> Any:
+        """The fixed-grid config of ``ser``: the profile's, the store's tier tables, ± ``grid_pad_pct``."""
+        import pandas as pd
+
+        from liqmap.engine.options import engine_config
+
+        lows = [r["low"] for r in rows] + [first.low]
+        highs = [r["high"] for r in rows] + [first.high]
+        pad = self.s.grid_pad_pct / 100.0
+        frame = pd.DataFrame([{"exchange": ser.exchange, "symbol": ser.symbol}])
+        return engine_config(
+            frame,
+            profile=self.s.profile,
+            tiers_from=self.s.tiers_from,
+            tier_tables=self._store.tier_tables([ser.exchange], ser.symbol),
+            price_range=(min(lows) * (1 - pad), max(highs) * (1 + pad)),
+            n_bins=self.s.n_bins,
+        )
+
+    async def _warm_start(self, ser: Series, first: Bar) -> None:
+        loop = asyncio.get_running_loop()
+        pending = self._take_pending()
+        try:
+            eng, cfg, rows = await loop.run_in_executor(self._store_pool, self._warm, ser, first, pending)
+        except Exception as exc:
+            self._fatal(exc)
+            raise
+        ser.engine, ser.config = eng, cfg
+        ser.history.extend(rows)
+        ser.backfilled = len(rows)
+        ser.last_ts = int(rows[-1]["timestamp"]) if rows else None
+        log.info("%s %s: warm start from %d stored bars", ser.exchange, ser.symbol, len(rows))
+
+    def _fatal(self, exc: BaseException) -> None:
+        log.error("stopping: %s", exc)
+        self.error = exc
+        self.stop()
+
+    # -- loops ----------------------------------------------------------------------------------------------
+    async def _flush(self) -> None:
+        pending = self._take_pending()
+        if not pending[0] and not pending[1]:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._store_pool, self._write, pending)
+        except Exception as exc:
+            self._fatal(exc)
+
+    async def _flusher(self) -> None:
+        assert self.stop_event is not None
+        while not self.stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=self.s.flush_s)
+            await self._flush()
+
+    def _poll_oi(self, ser: Series) -> float | None:
+        conn = self._connector(ser.exchange)
+        oi = conn.client.fetch_open_interest(ser.symbol)
+        base = oi.get("baseVolume")
+        if base is None and oi.get("openInterestAmount") is not None:
+            market = conn.client.market(ser.symbol)
+            base = float(oi["openInterestAmount"]) * float(market.get("contractSize") or 1.0)
+        return float(base) if base is not None and math.isfinite(float(base)) and base > 0 else None
+
+    async def _oi_poller(self) -> None:
+        assert self.stop_event is not None
+        loop = asyncio.get_running_loop()
+        while not self.stop_event.is_set():
+            for ser in self.series.values():
+                try:
+                    value = await loop.run_in_executor(self._net_pool, self._poll_oi, ser)
+                except Exception as exc:  # rate limit, 5xx, no network: keep the last reading, count it
+                    self.c.oi_errors += 1
+                    if self.c.oi_errors == 1:
+                        log.warning("%s %s: open-interest poll failed (%s)", ser.exchange, ser.symbol, exc)
+                    continue
+                self.c.oi_polls += 1
+                if value is not None:
+                    ser.oi = (value, time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=self.s.oi_poll_s)
+
+    def status_line(self) -> str:
+        """One line: each connection's state and message count, then bars, liquidations, drops, latency."""
+        parts = [f"{name}: {st.state} ({st.messages} msg)" for name, st in self.states.items()]
+        lat = sorted(self.latencies_ms)
+        p99 = f"{lat[int(0.99 * (len(lat) - 1))]:.1f} ms" if lat else "—"
+        c = self.c
+        parts.append(
+            f"bars {sum(x.applied for x in self.series.values())} applied / {c.bars_stored} stored, "
+            f"liqs {c.liqs_seen}, dup {c.duplicates}, dropped {self.drops.total}, gaps {c.gaps_filled} filled"
+            f"{f' {c.gaps_unfilled} open' if c.gaps_unfilled else ''}, map p99 {p99}"
+        )
+        return " | ".join(parts)
+
+    async def _status_loop(self) -> None:
+        assert self.stop_event is not None and self.status_cb is not None
+        while not self.stop_event.is_set():
+            self.status_cb(self.status_line())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=1.0)
+        self.status_cb(self.status_line())
