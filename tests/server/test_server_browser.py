@@ -26,7 +26,9 @@ def plot_data(page, div: str, trace: int, key: str):
 
 
 def wait_for(page, condition: str) -> None:
-    page.wait_for_function(f"() => {condition}", timeout=60_000)  # a function: no eval, which the CSP forbids
+    """Wait until ``condition`` holds and the page has nothing in flight (``window.liqmap.busy`` is 0)."""
+    idle = "window.liqmap && !window.liqmap.busy"
+    page.wait_for_function(f"() => ({condition}) && {idle}", timeout=60_000)  # a function: no eval (CSP)
 
 
 @pytest.fixture

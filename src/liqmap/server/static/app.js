@@ -22,7 +22,8 @@ const DATE_TICKS = [
 // Everything the page loaded, for inspection, export and the browser tests.
 const state = {
   symbols: [], heatmap: null, map: null, cascade: null, liquidations: null, ws: null, seq: 0, mapSeq: 0,
-  renders: {}, atMs: null, hooked: {}, hovered: {},
+  renders: {}, atMs: null, hooked: {}, hovered: {}, drawnAt: {},
+  busy: 0, // requests and redraws in flight (0: the page shows everything it asked for)
 };
 window.liqmap = state;
 
@@ -99,6 +100,7 @@ function layout(extra) {
 function draw(id, traces, lay) {
   Plotly.react($(id), traces, lay, PLOT_CONFIG);
   state.renders[id] = (state.renders[id] || 0) + 1;
+  state.drawnAt[id] = performance.now(); // ms since navigation (benchmarks/dashboard.py reads it)
 }
 
 function hook(id, event, fn) {
@@ -228,15 +230,27 @@ function fillExchanges() {
 }
 
 // ---------------------------------------------------------------- heatmap
-function heatmapScale(hm) {
+const heatCache = new WeakMap(); // per heatmap response: long + short per [bin][snapshot] and the colour top
+
+function heatTotals(hm) {
   // colour clipped at the 99.5th percentile of the non-empty cells, so one hot cell does not wash out the rest
+  let c = heatCache.get(hm);
+  if (c) return c;
+  const nT = hm.times_ms.length, nB = hm.price_bins.length;
+  const total = Array.from({ length: nB }, () => new Float64Array(nT));
   const flat = [];
-  for (let t = 0; t < hm.times_ms.length; t++) {
+  for (let t = 0; t < nT; t++) {
     const L = hm.long_usd[t], S = hm.short_usd[t];
-    for (let b = 0; b < L.length; b++) if (L[b] + S[b] > 0) flat.push(L[b] + S[b]);
+    for (let b = 0; b < nB; b++) {
+      const v = L[b] + S[b];
+      total[b][t] = v;
+      if (v > 0) flat.push(v);
+    }
   }
-  flat.sort((a, b) => a - b);
-  return flat.length ? flat[Math.floor(0.995 * (flat.length - 1))] : 1;
+  const sorted = Float64Array.from(flat).sort();
+  c = { total, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1 };
+  heatCache.set(hm, c);
+  return c;
 }
 
 function liquidationDots(liq, hidden) {
@@ -254,16 +268,10 @@ function liquidationDots(liq, hidden) {
 
 function renderHeatmap(hm) {
   const nT = hm.times_ms.length, nB = hm.price_bins.length;
-  const zmax = heatmapScale(hm);
+  const { total, zmax } = heatTotals(hm);
   const cut = threshold() * zmax;
-  const z = Array.from({ length: nB }, () => new Array(nT));
-  for (let t = 0; t < nT; t++) {
-    const L = hm.long_usd[t], S = hm.short_usd[t];
-    for (let b = 0; b < nB; b++) {
-      const v = L[b] + S[b];
-      z[b][t] = v > 0 && v >= cut ? v : null; // empty and below-threshold cells show the background
-    }
-  }
+  // empty and below-threshold cells show the background
+  const z = total.map((row) => Array.from(row, (v) => (v > 0 && v >= cut ? v : null)));
   const lo = Math.min(...hm.close) * 0.85, hi = Math.max(...hm.close) * 1.15;
   const bar = usdAxis(zmax, 4);
   const at = state.atMs !== null ? hm.times_ms[atIndex(hm)] : null;
@@ -554,25 +562,41 @@ async function loadLiquidations(m) {
 }
 
 async function refresh() {
+  state.busy++;
+  try {
+    await load();
+  } finally {
+    state.busy--;
+  }
+}
+
+async function load() {
+  // the map (and its report) is drawn as soon as it arrives; the heatmap and realized liquidations follow
   const seq = ++state.seq;
   state.mapSeq++;
   setStatus("loading…");
   writeURL();
   try {
-    const [hm, m] = await Promise.all([
-      getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]])),
-      getJSON("/api/map", mapQuery({ layers: $("layers").checked })),
-    ]);
-    const liq = await loadLiquidations(hm);
+    const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]]));
+    hmP.catch(() => {}); // awaited below; an error there is reported once
+    const m = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
     if (seq !== state.seq) return; // a newer selection superseded this one
-    Object.assign(state, { heatmap: hm, map: m, liquidations: liq });
-    renderHeatmap(hm);
+    const liqP = loadLiquidations(m);
+    liqP.catch(() => {});
+    Object.assign(state, { map: m, liquidations: null });
     renderMap(m);
     renderLevels(m);
     // the cascade form starts at the report's own shock and resilience (the shared defaults)
     if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
     if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
-    await runCascade();
+    const cascade = runCascade();
+    const [hm, liq] = await Promise.all([hmP, liqP]);
+    if (seq !== state.seq) return;
+    Object.assign(state, { heatmap: hm, liquidations: liq });
+    renderHeatmap(hm);
+    if (liq && liq.count) renderMap(m); // with the realized liquidations' ticks
+    await cascade;
+    if (seq !== state.seq) return;
     renderStatus(m);
     syncLive();
   } catch (e) {
@@ -582,6 +606,15 @@ async function refresh() {
 
 async function reloadMap() {
   // the map report only (scrubber, leverage filter, layers): map, levels, imbalance, asymmetry, cascade
+  state.busy++;
+  try {
+    await loadMap();
+  } finally {
+    state.busy--;
+  }
+}
+
+async function loadMap() {
   const seq = ++state.mapSeq;
   writeURL();
   try {
@@ -678,15 +711,19 @@ $("controls").addEventListener("submit", (ev) => ev.preventDefault());
 $("threshold").addEventListener("input", () => {
   // client-side: hides weak levels in both charts without a request
   $("threshold-out").textContent = `${$("threshold").value} %`;
-  if (state.heatmap) renderHeatmap(state.heatmap);
   if (state.map) renderMap(state.map);
+  if (state.heatmap) renderHeatmap(state.heatmap);
   writeURL();
 });
 $("layers").addEventListener("change", reloadMap);
 $("at").addEventListener("input", () => scrub(false));
 $("at").addEventListener("change", () => scrub(true));
 $("at-latest").addEventListener("click", () => { $("at").value = $("at").max; scrub(true); });
-$("cascade-form").addEventListener("submit", (ev) => { ev.preventDefault(); runCascade(); });
+$("cascade-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  state.busy++;
+  runCascade().finally(() => { state.busy--; });
+});
 $("export-png-map").addEventListener("click", () => exportPNG("map"));
 $("export-png-heatmap").addEventListener("click", () => exportPNG("heatmap"));
 $("export-csv").addEventListener("click", exportCSV);
