@@ -31,7 +31,7 @@ def test_ws_pushes_map_when_a_bar_is_stored(app_factory, writable_db, add_bar):
         ("symbol=XRPUSDT", "no bars stored for XRP/USDT:USDT on binance"),
         ("start_ms=5&end_ms=1", "start_ms (5) must be before end_ms (1)"),
         ("bins=99999", "bins: Input should be less than or equal to 4000"),
-        ("exchange=ftx", "exchange.0: Input should be 'binance', 'bybit'"),
+        ("exchange=ftx", "exchange: Input should be 'binance', 'bybit'"),
     ],
 )
 def test_ws_reports_bad_query_and_closes(client, query, message):
