@@ -16,6 +16,7 @@ unknown symbol), ``duplicate``/``reorder`` re-send or swap closed bars. Not part
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import math
@@ -221,7 +222,8 @@ class FakeWs:
                 sc.sent[key] = sc.sent.get(key, 0) + 1
                 if sc.frame_delay_s:
                     await asyncio.sleep(sc.frame_delay_s)
-            await asyncio.sleep(sc.linger_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), sc.linger_s)
         except Exception:  # the client went away
             return
 

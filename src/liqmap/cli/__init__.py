@@ -25,7 +25,7 @@ from pathlib import Path
 
 import typer
 
-from liqmap.cli import analytics, calibrate, data, demo, engine, margin, scale, scan, serve, sim
+from liqmap.cli import analytics, calibrate, data, demo, engine, live, margin, scale, scan, serve, sim
 
 app = typer.Typer(
     name="liqmap",
@@ -35,7 +35,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (margin, data, engine, sim, analytics, calibrate, scale, scan, demo, serve):
+for _module in (margin, data, engine, sim, analytics, calibrate, scale, scan, demo, serve, live):
     _module.register(app)
 
 EXIT_BAD_INPUT = 2

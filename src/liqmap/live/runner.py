@@ -197,13 +197,13 @@ class LiveRunner:
         if ser is None:
             return
         async with ser.lock:
-            if ser.last_ts is not None and bar.timestamp <= ser.last_ts:
+            if ser.engine is None:
+                await self._warm_start(ser, bar)
+            if ser.last_ts is not None and bar.timestamp <= ser.last_ts:  # stored or applied already
                 self.c.duplicates += 1
                 return
             loop = asyncio.get_running_loop()
-            if ser.engine is None:
-                await self._warm_start(ser, bar)
-            elif bar.timestamp > ser.last_ts + MINUTE_MS:
+            if ser.last_ts is not None and bar.timestamp > ser.last_ts + MINUTE_MS:
                 pending = self._take_pending()
                 try:
                     rows = await loop.run_in_executor(
@@ -307,8 +307,12 @@ class LiveRunner:
 
         start = first.timestamp - self.s.history_minutes * MINUTE_MS
         last = self._store.last_timestamp("bars", ser.exchange, ser.symbol)
-        self._backfill(ser, max(start, last) if last is not None else start, first.timestamp, pending)
-        rows = self._stored_rows(ser, start, first.timestamp - MINUTE_MS)
+        if last is None or last < first.timestamp - MINUTE_MS:
+            self._backfill(ser, max(start, last) if last is not None else start, first.timestamp, pending)
+        else:  # the stream re-sent stored bars (a restart): warm up to the last stored one
+            self._write(pending)
+            start = last - self.s.history_minutes * MINUTE_MS
+        rows = self._stored_rows(ser, start, max(first.timestamp - MINUTE_MS, last or 0))
         cfg = self.engine_config(ser, rows, first)
         eng = IncrementalEngine(ser.exchange, ser.symbol, self.s.model, cfg)
         for row in rows:  # the same kernel as a batch run (bit for bit), and no all-bars-need-OI check
