@@ -105,3 +105,23 @@ def test_three_venues_each_get_a_warm_engine(tmp_path, make_ws, make_rest):
     assert sorted(liqs["side"].unique()) == ["long", "short"]
     okx = liqs[liqs["exchange"] == "okx"]
     assert np.allclose(okx["quantity"], 0.13)  # 13 contracts × 0.01 BTC
+
+
+def test_alerts_on_the_live_maps_and_realized_stream(tmp_path, make_ws, make_rest):
+    from liqmap.live.alerts import Alerts, Rule
+
+    bars = minute_bars(HISTORY + 8, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    rest = make_rest(bars)
+    ws = make_ws(Script(bars[HISTORY:], liquidation_every=1))
+    # cascade amplification is ≥ 1 on any map: fires on the first streamed map, then never re-arms;
+    # each forceOrder is 0.014 BTC at the bar's low (≈ $860): ≥ $1,500 within 2 minutes needs two orders
+    alerts = Alerts([Rule("cascade", 1.0), Rule("realized", 1_500.0, min_usd=1_500.0, minutes=2)])
+    runner = LiveRunner(settings(tmp_path, ws, rest), alerts=alerts)
+    run_until(runner, lambda r: r.series[("binance", BTC)].applied >= 8 and r.c.liqs_seen >= 8)
+    kinds = [a.kind for a in alerts.fired]
+    assert kinds.count("cascade") == 1
+    casc = next(a for a in alerts.fired if a.kind == "cascade")
+    assert casc.value >= 1.0 and {"up_amplification", "down_amplification"} <= set(casc.numbers)
+    (real,) = [a for a in alerts.fired if a.kind == "realized"]  # stays above while orders keep coming
+    assert real.numbers["orders"] == 2
+    assert real.value == pytest.approx(0.014 * (bars[HISTORY]["l"] + bars[HISTORY + 1]["l"]))
