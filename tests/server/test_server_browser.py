@@ -57,7 +57,17 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
     hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
     assert plot_data(page, "heatmap", 1, "y") == hm["close"] and plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
-    assert page.evaluate("document.getElementById('heatmap').data[0].z.length") == 1000
+    # the bins within the price axis (the close ± 15 %) are drawn, with their values
+    lo, hi = min(hm["close"]) * 0.85, max(hm["close"]) * 1.15
+    inside = [i for i, p in enumerate(hm["price_bins"]) if lo <= p <= hi]
+    shown_y = plot_data(page, "heatmap", 0, "y")
+    assert len(shown_y) == page.evaluate("document.getElementById('heatmap').data[0].z.length") < 1000
+    assert set(inside) <= {hm["price_bins"].index(y) for y in shown_y} and len(shown_y) <= len(inside) + 2
+    b, t = inside[len(inside) // 2], len(hm["times_ms"]) - 1
+    row = page.evaluate(f"document.getElementById('heatmap').data[0].z[{shown_y.index(hm['price_bins'][b])}][{t}]")
+    assert row == pytest.approx(hm["long_usd"][t][b] + hm["short_usd"][t][b]) or (
+        row is None and hm["long_usd"][t][b] + hm["short_usd"][t][b] == 0
+    )
     rows = page.locator("#levels-table tbody tr")  # the levels, gauge and cascade come from the map report
     assert rows.count() == len(m["clusters"]) > 0
     assert rows.nth(0).locator("td").nth(4).inner_text().startswith("$")

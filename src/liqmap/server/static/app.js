@@ -248,7 +248,13 @@ function heatTotals(hm) {
     }
   }
   const sorted = Float64Array.from(flat).sort();
-  c = { total, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1 };
+  // only the bins within the price axis' range (the close ± 15 %) are drawn: a third of the cells on a
+  // 30-day BTC map, and Plotly's heatmap time grows with them
+  const lo = Math.min(...hm.close) * (1 - MAP_SPAN), hi = Math.max(...hm.close) * (1 + MAP_SPAN);
+  let b0 = 0, b1 = nB - 1;
+  while (b0 < nB - 1 && hm.price_bins[b0 + 1] < lo) b0++;
+  while (b1 > b0 && hm.price_bins[b1 - 1] > hi) b1--;
+  c = { total: total.slice(b0, b1 + 1), b0, lo, hi, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1 };
   heatCache.set(hm, c);
   return c;
 }
@@ -268,15 +274,14 @@ function liquidationDots(liq, hidden) {
 
 function renderHeatmap(hm) {
   const nT = hm.times_ms.length, nB = hm.price_bins.length;
-  const { total, zmax } = heatTotals(hm);
+  const { total, zmax, b0, lo, hi } = heatTotals(hm);
   const cut = threshold() * zmax;
   // empty and below-threshold cells show the background
   const z = total.map((row) => Array.from(row, (v) => (v > 0 && v >= cut ? v : null)));
-  const lo = Math.min(...hm.close) * 0.85, hi = Math.max(...hm.close) * 1.15;
   const bar = usdAxis(zmax, 4);
   const at = state.atMs !== null ? hm.times_ms[atIndex(hm)] : null;
   draw("heatmap", [
-    { type: "heatmap", x: hm.times_ms, y: hm.price_bins, z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations", hoverinfo: "none",
+    { type: "heatmap", x: hm.times_ms, y: hm.price_bins.slice(b0, b0 + z.length), z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations", hoverinfo: "none",
       colorbar: { thickness: 10, tickfont: { color: C.muted }, tickmode: "array", tickvals: bar.tickvals, ticktext: bar.ticktext } },
     { type: "scatter", mode: "lines", x: hm.times_ms, y: hm.close, name: "price", line: { color: "#ffffff", width: 1.3 }, hoverinfo: "skip" },
     ...liquidationDots(state.liquidations, !$("liqs").checked),
@@ -292,8 +297,9 @@ function renderHeatmap(hm) {
   hook("heatmap", "plotly_hover", (ev) => {
     const p = ev.points.find((q) => q.data.type === "heatmap");
     if (!p) return;
-    state.hovered.heatmap = { t: p.pointNumber[1], b: p.pointNumber[0] };
-    $("heatmap-readout").textContent = describeCell(state.heatmap, p.pointNumber[1], p.pointNumber[0]);
+    const cell = { t: p.pointNumber[1], b: p.pointNumber[0] + heatTotals(state.heatmap).b0 }; // a bin of price_bins
+    state.hovered.heatmap = cell;
+    $("heatmap-readout").textContent = describeCell(state.heatmap, cell.t, cell.b);
   });
   hook("heatmap", "plotly_selected", (ev) => { if (ev && ev.range && ev.range.x) brush(ev.range.x); });
   syncScrubber(hm);
