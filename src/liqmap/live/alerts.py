@@ -245,7 +245,7 @@ class Alerts:
 
     def on_map(self, series: Any, lm: Any) -> list[Alert]:
         """The runner's hook after each closed bar: build the map report of ``lm`` and evaluate it."""
-        if not self.needs_report():
+        if not self.needs_report() or len(series.history) < 3:  # the report's impact model needs 3 bars
             return []
         import pandas as pd
 

@@ -123,6 +123,8 @@ class LiveRunner:
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="liqmap-store")  # one writer, in order
         self._net_pool = ThreadPoolExecutor(2, thread_name_prefix="liqmap-rest")
         self.error: BaseException | None = None
+        self.alert_errors = 0
+        self._dirty: dict[tuple[str, str], Series] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -156,6 +158,8 @@ class LiveRunner:
             tasks.append(asyncio.create_task(self._oi_poller()))
         if self.status_cb is not None:
             tasks.append(asyncio.create_task(self._status_loop()))
+        if self.alerts is not None:
+            tasks.append(asyncio.create_task(self._alert_loop()))
         try:
             if self.s.duration_s is not None:
                 with contextlib.suppress(TimeoutError):
@@ -165,6 +169,8 @@ class LiveRunner:
         finally:
             self.stop_event.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.alerts is not None and self._dirty:
+                self.evaluate_alerts()
             await self._flush()
             await loop.run_in_executor(self._store_pool, self._store.close)
             self._store_pool.shutdown(wait=True)
@@ -228,11 +234,31 @@ class LiveRunner:
         ser.last_ts = int(row["timestamp"])
         ser.history.append(row)
         ser.applied += 1
-        lm = ser.engine.liqmap() if (t_recv is not None or self.alerts is not None) else None
         if t_recv is not None:
+            ser.engine.liqmap()  # the updated map (what a consumer reads): part of the measured latency
             self.latencies_ms.append((time.perf_counter() - t_recv) * 1e3)
-        if self.alerts is not None and lm is not None and t_recv is not None:
-            self.alerts.on_map(ser, lm)
+            if self.alerts is not None:
+                self._dirty[(ser.exchange, ser.symbol)] = ser
+
+    def evaluate_alerts(self) -> None:
+        """Run the alert rules on the maps updated since the last call (one map report per series). Called
+        ~50 ms after a burst of closed bars, so every series' map is updated before any report is built."""
+        dirty, self._dirty = self._dirty, {}
+        for ser in dirty.values():
+            try:
+                self.alerts.on_map(ser, ser.engine.liqmap())
+            except Exception as exc:  # a report that cannot be built never stops the stream
+                self.alert_errors += 1
+                if self.alert_errors == 1:
+                    log.warning("%s %s: alert rules not evaluated (%s)", ser.exchange, ser.symbol, exc)
+
+    async def _alert_loop(self) -> None:
+        assert self.stop_event is not None
+        while not self.stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), timeout=0.05)
+            if self._dirty:
+                self.evaluate_alerts()
 
     # -- store work (on the store thread) -------------------------------------------------------------------
     def _take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
