@@ -93,7 +93,7 @@ def live(
     out = Console()
     engine = None
     if rules:
-        sink_fns = [al.console_sink(lambda s: out.print(s, markup=False, highlight=False))]
+        sink_fns = [al.console_sink(lambda s: out.print(s, markup=False, highlight=False, soft_wrap=True))]
         jsonl = alerts_jsonl or (Path(sinks["jsonl"]) if "jsonl" in sinks else None)
         if jsonl is not None:
             sink_fns.append(al.jsonl_sink(jsonl))

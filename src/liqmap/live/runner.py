@@ -121,7 +121,7 @@ class LiveRunner:
         self._store: Any = None
         self._conns: dict[str, Any] = {}
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="liqmap-store")  # one writer, in order
-        self._net_pool = ThreadPoolExecutor(2, thread_name_prefix="liqmap-rest")
+        self._net_pool = ThreadPoolExecutor(len(settings.exchanges) + 1, thread_name_prefix="liqmap-rest")
         self.error: BaseException | None = None
         self.alert_errors = 0
         self._dirty: dict[tuple[str, str], Series] = {}
@@ -203,6 +203,7 @@ class LiveRunner:
         if ser is None:
             return
         async with ser.lock:
+            waited = ser.engine is None  # this bar waited for a warm start or a backfill: not a latency sample
             if ser.engine is None:
                 await self._warm_start(ser, bar)
             if ser.last_ts is not None and bar.timestamp <= ser.last_ts:  # stored or applied already
@@ -210,10 +211,13 @@ class LiveRunner:
                 return
             loop = asyncio.get_running_loop()
             if ser.last_ts is not None and bar.timestamp > ser.last_ts + MINUTE_MS:
+                waited = True
+                start = ser.last_ts + MINUTE_MS
+                fetched = await self._rest(ser, start, bar.timestamp)
                 pending = self._take_pending()
                 try:
                     rows = await loop.run_in_executor(
-                        self._store_pool, self._backfill, ser, ser.last_ts + MINUTE_MS, bar.timestamp, pending
+                        self._store_pool, self._backfill, ser, start, bar.timestamp, pending, fetched
                     )
                 except Exception as exc:  # the store is unreachable or refuses the rows: stop with the reason
                     self._fatal(exc)
@@ -226,17 +230,18 @@ class LiveRunner:
             row = bar.row()
             if ser.oi is not None and time.monotonic() - ser.oi[1] <= 2.5 * max(self.s.oi_poll_s, 1.0):
                 row["open_interest"] = ser.oi[0]
-            self._apply(ser, row, t_recv)
+            self._apply(ser, row, t_recv, measure=not waited)
             self.pending_bars.append(row)
 
-    def _apply(self, ser: Series, row: dict[str, Any], t_recv: float | None) -> None:
+    def _apply(self, ser: Series, row: dict[str, Any], t_recv: float | None, measure: bool = True) -> None:
         ser.engine.update(row)
         ser.last_ts = int(row["timestamp"])
         ser.history.append(row)
         ser.applied += 1
         if t_recv is not None:
             ser.engine.liqmap()  # the updated map (what a consumer reads): part of the measured latency
-            self.latencies_ms.append((time.perf_counter() - t_recv) * 1e3)
+            if measure:
+                self.latencies_ms.append((time.perf_counter() - t_recv) * 1e3)
             if self.alerts is not None:
                 self._dirty[(ser.exchange, ser.symbol)] = ser
 
@@ -286,29 +291,43 @@ class LiveRunner:
             self._conns[exchange] = connector(exchange, api_url=self.s.api_urls.get(exchange))
         return self._conns[exchange]
 
-    def _backfill(
-        self, ser: Series, start_ms: int, next_ms: int, pending: tuple[list[Any], list[Any]]
-    ) -> list[dict[str, Any]]:
-        """Write ``pending``, fetch the missing bars ``[start_ms, next_ms)`` over REST into the store and
-        return them (in time order) as rows to apply; a REST failure leaves the gap (logged, counted)."""
+    def _fetch(self, ser: Series, start_ms: int, until_ms: int) -> list[tuple[str, Any]]:
+        """On a REST thread: the missing 1-minute bars ``[start_ms, until_ms]`` and their OI history through
+        ``fetch_into_store`` into a collector (the store itself is written on the store thread); a REST
+        failure (no network, venue down) leaves the gap, logged."""
         from liqmap.data.connectors import Dataset, fetch_into_store
 
-        self._write(pending)
-        until = next_ms - MINUTE_MS
-        if until < start_ms:
+        sink = _Collector()
+        for ds in (Dataset.OHLCV, Dataset.OPEN_INTEREST):  # OI history (5-minute at best) onto those bars
+            try:
+                fetch_into_store(
+                    sink, ser.exchange, ser.symbol, [ds], start_ms, until_ms, timeframe="1m", resume=False,  # type: ignore[arg-type]
+                    client=self._connector(ser.exchange),
+                )  # fmt: skip
+            except Exception as exc:
+                log.warning("%s %s: REST backfill of %s failed (%s)", ser.exchange, ser.symbol, ds.value, exc)
+                if ds is Dataset.OHLCV:
+                    break
+        return sink.ops
+
+    async def _rest(self, ser: Series, start_ms: int, next_ms: int) -> list[tuple[str, Any]]:
+        if not self.s.backfill or next_ms - MINUTE_MS < start_ms:
             return []
-        if self.s.backfill:
-            for ds in (Dataset.OHLCV, Dataset.OPEN_INTEREST):  # OI history (5-minute at best) onto those bars
-                try:
-                    fetch_into_store(
-                        self._store, ser.exchange, ser.symbol, [ds], start_ms, until, timeframe="1m",
-                        client=self._connector(ser.exchange),
-                    )  # fmt: skip
-                except Exception as exc:  # no network, venue down: the gap stays a gap (liqmap data gaps shows it)
-                    log.warning("%s %s: REST backfill of %s failed (%s)", ser.exchange, ser.symbol, ds.value, exc)
-                    if ds is Dataset.OHLCV:
-                        break
-        return self._stored_rows(ser, start_ms, until)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._net_pool, self._fetch, ser, start_ms, next_ms - MINUTE_MS)
+
+    def _backfill(
+        self, ser: Series, start_ms: int, next_ms: int, pending: tuple[list[Any], list[Any]], fetched: list[Any]
+    ) -> list[dict[str, Any]]:
+        """On the store thread: write ``pending`` and the ``fetched`` REST rows, return the stored bars
+        ``[start_ms, next_ms)`` (in time order) as rows to apply."""
+        self._write(pending)
+        for kind, df in fetched:
+            if kind == "attach":
+                self._store.attach(df)
+            else:
+                self._store.upsert(kind, df)
+        return self._stored_rows(ser, start_ms, next_ms - MINUTE_MS) if next_ms - MINUTE_MS >= start_ms else []
 
     def _stored_rows(self, ser: Series, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         from liqmap.errors import StoreError
@@ -327,17 +346,14 @@ class LiveRunner:
                     r[k] = None
         return out
 
-    def _warm(self, ser: Series, first: Bar, pending: tuple[list[Any], list[Any]]) -> tuple[Any, Any, list[Any]]:
-        """Backfill the history window, build the engine from it; returns ``(engine, config, rows)``."""
+    def _warm(
+        self, ser: Series, first: Bar, start: int, last: int | None, pending: tuple[list[Any], list[Any]],
+        fetched: list[Any],
+    ) -> tuple[Any, Any, list[Any]]:  # fmt: skip
+        """Store the backfill, build the engine from the stored history; returns ``(engine, config, rows)``."""
         from liqmap.engine import IncrementalEngine
 
-        start = first.timestamp - self.s.history_minutes * MINUTE_MS
-        last = self._store.last_timestamp("bars", ser.exchange, ser.symbol)
-        if last is None or last < first.timestamp - MINUTE_MS:
-            self._backfill(ser, max(start, last) if last is not None else start, first.timestamp, pending)
-        else:  # the stream re-sent stored bars (a restart): warm up to the last stored one
-            self._write(pending)
-            start = last - self.s.history_minutes * MINUTE_MS
+        self._backfill(ser, start, start, pending, fetched)
         rows = self._stored_rows(ser, start, max(first.timestamp - MINUTE_MS, last or 0))
         cfg = self.engine_config(ser, rows, first)
         eng = IncrementalEngine(ser.exchange, ser.symbol, self.s.model, cfg)
@@ -366,9 +382,19 @@ class LiveRunner:
 
     async def _warm_start(self, ser: Series, first: Bar) -> None:
         loop = asyncio.get_running_loop()
-        pending = self._take_pending()
+        start = first.timestamp - self.s.history_minutes * MINUTE_MS
         try:
-            eng, cfg, rows = await loop.run_in_executor(self._store_pool, self._warm, ser, first, pending)
+            last = await loop.run_in_executor(
+                self._store_pool, self._store.last_timestamp, "bars", ser.exchange, ser.symbol
+            )
+            if last is None or last < first.timestamp - MINUTE_MS:
+                fetched = await self._rest(ser, max(start, last) if last is not None else start, first.timestamp)
+            else:  # the stream re-sent stored bars (a restart): warm up to the last stored one
+                fetched, start = [], last - self.s.history_minutes * MINUTE_MS
+            pending = self._take_pending()
+            eng, cfg, rows = await loop.run_in_executor(
+                self._store_pool, self._warm, ser, first, start, last, pending, fetched
+            )
         except Exception as exc:
             self._fatal(exc)
             raise
@@ -447,3 +473,18 @@ class LiveRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), timeout=1.0)
         self.status_cb(self.status_line())
+
+
+class _Collector:
+    """Stands in for the store in ``fetch_into_store`` on a REST thread: records what it would write."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[str, Any]] = []
+
+    def upsert(self, kind: str, df: Any) -> int:
+        self.ops.append((kind, df))
+        return len(df)
+
+    def attach(self, df: Any) -> int:
+        self.ops.append(("attach", df))
+        return len(df)
