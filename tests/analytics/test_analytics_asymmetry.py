@@ -78,9 +78,11 @@ def test_move_and_notional_are_inverse(weights, frac):
     d = distance_for(knots, target)
     assert d is not None
     assert notional_within(knots, d) == pytest.approx(target, rel=1e-9, abs=1e-6)
-    # and it is the smallest such move
+    # and it is the smallest such move (up to float resolution: a tiny bin next to a huge one adds less than
+    # one ulp of the total, e.g. weights [1048576, 6.1e-5])
     if target > 0:
-        assert notional_within(knots, d - 1e-6) < target
+        before = notional_within(knots, d - 1e-6)
+        assert before < target or before == pytest.approx(target, rel=4 * np.finfo(float).eps, abs=0)
 
 
 HOURLY = pd.DataFrame(  # 48 hourly bars up to the maps' time 0, alternating ±1 %, $1M traded per bar
