@@ -10,7 +10,8 @@ are the venues' documented example payloads with symbol, time and price moved on
 
 Faults: ``drop_after`` closes the first connection after that many frames, ``silence_s`` stops the second one for that
 long after ``silence_after`` frames, ``malformed`` inserts bad frames (not JSON, NaN price, negative size,
-unknown symbol), ``duplicate``/``reorder`` re-send or swap closed bars. Not part of the project's runtime.
+unknown symbol), ``duplicate``/``reorder`` re-send or swap closed bars, ``refuse`` answers the first handshakes
+with HTTP statuses (429, 503). Not part of the project's runtime.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class Script:
     duplicate: bool = False
     reorder: bool = False
     linger_s: float = 60.0  # keep the connection open (silent) after the script
+    refuse: list[int] = field(default_factory=list)  # HTTP statuses answered to the first handshakes (429, 503)
     connections: dict[str, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
 
@@ -188,10 +190,17 @@ class FakeWs:
         from websockets.asyncio.server import serve
 
         self._stop = asyncio.Event()
-        async with serve(self._handler, "127.0.0.1", 0) as server:
+        async with serve(self._handler, "127.0.0.1", 0, process_request=self._refuse) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
             await self._stop.wait()
+
+    def _refuse(self, connection: Any, request: Any) -> Any:
+        if self.script.refuse:
+            from http import HTTPStatus
+
+            return connection.respond(HTTPStatus(self.script.refuse.pop(0)), "refused by the fake\n")
+        return None
 
     async def _handler(self, ws: Any) -> None:
         path = ws.request.path

@@ -125,3 +125,32 @@ def test_alerts_on_the_live_maps_and_realized_stream(tmp_path, make_ws, make_res
     (real,) = [a for a in alerts.fired if a.kind == "realized"]  # stays above while orders keep coming
     assert real.numbers["orders"] == 2
     assert real.value == pytest.approx(0.014 * (bars[HISTORY]["l"] + bars[HISTORY + 1]["l"]))
+
+
+def test_refused_handshakes_429_and_503_back_off_then_connect(tmp_path, make_ws, make_rest):
+    from liqmap.live.streams import Backoff
+
+    b = Backoff(1.0, cap=60.0)
+    assert [b.next() for _ in range(3)] + [b.next(rate_limited=True)] == [1.0, 2.0, 4.0, 32.0]
+    b.reset()
+    assert b.next() == 1.0
+    bars = minute_bars(HISTORY + 5, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    rest = make_rest(bars)
+    ws = make_ws(Script(bars[HISTORY:], refuse=[429, 503, 503]))
+    runner = LiveRunner(settings(tmp_path, ws, rest))
+    seen: list[str] = []
+
+    async def watch() -> None:
+        while runner.series[("binance", BTC)].applied < 5:
+            seen.append(runner.states["binance"].state)
+            await asyncio.sleep(0.01)
+        runner.stop()
+
+    async def main() -> None:
+        task = asyncio.create_task(runner.run())
+        await asyncio.wait_for(watch(), 60)
+        await task
+
+    asyncio.run(main())
+    assert any("HTTP 429" in s for s in seen) and any("HTTP 503" in s for s in seen)
+    assert runner.states["binance"].connects == 1 and ws.script.refuse == []
