@@ -154,3 +154,22 @@ def test_refused_handshakes_429_and_503_back_off_then_connect(tmp_path, make_ws,
     asyncio.run(main())
     assert any("HTTP 429" in s for s in seen) and any("HTTP 503" in s for s in seen)
     assert runner.states["binance"].connects == 1 and ws.script.refuse == []
+
+
+def test_a_store_holding_hourly_bars_of_the_series_stops_with_the_reason(tmp_path, make_ws, make_rest):
+    import pandas as pd
+
+    from liqmap.errors import StoreError
+
+    hour = 3_600_000
+    t0 = (FIRST_MINUTE_MS // hour - 3) * hour
+    with Store(tmp_path / "live.duckdb") as s:
+        s.upsert("bars", pd.DataFrame({"exchange": "binance", "symbol": BTC, "timestamp": [t0, t0 + hour],
+                                       "open": 61_000.0, "high": 61_100.0, "low": 60_900.0, "close": 61_050.0,
+                                       "volume": 5.0}))  # fmt: skip
+    bars = minute_bars(HISTORY + 3, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    rest = make_rest(bars)
+    ws = make_ws(Script(bars[HISTORY:]))
+    runner = LiveRunner(settings(tmp_path, ws, rest))
+    with pytest.raises(StoreError, match="resolution"):
+        run_until(runner, lambda r: False, timeout=30)
