@@ -455,7 +455,12 @@ class LiveRunner:
 
     def status_line(self) -> str:
         """One line: each connection's state and message count, then bars, liquidations, drops, latency."""
-        parts = [f"{name}: {st.state} ({st.messages} msg)" for name, st in self.states.items()]
+        parts = []
+        for name, st in self.states.items():
+            extra = f", {st.connects} connects" if st.connects > 1 else ""
+            if st.last_error and not st.state.startswith("reconnect"):
+                extra += f", last error {st.last_error}"
+            parts.append(f"{name}: {st.state} ({st.messages} msg{extra})")
         lat = sorted(self.latencies_ms)
         p99 = f"{lat[int(0.99 * (len(lat) - 1))]:.1f} ms" if lat else "—"
         c = self.c
