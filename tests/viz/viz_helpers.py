@@ -16,7 +16,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def plotly_payload(path: Path) -> tuple[list[dict], dict]:
     """The ``data`` and ``layout`` passed to ``Plotly.newPlot`` in a written HTML file."""
     html = path.read_text()
-    start = html.index("Plotly.newPlot(")
+    start = html.rindex("Plotly.newPlot(")  # the figure's call, after the inlined library
     dec = json.JSONDecoder()
     pos = html.index("[", start)
     data, end = dec.raw_decode(html, pos)
