@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import ccxt
@@ -62,17 +63,18 @@ class Connector:
     exchange in tests); ``sleep`` is injectable so tests can check the backoff schedule.
     """
 
-    exchange: ClassVar[str]
-    ccxt_id: ClassVar[str]
-    ccxt_options: ClassVar[dict[str, Any]] = {}
-    ohlcv: ClassVar[Endpoint]
-    open_interest: ClassVar[Endpoint | None] = None
-    funding: ClassVar[Endpoint | None] = None
+    # per venue: class attributes of a subclass, or set per instance (GenericConnector)
+    exchange: str
+    ccxt_id: str
+    ccxt_options: Mapping[str, Any] = MappingProxyType({})
+    ohlcv: Endpoint
+    open_interest: Endpoint | None = None
+    funding: Endpoint | None = None
     long_short_ratio: ClassVar[Endpoint | None] = None
     taker_volume: ClassVar[Endpoint | None] = None
     retry_codes: ClassVar[frozenset[str]] = frozenset()
     """Venue error codes that mean "try again" even where ccxt maps them to a permanent error."""
-    unsupported: ClassVar[dict[str, str]] = {}
+    unsupported: Mapping[str, str] = MappingProxyType({})
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ signed request and public liquidations exist only on the ``forceOrder`` websocke
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -74,17 +75,13 @@ def parse_taker(raw: Any) -> pd.DataFrame:
 class BinanceUsdm(Connector):
     """Binance USDⓈ-M perpetuals."""
 
-    exchange: ClassVar[str] = "binance"
-    ccxt_id: ClassVar[str] = "binanceusdm"
-    ohlcv: ClassVar[Endpoint] = Endpoint(
-        "fapiPublicGetKlines", parse_klines, 1500, timeframe_param="interval", timeframes=_KLINES
-    )
-    open_interest: ClassVar[Endpoint | None] = Endpoint(
+    exchange = "binance"
+    ccxt_id = "binanceusdm"
+    ohlcv = Endpoint("fapiPublicGetKlines", parse_klines, 1500, timeframe_param="interval", timeframes=_KLINES)
+    open_interest = Endpoint(
         "fapiDataGetOpenInterestHist", parse_open_interest, 500, timeframe_param="period", timeframes=_PERIODS
     )
-    funding: ClassVar[Endpoint | None] = Endpoint(
-        "fapiPublicGetFundingRate", parse_funding, 1000, step_ms=8 * 3_600_000
-    )
+    funding = Endpoint("fapiPublicGetFundingRate", parse_funding, 1000, step_ms=8 * 3_600_000)
     long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
         "fapiDataGetGlobalLongShortAccountRatio", parse_long_short, 500, timeframe_param="period", timeframes=_PERIODS
     )
@@ -92,7 +89,9 @@ class BinanceUsdm(Connector):
     taker_volume: ClassVar[Endpoint | None] = Endpoint(
         "fapiDataGetTakerlongshortRatio", parse_taker, 500, timeframe_param="period", timeframes=_PERIODS
     )
-    unsupported: ClassVar[dict[str, str]] = {
-        "tiers": "Binance leverage brackets need a signed (API-key) request; liqmap bundles them (liqmap tiers)",
-        "liquidations": "Binance publishes liquidations only on the forceOrder websocket stream, not over REST",
-    }
+    unsupported = MappingProxyType(
+        {
+            "tiers": "Binance leverage brackets need a signed (API-key) request; liqmap bundles them (liqmap tiers)",
+            "liquidations": "Binance publishes liquidations only on the forceOrder websocket stream, not over REST",
+        }
+    )

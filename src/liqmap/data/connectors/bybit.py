@@ -6,6 +6,7 @@ Public liquidations exist only on the ``allLiquidation`` websocket topic.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -78,10 +79,10 @@ def parse_long_short(raw: Any) -> pd.DataFrame:
 class Bybit(Connector):
     """Bybit USDT linear perpetuals."""
 
-    exchange: ClassVar[str] = "bybit"
-    ccxt_id: ClassVar[str] = "bybit"
-    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["linear"]}}
-    ohlcv: ClassVar[Endpoint] = Endpoint(
+    exchange = "bybit"
+    ccxt_id = "bybit"
+    ccxt_options = MappingProxyType({"fetchMarkets": {"types": ["linear"]}})
+    ohlcv = Endpoint(
         "publicGetV5MarketKline",
         parse_klines,
         1000,
@@ -91,7 +92,7 @@ class Bybit(Connector):
         timeframes=_KLINES,
         extra=_LINEAR,
     )
-    open_interest: ClassVar[Endpoint | None] = Endpoint(
+    open_interest = Endpoint(
         "publicGetV5MarketOpenInterest",
         parse_open_interest,
         200,
@@ -99,9 +100,7 @@ class Bybit(Connector):
         timeframes=_PERIODS,
         extra=_LINEAR,
     )
-    funding: ClassVar[Endpoint | None] = Endpoint(
-        "publicGetV5MarketFundingHistory", parse_funding, 200, step_ms=8 * 3_600_000, extra=_LINEAR
-    )
+    funding = Endpoint("publicGetV5MarketFundingHistory", parse_funding, 200, step_ms=8 * 3_600_000, extra=_LINEAR)
     long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
         "publicGetV5MarketAccountRatio",
         parse_long_short,
@@ -111,6 +110,8 @@ class Bybit(Connector):
         extra=_LINEAR,
     )
     retry_codes: ClassVar[frozenset[str]] = frozenset({"10000", "10006", "10016"})  # timeout, rate, server error
-    unsupported: ClassVar[dict[str, str]] = {
-        "liquidations": "Bybit publishes liquidations only on the allLiquidation websocket topic, not over REST",
-    }
+    unsupported = MappingProxyType(
+        {
+            "liquidations": "Bybit publishes liquidations only on the allLiquidation websocket topic, not over REST",
+        }
+    )

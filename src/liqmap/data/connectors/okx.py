@@ -6,6 +6,7 @@ on rubik statistics; sizes in contracts are converted with the instrument's ``ct
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -134,18 +135,12 @@ def _rubik(method: str, parse: Parser, **kwargs: Any) -> Endpoint:
 class Okx(Connector):
     """OKX USDT-margined perpetual swaps."""
 
-    exchange: ClassVar[str] = "okx"
-    ccxt_id: ClassVar[str] = "okx"
-    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["swap"]}}
-    ohlcv: ClassVar[Endpoint] = _paged(
-        "publicGetMarketHistoryCandles", parse_candles, timeframe_param="bar", timeframes=_CANDLES
-    )
-    open_interest: ClassVar[Endpoint | None] = _rubik(
-        "publicGetRubikStatContractsOpenInterestHistory", parse_open_interest
-    )
-    funding: ClassVar[Endpoint | None] = _paged(
-        "publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * 3_600_000
-    )
+    exchange = "okx"
+    ccxt_id = "okx"
+    ccxt_options = MappingProxyType({"fetchMarkets": {"types": ["swap"]}})
+    ohlcv = _paged("publicGetMarketHistoryCandles", parse_candles, timeframe_param="bar", timeframes=_CANDLES)
+    open_interest = _rubik("publicGetRubikStatContractsOpenInterestHistory", parse_open_interest)
+    funding = _paged("publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * 3_600_000)
     long_short_ratio: ClassVar[Endpoint | None] = _rubik(
         "publicGetRubikStatContractsLongShortAccountRatioContract", parse_long_short
     )
@@ -153,9 +148,11 @@ class Okx(Connector):
         "publicGetRubikStatTakerVolumeContract", parse_taker, extra={"unit": "0"}
     )
     retry_codes: ClassVar[frozenset[str]] = frozenset({"50001", "50004", "50013", "50026"})  # busy/timeout
-    unsupported: ClassVar[dict[str, str]] = {
-        "tiers": "OKX position tiers are sized in contracts, not USD notional; liqmap bundles converted tables",
-    }
+    unsupported = MappingProxyType(
+        {
+            "tiers": "OKX position tiers are sized in contracts, not USD notional; liqmap bundles converted tables",
+        }
+    )
 
     def liquidations(self, symbol: str, since_ms: int, until_ms: int) -> pd.DataFrame:
         """Filled liquidation orders (OKX keeps only recent ones), paging back from ``until_ms``."""
