@@ -173,8 +173,7 @@ def _parse_enum(enum: type[Any], value: Any, name: str) -> Any:
 def _positive(name: str, value: float | None, *, allow_none: bool = False, allow_zero: bool = False) -> None:
     if value is None and allow_none:
         return
-    ok = value is not None and isinstance(value, int | float) and math.isfinite(value)
-    ok = ok and (value >= 0 if allow_zero else value > 0)
+    ok = isinstance(value, int | float) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         bound = "≥ 0" if allow_zero else "> 0"
         raise LiqmapError(f"{name} must be a finite number {bound}, got {value!r}")

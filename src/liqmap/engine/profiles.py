@@ -26,8 +26,8 @@ from liqmap.errors import LiqmapError
 PRIOR = "prior"
 DEFAULT = "default"
 # What a profile sets: the model's assumptions, not the grid, the time step or the tier lending of a run.
-_RUN_OPTIONS = ("profile", "tier_exchange", "tier_tables", "n_bins", "bin_usd", "price_range", "range_pad_pct")
-_RUN_OPTIONS += ("snapshot_every_ms", "max_snapshots", "keep_leverage_layers")
+_RUN_OPTIONS: tuple[str, ...] = ("profile", "tier_exchange", "tier_tables", "n_bins", "bin_usd", "price_range")
+_RUN_OPTIONS += ("range_pad_pct", "snapshot_every_ms", "max_snapshots", "keep_leverage_layers")
 SETTINGS = tuple(f.name for f in fields(EngineConfig) if f.name not in _RUN_OPTIONS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from liqmap.errors import LiqmapError
 
@@ -46,7 +46,7 @@ def save(fig: go.Figure | Figure, path: str | Path) -> Path:
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     if is_plotly:
-        fig.write_html(out, include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+        cast("go.Figure", fig).write_html(out, include_plotlyjs=True, full_html=True, config={"displaylogo": False})
     else:
         fig.savefig(out, facecolor=fig.get_facecolor(), bbox_inches="tight")
     return out

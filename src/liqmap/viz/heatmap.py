@@ -250,7 +250,7 @@ def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: 
     if candles is not None:
         cx = mdates.date2num(candles["time"].dt.to_pydatetime()) + step_days / 2
         up = (candles["close"] >= candles["open"]).to_numpy()
-        colors = np.where(up, st.CANDLE_UP, st.CANDLE_DOWN)
+        colors = [st.CANDLE_UP if u else st.CANDLE_DOWN for u in up]
         ax.vlines(cx, candles["low"], candles["high"], colors=colors, linewidth=0.8)
         body_lo = np.minimum(candles["open"], candles["close"])
         body_h = np.maximum(np.abs(candles["close"] - candles["open"]), grid.bin_usd * 0.05)

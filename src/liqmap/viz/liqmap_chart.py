@@ -29,6 +29,8 @@ from liqmap.viz._layers import (
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+    from matplotlib.artist import Artist
+    from matplotlib.container import BarContainer
     from matplotlib.figure import Figure
 
 _ROW_STEP = 0.1  # label rows are this fraction of the tallest bar apart
@@ -265,7 +267,7 @@ def _mpl(d: _Drawn) -> Figure:
     lm, prices = d.lm, d.lm.price_bins
     fig, (ax,) = st.mpl_figure(size=(14.0, 7.0))
     bottom = np.zeros(len(prices))
-    bar_handles = {}
+    bar_handles: dict[str, BarContainer] = {}
     for layer in d.layers:  # every layer, empty ones too, so the legend lists them all
         short = layer.side is Side.SHORT
         bar_handles[layer.name] = ax.bar(
@@ -325,7 +327,7 @@ def _mpl(d: _Drawn) -> Figure:
     # legend: one column per layer, its long entry above its short one, then the cumulative curves
     longs = [layer.name for layer in d.layers if layer.side is Side.LONG]
     shorts = [layer.name for layer in d.layers if layer.side is Side.SHORT]
-    handles = [bar_handles[n] for pair in zip(longs, shorts, strict=True) for n in pair]
+    handles: list[Artist | BarContainer] = [bar_handles[n] for pair in zip(longs, shorts, strict=True) for n in pair]
     handles += ax2.get_legend_handles_labels()[0]
     fig.subplots_adjust(bottom=0.14)
     legend = fig.legend(
