@@ -60,7 +60,8 @@ def jobs_from(
     if symbols:
         frame = frame[frame["symbol"].isin([normalize_symbol(s) for s in symbols])]
     frame = frame.sort_values(["symbol", "exchange"])
-    return [ScanJob(str(r.exchange), str(r.symbol), int(r.last_ms)) for r in frame.itertuples(index=False)]
+    last_ms = frame["last_ms"].astype("int64").tolist()
+    return [ScanJob(str(e), str(s), t) for e, s, t in zip(frame["exchange"], frame["symbol"], last_ms, strict=True)]
 
 
 def scan_open_store(

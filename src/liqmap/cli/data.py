@@ -106,8 +106,8 @@ def gaps(exchange: ExchangeOne = None, symbol: SymbolOne = None, db: DbOpt = Non
     for col in ("exchange", "symbol", "first missing (UTC)", "last missing (UTC)", "missing bars"):
         table.add_column(col)
     for (e, s), g in found.items():
-        for row in g.itertuples(index=False):
-            table.add_row(e, s, iso(row.from_ms), iso(row.to_ms), f"{row.missing_bars:,}")
+        for lo, hi, n in g[["from_ms", "to_ms", "missing_bars"]].astype("int64").itertuples(index=False, name=None):
+            table.add_row(e, s, iso(lo), iso(hi), f"{n:,}")
     Console().print(table if table.row_count else "no gaps in stored bars")
 
 
@@ -149,7 +149,7 @@ def fetch(
     db: DbOpt = None,
 ) -> None:
     """Download market data through ccxt into the store (paginated, rate-limited, retried, resumable)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
     from liqmap.data.connectors import Dataset, connector, fetch_into_store
     from liqmap.data.store import Store
@@ -159,7 +159,7 @@ def fetch(
     datasets = [Dataset.parse(w) for w in what.split(",") if w.strip()]
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"))
     with Store(db) as store, Progress(*columns, TimeRemainingColumn()) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(name: str, done: float) -> None:
             if name not in tasks:

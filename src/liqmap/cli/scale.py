@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NotRequired, TypedDict
 
 import typer
 
@@ -145,23 +145,38 @@ def _jobs(
     return jobs
 
 
-def _summary(r: SeriesResult) -> dict[str, object]:
-    import numpy as np
+class _Summary(TypedDict):
+    """One ``liqmap batch`` row (its ``--json`` shape); the window sums are :func:`liqmap.analytics.imbalance`'s."""
+
+    series: str
+    bars: int
+    price: float
+    as_of_ms: int
+    long_below_usd: float
+    short_above_usd: float
+    ratio_short_long: float | None
+    total_long_usd: float
+    total_short_usd: float
+    predicted_events: int
+    seconds: float
+    written: NotRequired[str]  # the map's Parquet file, with --out
+
+
+def _summary(r: SeriesResult) -> _Summary:
+    from liqmap.analytics import imbalance
 
     lm = r.liqmap
-    p, b = lm.price, lm.price_bins
-    longs = float(lm.long_usd[(b < p) & (b >= p * (1 - _WINDOW_PCT / 100))].sum())
-    shorts = float(lm.short_usd[(b > p) & (b <= p * (1 + _WINDOW_PCT / 100))].sum())
+    imb = imbalance(lm, window_pct=_WINDOW_PCT)
     return {
         "series": r.job.label,
         "bars": r.bars,
-        "price": p,
+        "price": lm.price,
         "as_of_ms": lm.as_of_ms,
-        "long_below_usd": longs,
-        "short_above_usd": shorts,
-        "ratio_short_long": shorts / longs if longs > 0 else None,
-        "total_long_usd": float(np.sum(lm.long_usd)),
-        "total_short_usd": float(np.sum(lm.short_usd)),
+        "long_below_usd": imb.long_below_usd,
+        "short_above_usd": imb.short_above_usd,
+        "ratio_short_long": imb.ratio,
+        "total_long_usd": float(lm.long_usd.sum()),
+        "total_short_usd": float(lm.short_usd.sum()),
         "predicted_events": r.events,
         "seconds": round(r.seconds, 3),
     }

@@ -126,7 +126,7 @@ def _print(result: Scan, scanned: int) -> None:
         return "—" if v is None else f"{v:+.2f}%"
 
     def cluster(peak: float | None, usd: float | None, dist: float | None) -> str:
-        return "—" if peak is None else f"{fmt_price(peak)} {fmt_usd(usd)} {pct(dist)}"
+        return "—" if peak is None or usd is None else f"{fmt_price(peak)} {fmt_usd(usd)} {pct(dist)}"
 
     title = (
         f"liquidation scan: {scanned} series{shown} ({result.runner}, {result.seconds:.1f} s) — clusters ≥ "
@@ -134,7 +134,7 @@ def _print(result: Scan, scanned: int) -> None:
         f"cascades ±{s.shock_pct:g}%"
     )
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    columns = ("exchange", "symbol", "price", "longs below ≥ min", "shorts above ≥ min", "short:long")
+    columns: tuple[str, ...] = ("exchange", "symbol", "price", "longs below ≥ min", "shorts above ≥ min", "short:long")
     columns += ("liq up", "liq down", "casc ↑/↓", "last bar UTC", "age", "tiers")
     for col in columns:
         table.add_column(col, justify="left" if col in ("exchange", "symbol", "tiers") else "right", no_wrap=True)
