@@ -20,6 +20,8 @@ from liqmap.engine.enums import Model
 from liqmap.errors import LiqmapError, first_line
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from liqmap.analytics.report import MapReport
@@ -130,7 +132,8 @@ def load_trades(path: Path | None, exchanges: list[str] | None, symbol: str) -> 
 
     from liqmap.symbols import normalize_symbol
 
-    reader = {".parquet": pd.read_parquet, ".csv": pd.read_csv}.get(path.suffix.lower())
+    readers: dict[str, Callable[[Path], pd.DataFrame]] = {".parquet": pd.read_parquet, ".csv": pd.read_csv}
+    reader = readers.get(path.suffix.lower())
     if reader is None:
         raise LiqmapError(f"--trades: {path} is neither .parquet nor .csv")
     if not path.is_file():
