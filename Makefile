@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # the same suite with every dependency at its declared lower bound (pyproject's >= pins)
@@ -29,6 +30,7 @@ test-lowest:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
 bench: $(STAMP)
