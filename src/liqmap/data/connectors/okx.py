@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, Parser, frame, renamed
+from liqmap.timeframes import MS_PER_HOUR
 
 _CANDLES = {
     "1m": "1m",
@@ -144,7 +145,7 @@ class Okx(Connector):
         "publicGetRubikStatContractsOpenInterestHistory", parse_open_interest
     )
     funding: ClassVar[Endpoint | None] = _paged(
-        "publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * 3_600_000
+        "publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * MS_PER_HOUR
     )
     long_short_ratio: ClassVar[Endpoint | None] = _rubik(
         "publicGetRubikStatContractsLongShortAccountRatioContract", parse_long_short
