@@ -363,13 +363,13 @@ class Store:
         for (exchange, symbol), part in _series_parts(table):
             if self._series_step(exchange, symbol) is not None:
                 continue  # unchanged: _check_resolution enforced the stored step and phase
-            ts = part["timestamp"].to_numpy(dtype="int64")
+            ts = part["timestamp"]
             step = bar_step_ms(ts)
             if step is None:  # one new bar: derive from everything stored
                 stored = "SELECT timestamp FROM bars WHERE exchange = ? AND symbol = ? ORDER BY timestamp"
-                ts = self._con.execute(stored, [exchange, symbol]).fetchnumpy()["timestamp"]
+                ts = self._frame(stored, [exchange, symbol])["timestamp"]
                 step = bar_step_ms(ts)
-            phase = None if step is None else int(ts[0]) % step
+            phase = None if step is None else int(ts.iloc[0]) % step
             self._con.execute("INSERT OR REPLACE INTO bar_series VALUES (?, ?, ?, ?)", [exchange, symbol, step, phase])
 
     def _series_step(self, exchange: str, symbol: str) -> int | None:
