@@ -143,6 +143,12 @@ def test_liquidation_vocabulary_used_by_validation():
         LIQUIDATIONS.column("size")
 
 
+def test_side_spellings_normalise_to_the_vocabulary():
+    depth_sides = TABLES[TableKind.DEPTH].column("side").values
+    assert set(data_validate._LIQ_SIDES.values()) == set(LIQUIDATIONS.column("side").values)
+    assert set(data_validate._DEPTH_SIDES.values()) == set(depth_sides) == {"bid", "ask"}
+
+
 def test_every_column_has_a_unit_or_meaning():
     for table in (*TABLES.values(), TRADES):
         assert all(c.meaning for c in table.columns), table.name
