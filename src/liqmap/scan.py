@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from liqmap.analytics.scan import Scan, ScanRow, ScanSettings, ScanSkip, scan_row, sort_rows
 from liqmap.errors import LiqmapError
 from liqmap.symbols import normalize_symbol
+from liqmap.timeframes import MS_PER_DAY, MS_PER_SECOND
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
     from liqmap.data.store import Store
 
-DAY_MS = 86_400_000
 SNAPSHOTS = 2  # the scan reads only the last map: no heatmap history (the last snapshot is the last bar either way)
 DASK_MIN_SERIES = 400  # auto mode: more series than this run on Dask (benchmarks/scan.py: at 300 serial still won)
 
@@ -79,7 +79,7 @@ def scan_open_store(
 ) -> Scan:
     """Scan ``jobs`` serially on an open (read-only) store — the server's path, which owns its store access."""
     sort_rows([], sort)
-    now = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    now = int(time.time() * MS_PER_SECOND) if now_ms is None else int(now_ms)
     t0 = time.perf_counter()
     out = [scan_series(store, job, settings, model, profile, n_bins, tiers_from, now) for job in jobs]
     return _assemble(out, settings, sort, descending, now, time.perf_counter() - t0, "serial")
@@ -120,7 +120,7 @@ def scan_series(
     from liqmap.margin import available_tiers
 
     try:
-        start = job.last_bar_ms - round(settings.days * DAY_MS)
+        start = job.last_bar_ms - round(settings.days * MS_PER_DAY)
         bars = store.query_bars(job.exchange, job.symbol, start, job.last_bar_ms)
         tables = store.tier_tables([job.exchange], job.symbol)
         config = engine_config(
@@ -173,7 +173,7 @@ def scan_store(
     if not jobs:
         raise LiqmapError(f"the store holds no bars for {exchanges or 'any exchange'} {symbols or ''}".strip())
     sort_rows([], sort)  # reject a bad sort column before any work
-    now = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    now = int(time.time() * MS_PER_SECOND) if now_ms is None else int(now_ms)
     args = (str(path), settings, model, profile, n_bins, tiers_from, now)
     on_dask = client is not None or (dask if dask is not None else len(jobs) > DASK_MIN_SERIES)
     t0 = time.perf_counter()

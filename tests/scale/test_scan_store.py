@@ -17,7 +17,8 @@ from liqmap.engine import run
 from liqmap.engine.options import engine_config
 from liqmap.errors import LiqmapError
 from liqmap.margin import make_table
-from liqmap.scan import DAY_MS, scan_store
+from liqmap.scan import scan_store
+from liqmap.timeframes import MS_PER_DAY
 
 NOW = 1_772_712_000_000  # 2026-03-05 12:00 UTC, two hours after the sample's last BTC bar
 
@@ -35,7 +36,7 @@ def _library_row(db: str, exchange: str, symbol: str, s: ScanSettings, tiers_fro
         bars = store.query_bars(exchange, symbol)
         tables = store.tier_tables([exchange], symbol)
     last = int(bars["timestamp"].max())
-    bars = bars[bars["timestamp"] >= last - round(s.days * DAY_MS)].reset_index(drop=True)
+    bars = bars[bars["timestamp"] >= last - round(s.days * MS_PER_DAY)].reset_index(drop=True)
     cfg = engine_config(bars, tiers_from=tiers_from, tier_tables=tables)  # full heatmap history
     report = build_map_report(run(bars, config=cfg).liqmap(), bars, s.report_settings(), profile=cfg.profile)
     return scan_row(report, s, exchange=exchange, last_bar_ms=last, now_ms=NOW, bars=len(bars))

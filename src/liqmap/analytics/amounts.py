@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from liqmap.errors import DataValidationError
+from liqmap.timeframes import MS_PER_DAY, bar_step_ms
 
-DAY_MS = 86_400_000
 SIDES = ("long", "short")
 FLOOR_SHARE = 0.01  # log-error floor: this share of the mean realized amount per period
 
@@ -60,7 +60,7 @@ class AmountScore:
         return dict(self.__dict__)
 
 
-def realized_totals(liquidations: pd.DataFrame, period_ms: int = DAY_MS) -> pd.DataFrame:
+def realized_totals(liquidations: pd.DataFrame, period_ms: int = MS_PER_DAY) -> pd.DataFrame:
     """Per-period realized totals ``timestamp, long_usd, short_usd`` from events (LIQUIDATIONS rows:
     ``timestamp``, ``side`` of the liquidated position, ``notional_usd``), or from totals rows already in
     that shape (LIQUIDATION_TOTALS), re-binned to ``period_ms``."""
@@ -84,7 +84,7 @@ def realized_totals(liquidations: pd.DataFrame, period_ms: int = DAY_MS) -> pd.D
     return out.reset_index()
 
 
-def per_period(predicted: pd.DataFrame, realized: pd.DataFrame, period_ms: int = DAY_MS) -> pd.DataFrame:
+def per_period(predicted: pd.DataFrame, realized: pd.DataFrame, period_ms: int = MS_PER_DAY) -> pd.DataFrame:
     """One row per realized period: ``timestamp``, realized ``long_usd``/``short_usd`` and predicted
     ``pred_long_usd``/``pred_short_usd`` (engine events summed per period and side; 0 where none)."""
     real = realized_totals(realized, period_ms)
@@ -96,7 +96,7 @@ def per_period(predicted: pd.DataFrame, realized: pd.DataFrame, period_ms: int =
 
 
 def scored_periods(
-    totals: pd.DataFrame, bars: pd.DataFrame, period_ms: int = DAY_MS, warmup_ms: int = DAY_MS
+    totals: pd.DataFrame, bars: pd.DataFrame, period_ms: int = MS_PER_DAY, warmup_ms: int = MS_PER_DAY
 ) -> pd.DataFrame:
     """The rows of per-period ``totals`` a model can fairly be scored on: periods fully covered by ``bars``
     that start at least ``warmup_ms`` after the first bar with open interest (the seed book needs to age)."""
@@ -105,13 +105,13 @@ def scored_periods(
     has_oi = ts[pd.to_numeric(oi, errors="coerce").notna().to_numpy()]
     if has_oi.size == 0:
         raise DataValidationError("no bar has open interest: cannot score liquidation amounts")
-    step = int(np.median(np.diff(np.unique(ts)))) if len(np.unique(ts)) > 1 else period_ms
+    step = bar_step_ms(ts) or period_ms
     start, end = int(has_oi.min()) + warmup_ms, int(ts.max()) + step
     t = totals["timestamp"].to_numpy(np.int64)
     return totals[(t >= start) & (t + period_ms <= end)].reset_index(drop=True)
 
 
-def anchors(bars: pd.DataFrame, periods: np.ndarray, period_ms: int = DAY_MS) -> pd.DataFrame:
+def anchors(bars: pd.DataFrame, periods: np.ndarray, period_ms: int = MS_PER_DAY) -> pd.DataFrame:
     """The naive anchors per period: ``drawdown × OI`` for longs and ``run-up × OI`` for shorts (period open,
     high and low over its bars; OI in USD at the period's first bar with OI, else the last known before)."""
     b = bars.sort_values("timestamp", kind="stable")

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from liqmap.analytics.amounts import (
-    DAY_MS,
     SIDES,
     AmountScore,
     amount_scores,
@@ -38,6 +37,7 @@ from liqmap.analytics.amounts import (
     scored_periods,
 )
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_DAY
 
 # The calibration grid: every combination is one engine run per series.
 GRID: dict[str, tuple[float, ...]] = {
@@ -68,7 +68,7 @@ class Series:
     totals: pd.DataFrame  # timestamp, long_usd, short_usd (already restricted to the scored periods)
     events: pd.DataFrame | None = None  # realized liquidation events with prices, to score *where* (optional)
     asset: str = ""  # what the asset split holds out together (default: the name)
-    period_ms: int = DAY_MS  # the realized totals' period
+    period_ms: int = MS_PER_DAY  # the realized totals' period
     fit_amounts: bool = True  # False: the amounts are only reported, the events only score where (location)
 
     @property
@@ -168,7 +168,7 @@ def run_candidates(
     """Run every config on every series (``oi-delta``) and keep the per-period predicted vs realized tables
     and, for series with events, the log score of where those events happened (scale-free, so it does not
     depend on the liquidation share)."""
-    from liqmap.analytics.validation import score_model
+    from liqmap.analytics.validation import bar_length_ms, score_model
     from liqmap.engine import run
 
     out = []
@@ -179,7 +179,7 @@ def run_candidates(
             tables[s.name] = per_period(res.events, s.totals, s.period_ms)
             if s.events is not None and not s.events.empty:
                 t = s.events["timestamp"].to_numpy(np.int64)
-                score, _ = score_model(s.name, res, s.events, _bar_ms(s.bars), (int(t.min()), int(t.max()) + 1))
+                score, _ = score_model(s.name, res, s.events, bar_length_ms(s.bars), (int(t.min()), int(t.max()) + 1))
                 if score.log_score is not None:
                     location[s.name] = score.log_score
         fitted = tuple(s.name for s in series if s.fit_amounts)
@@ -194,10 +194,6 @@ def _restrict(table: pd.DataFrame, span_ms: tuple[int, int] | None) -> pd.DataFr
         return table
     t = table["timestamp"].to_numpy(np.int64)
     return table[(t >= span_ms[0]) & (t < span_ms[1])]
-
-
-def _bar_ms(bars: pd.DataFrame) -> int:
-    return int(np.median(np.diff(np.unique(bars["timestamp"].to_numpy(np.int64)))))
 
 
 def fitted_shares(tables: Sequence[pd.DataFrame]) -> tuple[float, float]:
@@ -331,5 +327,5 @@ def series_from(
 ) -> Series:
     """A :class:`Series` of ``bars`` against ``realized`` events or totals summed per ``period_ms``,
     restricted to the periods the bars can be scored on (after a one-day warm-up)."""
-    totals = scored_periods(realized_totals(realized, period_ms), bars, period_ms, warmup_ms=DAY_MS)
+    totals = scored_periods(realized_totals(realized, period_ms), bars, period_ms, warmup_ms=MS_PER_DAY)
     return Series(name, bars, totals, events, asset or name, period_ms, fit_amounts)

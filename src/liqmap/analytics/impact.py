@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from liqmap.errors import DataValidationError, LiqmapError
+from liqmap.timeframes import MS_PER_DAY, bar_step_ms
 
-MS_PER_DAY = 86_400_000
 DEFAULT_EXPONENT = 0.75  # fitted on Binance BTCUSDT bookDepth 2025-05-19: 0.77 bids / 0.70 asks (mechanics §5)
 MIN_FIT_SPAN = 0.005  # fit the exponent only on books reaching at least 0.5 % from mid
 
@@ -83,7 +83,9 @@ class SqrtImpact:
             b = b[b["timestamp"] >= b["timestamp"].iloc[-1] - lookback_days * MS_PER_DAY]
         if len(b) < 3:
             raise DataValidationError(f"need at least 3 bars to calibrate the square-root law, got {len(b)}")
-        per_day = MS_PER_DAY / float(np.median(np.diff(b["timestamp"].to_numpy())))
+        step_ms = bar_step_ms(b["timestamp"])
+        assert step_ms is not None  # three distinct timestamps
+        per_day = MS_PER_DAY / step_ms
         sigma = float(np.std(np.diff(np.log(b["close"].to_numpy(float))), ddof=1) * np.sqrt(per_day))
         volume = float(b["usd"].mean() * per_day)
         if not sigma > 0 or not volume > 0:

@@ -35,6 +35,7 @@ from liqmap.analytics.settings import ReportSettings
 from liqmap.analytics.validation import bar_length_ms
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _impact(
         raise LiqmapError("impact 'book' needs depth snapshots: give a depth table (CLI: --depth FILE or the store)")
     close_ms = lm.as_of_ms + bar_length_ms(known)  # the map is the state at its bar's close
     book = BookImpact.from_depth(depth, at_ms=close_ms)
-    age_h = (close_ms - book.as_of_ms) / 3_600_000 if book.as_of_ms is not None else None
+    age_h = (close_ms - book.as_of_ms) / MS_PER_HOUR if book.as_of_ms is not None else None
     return book, ImpactInfo(
         ImpactKind.BOOK,
         depth_as_of_ms=book.as_of_ms,

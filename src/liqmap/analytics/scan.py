@@ -29,8 +29,8 @@ from liqmap import CAVEAT
 from liqmap.analytics.report import MapReport, ReportSettings
 from liqmap.enums import Side
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_HOUR
 
-HOUR_MS = 3_600_000
 SCAN_TOP = 50  # clusters each report ranks: the nearest one above the threshold is looked for among these
 
 
@@ -177,7 +177,7 @@ def scan_row(
         price=report.price,
         as_of_ms=int(report.as_of_ms),
         last_bar_ms=int(last_bar_ms),
-        age_hours=(int(now_ms) - int(last_bar_ms)) / HOUR_MS,
+        age_hours=(int(now_ms) - int(last_bar_ms)) / MS_PER_HOUR,
         bars=int(bars),
         below_peak=None if below is None else below.peak_price,
         below_usd=None if below is None else below.notional_usd,

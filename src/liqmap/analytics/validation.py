@@ -44,13 +44,15 @@ import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
-from liqmap.analytics.amounts import DAY_MS, AmountScore, amount_scores, anchors, per_period, scored_periods
+from liqmap.analytics.amounts import AmountScore, amount_scores, anchors, per_period, scored_periods
 from liqmap.analytics.enums import Objective
 from liqmap.engine.enums import Model
 from liqmap.engine.results import Heatmap
 from liqmap.errors import DataValidationError, LiqmapError
+from liqmap.tables import LIQUIDATIONS
+from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR, bar_step_ms
 
-HOUR_MS = 3_600_000
+_LIQ_COLUMNS = ("timestamp", "side", "price", "notional_usd")  # the LIQUIDATIONS columns validation reads
 TOP_DECILE = 0.9
 BASELINES = ("volume", "uniform")
 PROXIMITY = "proximity"
@@ -165,7 +167,7 @@ def amount_validation(
 
     t = realized["timestamp"].to_numpy(np.int64)
     if period_ms is None:
-        period_ms = DAY_MS if t.max() - t.min() >= 3 * DAY_MS else HOUR_MS
+        period_ms = MS_PER_DAY if t.max() - t.min() >= 3 * MS_PER_DAY else MS_PER_HOUR
     periods = scored_periods(realized_totals(realized, period_ms), bars, period_ms, warmup_ms=period_ms)
     if periods.empty:
         raise DataValidationError("no realized period is fully covered by the bars after a warm-up period")
@@ -277,13 +279,13 @@ def score_events(
 
 def hourly_corr(predicted: pd.DataFrame, realized: pd.DataFrame, start_ms: int, end_ms: int) -> float | None:
     """Pearson correlation of predicted vs realized liquidated notional per UTC hour in ``[start, end)``."""
-    hours = np.arange(start_ms // HOUR_MS, (end_ms - 1) // HOUR_MS + 1)
+    hours = np.arange(start_ms // MS_PER_HOUR, (end_ms - 1) // MS_PER_HOUR + 1)
     if hours.size < 3:
         return None
     series = []
     for frame in (predicted, realized):
         f = frame[(frame["timestamp"] >= start_ms) & (frame["timestamp"] < end_ms)]
-        per = f.groupby(f["timestamp"].to_numpy(np.int64) // HOUR_MS)["notional_usd"].sum()
+        per = f.groupby(f["timestamp"].to_numpy(np.int64) // MS_PER_HOUR)["notional_usd"].sum()
         series.append(per.reindex(hours, fill_value=0.0).to_numpy(float))
     if np.ptp(series[0]) == 0 or np.ptp(series[1]) == 0:
         return None
@@ -490,27 +492,29 @@ def validate(
 
 
 def bar_length_ms(bars: pd.DataFrame) -> int:
-    """Median spacing of bar timestamps (per exchange), in ms."""
+    """The bar step (:func:`liqmap.timeframes.bar_step_ms`) of each exchange's bars, the smallest of them, in ms."""
     if "timestamp" not in bars.columns or len(bars) < 2:
         raise DataValidationError("need at least two bars with a 'timestamp' column to validate")
     groups = bars.groupby("exchange")["timestamp"] if "exchange" in bars.columns else [(None, bars["timestamp"])]
-    diffs = [np.diff(np.sort(ts.to_numpy(np.int64))) for _, ts in groups]
-    diffs = [d[d > 0] for d in diffs if d.size]
-    if not diffs or not any(d.size for d in diffs):
+    steps = [step for _, ts in groups if (step := bar_step_ms(ts)) is not None]
+    if not steps:
         raise DataValidationError("bars have a single timestamp; cannot tell the bar length")
-    return int(min(float(np.median(d)) for d in diffs if d.size))
+    return min(steps)
 
 
 def _check_liquidations(liquidations: pd.DataFrame) -> pd.DataFrame:
-    missing = {"timestamp", "side", "price", "notional_usd"} - set(liquidations.columns)
+    missing = LIQUIDATIONS.missing(liquidations.columns, _LIQ_COLUMNS)
     if missing:
         raise DataValidationError(f"liquidations lack column(s) {sorted(missing)} (schema LIQUIDATIONS)")
     liq = liquidations
     if liq.empty:
         raise DataValidationError("no realized liquidations to validate against")
-    bad_side = ~liq["side"].isin(["long", "short"])
+    sides = LIQUIDATIONS.column("side").values
+    bad_side = ~liq["side"].isin(sides)
     if bad_side.any():
-        raise DataValidationError(f"liquidation side must be long|short, got {sorted(set(liq['side'][bad_side]))}")
+        raise DataValidationError(
+            f"liquidation side must be {'|'.join(sides)}, got {sorted(set(liq['side'][bad_side]))}"
+        )
     vals = liq[["price", "notional_usd"]].to_numpy(float)
     if not np.all(np.isfinite(vals)) or np.any(vals <= 0):
         raise DataValidationError("liquidation price and notional_usd must be positive finite numbers")

@@ -42,6 +42,7 @@ from liqmap.cli._common import (
 from liqmap.engine.enums import Model
 from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_DAY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -334,7 +335,7 @@ def _amounts_table(amounts: dict[str, Any]) -> Table:
 
     from liqmap.viz._style import fmt_usd
 
-    unit = "day" if amounts["period_ms"] >= 86_400_000 else "hour"
+    unit = "day" if amounts["period_ms"] >= MS_PER_DAY else "hour"
     t = Table(title=f"How much: {amounts['periods']} {unit}s, profile {amounts['profile']}")
     for col in ("side", "realized", "predicted", "ratio", "ρ", "log err", "anchor ratio", "anchor ρ", "anchor log err"):
         t.add_column(col, justify="right")

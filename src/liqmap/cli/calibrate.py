@@ -26,11 +26,11 @@ import typer
 
 from liqmap.cli._common import JsonOpt
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR
 
 FIT_COINS = ("SOL", "DOGE", "HYPE")
 REPORT_COINS = ("BTC", "ETH")
 SPLIT = "2026-01-01"
-DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 PROFILE_FILE = Path(__file__).resolve().parents[1] / "engine" / "profile_files" / "default.json"
 
 
@@ -53,14 +53,14 @@ def sample_series() -> tuple[list[Any], list[Any]]:
         symbol = f"{coin}/USDT:USDT"
         bars = okx_bars[okx_bars["symbol"] == symbol].reset_index(drop=True)
         events = okx_liq[(okx_liq["exchange"] == "okx") & (okx_liq["symbol"] == symbol)]
-        return cal.series_from(f"okx {coin}", bars, events, HOUR_MS, events=events, asset=coin)
+        return cal.series_from(f"okx {coin}", bars, events, MS_PER_HOUR, events=events, asset=coin)
 
     fit = []
     for coin in FIT_COINS:
         symbol = f"{coin}/USDC:USDC"
         bars = hl_bars[hl_bars["symbol"] == symbol].reset_index(drop=True)
         totals = hl_totals[hl_totals["symbol"] == symbol]
-        fit += [cal.series_from(f"hyperliquid {coin}", bars, totals, DAY_MS, asset=coin), okx(coin)]
+        fit += [cal.series_from(f"hyperliquid {coin}", bars, totals, MS_PER_DAY, asset=coin), okx(coin)]
     return fit, [okx(coin) for coin in REPORT_COINS]
 
 

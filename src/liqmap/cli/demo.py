@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liqmap import CAVEAT
+from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,7 +30,6 @@ SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
 BIN_USD = 50.0  # `liqmap map --bin-usd 50` and `/api/map?bin_usd=50` give the same map
 QUICK_DAYS = 7
-DAY_MS = 86_400_000
 SIM_FULL = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
 SIM_QUICK = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
 DEMO_DB = "liqmap.duckdb"  # the demo's own store, inside its output folder: clones never share state
@@ -86,7 +86,7 @@ def _load(run: DemoRun) -> None:
         bars = store.query_bars(list(VENUES), SYMBOL)
         run.tier_tables = store.tier_tables(list(VENUES), SYMBOL)
     if run.quick:
-        bars = bars[bars["timestamp"] >= bars["timestamp"].max() - QUICK_DAYS * DAY_MS].reset_index(drop=True)
+        bars = bars[bars["timestamp"] >= bars["timestamp"].max() - QUICK_DAYS * MS_PER_DAY].reset_index(drop=True)
     run.bars = bars
     import pandas as pd
 
@@ -115,7 +115,7 @@ def _engine(run: DemoRun) -> None:
     lighter = lighter_bars()
     lighter = lighter[lighter["symbol"] == LIGHTER_SYMBOL].reset_index(drop=True)
     if run.quick:
-        lighter = lighter[lighter["timestamp"] >= lighter["timestamp"].max() - QUICK_DAYS * DAY_MS]
+        lighter = lighter[lighter["timestamp"] >= lighter["timestamp"].max() - QUICK_DAYS * MS_PER_DAY]
     series = (
         ("binance", run.bars[run.bars["exchange"] == "binance"].reset_index(drop=True), None),
         ("all", run.bars[run.bars["exchange"].isin(VENUES)].reset_index(drop=True), None),
@@ -196,7 +196,7 @@ def _validate_real(run: DemoRun) -> None:
     res = validate(okx, events, "oi-delta", config=engine_config(okx, bin_usd=BIN_USD))
     first_ms, last_ms = int(events["timestamp"].min()), int(events["timestamp"].max())
     what = OKX_NOTE.format(
-        events=len(events), hours=(last_ms - first_ms) / 3_600_000, first=fmt_utc(first_ms), last=fmt_utc(last_ms)
+        events=len(events), hours=(last_ms - first_ms) / MS_PER_HOUR, first=fmt_utc(first_ms), last=fmt_utc(last_ms)
     )
     run.report["validation_real"] = {"what": what, **res.to_dict()}
 

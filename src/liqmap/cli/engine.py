@@ -10,7 +10,6 @@ Examples::
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -43,6 +42,7 @@ from liqmap.cli._common import (
 from liqmap.engine.enums import Model
 from liqmap.engine.profiles import DEFAULT as DEFAULT_PROFILE
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import format_ms, parse_duration_ms
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,18 +59,7 @@ OutOpt = Annotated[
     typer.Option("--out", help="Write the result: .parquet (data), .html (interactive chart) or .png/.svg/.pdf."),
 ]
 
-_UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _SHOW_LEVELS_PCT = (1.0, 2.0, 5.0, 10.0)
-
-
-def parse_duration_ms(value: str | None, name: str) -> int | None:
-    """``"15m"``/``"1h"``/``"3d"``/``"500ms"`` or plain milliseconds → ms; ``None`` passes through."""
-    if value is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d|w)?\s*", value.lower())
-    if not m or float(m.group(1)) <= 0:
-        raise LiqmapError(f"{name}: cannot read duration {value!r}; use e.g. 15m, 1h, 3d")
-    return int(float(m.group(1)) * _UNITS_MS[m.group(2) or "ms"])
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -86,7 +75,7 @@ def _config(bin_usd: float | None, bins: int | None, closure: str, half_life: st
         "bin_usd": bin_usd,
         "n_bins": bins,
         "closure": closure,
-        "decay_half_life_ms": parse_duration_ms(half_life, "--half-life"),
+        "decay_half_life_ms": None if half_life is None else parse_duration_ms(half_life, "--half-life"),
         **kw,
     }
     return {k: v for k, v in out.items() if v is not None}
@@ -123,7 +112,7 @@ def heatmap(
         bins,
         closure,
         half_life,
-        snapshot_every_ms=parse_duration_ms(every, "--every"),
+        snapshot_every_ms=None if every is None else parse_duration_ms(every, "--every"),
         keep_leverage_layers=by_leverage,
     )
     bars = load_bars(input_path, db, exchange, symbol, start, end)
@@ -179,7 +168,7 @@ def heatmap(
     table = Table(title=f"{hm.symbol} liquidation heatmap ({res.model}, {', '.join(summary['exchanges'])})")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("snapshots", f"{summary['snapshots']:,} × {_fmt_ms(res.snapshot_every_ms)}")
+    table.add_row("snapshots", f"{summary['snapshots']:,} × {format_ms(res.snapshot_every_ms)}")
     table.add_row("period", f"{summary['start']} → {summary['end']}")
     table.add_row("price bins", f"{summary['bins']:,} × {hm.bin_usd:,.2f} USD")
     table.add_row(
@@ -269,13 +258,6 @@ def _iso(ms: int) -> str:
     import pandas as pd
 
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
-
-
-def _fmt_ms(ms: int) -> str:
-    for unit in ("w", "d", "h", "m", "s"):
-        if ms % _UNITS_MS[unit] == 0:
-            return f"{ms // _UNITS_MS[unit]}{unit}"
-    return f"{ms}ms"
 
 
 def register(app: typer.Typer) -> None:

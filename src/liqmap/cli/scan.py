@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from liqmap.timeframes import MS_PER_SECOND
+
 if TYPE_CHECKING:
     from liqmap.analytics.scan import Scan
 
@@ -166,7 +168,7 @@ def _print(result: Scan, scanned: int) -> None:
 def _utc(ms: int) -> str:
     from datetime import UTC, datetime
 
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(ms / MS_PER_SECOND, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from types import TracebackType
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
-from liqmap.data.schemas import SCHEMAS, TableKind, primary_key
-from liqmap.errors import StoreError
+from liqmap.data.schemas import TableKind, primary_key
+from liqmap.tables import TABLES, DType
+from liqmap.timeframes import MS_PER_DAY, MS_PER_WEEK
 
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
-MONDAY_OFFSET_MS = 4 * DAY_MS  # the epoch was a Thursday; weeks start on Monday 1970-01-05
-_UNITS = {"m": MINUTE_MS, "h": 60 * MINUTE_MS, "d": DAY_MS, "w": WEEK_MS}
-_TIMEFRAME = re.compile(r"^(\d+)\s*(m|h|d|w)$")
-_DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE"}
+MONDAY_OFFSET_MS = 4 * MS_PER_DAY  # the epoch was a Thursday; weeks start on Monday 1970-01-05
+_DUCK_TYPES = {DType.STRING: "VARCHAR", DType.INT64: "BIGINT", DType.INT32: "INTEGER", DType.FLOAT64: "DOUBLE"}
 _LAST_VALUE = ("open_interest", "open_interest_usd", "funding_rate", "mark_price", "long_short_ratio")
 _SUMMED_NULLABLE = ("quote_volume", "taker_buy_volume")
-
-REFRESH_SERIES = """
-INSERT OR REPLACE INTO bar_series
-SELECT ?, ?, step, first_ts % step FROM (
-    SELECT mode(d) AS step, min(ts) AS first_ts FROM (
-        SELECT timestamp AS ts, timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS d
-        FROM bars WHERE exchange = ? AND symbol = ?
-    )
-)
-"""
 
 
 class Transaction:
@@ -53,8 +37,8 @@ class Transaction:
 def create_statements() -> list[str]:
     """DDL for every canonical table plus the ``bar_series`` resolution catalogue."""
     out = []
-    for kind, schema in SCHEMAS.items():
-        cols = ", ".join(f"{f.name} {_DUCK_TYPES[f.type]}{'' if f.nullable else ' NOT NULL'}" for f in schema)
+    for kind, table in TABLES.items():
+        cols = ", ".join(f"{c.name} {_DUCK_TYPES[c.dtype]}{'' if c.nullable else ' NOT NULL'}" for c in table.columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {kind} ({cols})")
     out.append(
         "CREATE TABLE IF NOT EXISTS bar_series (exchange VARCHAR, symbol VARCHAR, step_ms BIGINT, "
@@ -72,14 +56,6 @@ def upsert_statements(kind: TableKind, presorted: bool) -> list[str]:
         f"DELETE FROM {kind} AS t USING _incoming AS i WHERE {match}",
         f"INSERT INTO {kind} SELECT * FROM _incoming{order}",
     ]
-
-
-def parse_timeframe(timeframe: str) -> int:
-    """``'5m'``/``'1h'``/``'4h'``/``'1d'``/``'1w'`` → milliseconds."""
-    m = _TIMEFRAME.match(str(timeframe).strip().lower())
-    if not m or int(m.group(1)) <= 0:
-        raise StoreError(f"cannot read timeframe {timeframe!r}: use e.g. 1m, 5m, 15m, 1h, 4h, 1d, 1w")
-    return int(m.group(1)) * _UNITS[m.group(2)]
 
 
 def where(
@@ -109,7 +85,7 @@ def resample_query(target_ms: int, inner_where: str, start_ms: int | None, end_m
     ``inner_where`` selects source bars (widen it by one bucket); buckets opening in
     ``[start_ms, end_ms]`` are kept.
     """
-    offset = MONDAY_OFFSET_MS if target_ms % WEEK_MS == 0 else 0
+    offset = MONDAY_OFFSET_MS if target_ms % MS_PER_WEEK == 0 else 0
     bucket = f"((timestamp - {offset}) // {target_ms}) * {target_ms} + {offset}"
     summed = ", ".join(f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED_NULLABLE)
     last = ", ".join(f"arg_max({c}, timestamp) AS {c}" for c in _LAST_VALUE)  # arg_max skips NULL args

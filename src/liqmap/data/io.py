@@ -35,6 +35,7 @@ from liqmap.data.layouts import (
 from liqmap.data.schemas import SCHEMAS, TableKind, table_kind
 from liqmap.data.validate import validate, validate_fields
 from liqmap.errors import DataValidationError, first_line
+from liqmap.tables import BARS
 
 
 class FileFormat(StrEnum):
@@ -134,13 +135,10 @@ def _read_full(path: Path | str, kind: TableKind) -> pd.DataFrame:
     conv = read_table(path, kind)
     if conv.fields_only:
         raise DataValidationError(
-            f"{path}: holds only {', '.join(c for c in conv.frame.columns if c not in _ID_COLUMNS)} "
+            f"{path}: holds only {', '.join(c for c in conv.frame.columns if c not in BARS.primary_key)} "
             f"({conv.layout} layout), not complete {kind}; import it onto stored bars with `liqmap import`"
         )
     return conv.frame
-
-
-_ID_COLUMNS = ("exchange", "symbol", "timestamp")
 
 
 def _resolve(p: Path, kind: TableKind | None) -> Path:

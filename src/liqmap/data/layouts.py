@@ -32,8 +32,7 @@ from liqmap.data.schemas import TableKind, required_columns
 from liqmap.data.validate import shown
 from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError
-
-DAY_MS = 86_400_000  # not imported from liqmap.data._sql: reading a file needs no DuckDB
+from liqmap.timeframes import MS_PER_DAY
 
 BINANCE_KLINE_COLUMNS = (
     "open_time",
@@ -225,7 +224,7 @@ def shared_liquidation_totals(df: pd.DataFrame) -> Converted:
     The source's ``total_usd`` is not carried (it is not always ``long_usd + short_usd``); a day absent from
     the source stays absent — unknown, not zero.
     """
-    out = df.rename(columns={"liq_count": "count"}).assign(period_ms=DAY_MS)
+    out = df.rename(columns={"liq_count": "count"}).assign(period_ms=MS_PER_DAY)
     cols = ["period_ms", "long_usd", "short_usd"] + (["count"] if "count" in out else [])
     return _shared(out, cols, TableKind.LIQUIDATION_TOTALS, False, Layout.SHARED_LIQUIDATION_TOTALS)
 

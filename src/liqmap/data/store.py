@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 import pandas as pd
@@ -30,17 +30,18 @@ from liqmap.data import _sql
 from liqmap.data.io import read_table
 from liqmap.data.layouts import Converted
 from liqmap.data.schemas import SCHEMAS, TableKind, primary_key, table_kind
-from liqmap.data.transform import attach_fields, series_step_ms
-from liqmap.data.validate import format_step, validate, validate_fields
+from liqmap.data.transform import attach_fields
+from liqmap.data.validate import validate, validate_fields
 from liqmap.enums import Exchange
 from liqmap.errors import StoreError, first_line
 from liqmap.symbols import normalize_symbol
+from liqmap.tables import BARS
+from liqmap.timeframes import MS_PER_DAY, bar_step_ms, format_ms, parse_duration_ms
 
 if TYPE_CHECKING:
     from liqmap.margin.tiers import TierTable
 
 ENV_DB = "LIQMAP_DB"
-_SERIES_KEY = ("exchange", "symbol", "timestamp")
 
 
 def default_db_path() -> Path:
@@ -128,9 +129,10 @@ class Store:
         checked = validate_fields(fields)
         updated = 0
         with self._transaction():
-            for (exchange, symbol), part in checked.groupby(["exchange", "symbol"], sort=True):
+            for key, part in checked.groupby(["exchange", "symbol"], sort=True):
+                exchange, symbol = cast(tuple[str, str], key)
                 lo, hi = int(part["timestamp"].min()), int(part["timestamp"].max())
-                bars = self._select(TableKind.BARS, [exchange], symbol, lo - 2 * _sql.DAY_MS, hi + 2 * _sql.DAY_MS)
+                bars = self._select(TableKind.BARS, [exchange], symbol, lo - 2 * MS_PER_DAY, hi + 2 * MS_PER_DAY)
                 if bars.empty:
                     raise StoreError(
                         f"no stored bars for {exchange} {symbol} near {_sql.iso(lo)} … {_sql.iso(hi)}: "
@@ -201,7 +203,7 @@ class Store:
         if timeframe is None:
             out = self._select(TableKind.BARS, names, sym, start_ms, end_ms)
         else:
-            target = _sql.parse_timeframe(timeframe)
+            target = parse_duration_ms(timeframe, noun="timeframe", error=StoreError)
             self._check_resample(names, sym, target)
             lo = None if start_ms is None else start_ms - target
             hi = None if end_ms is None else end_ms + target
@@ -266,7 +268,7 @@ class Store:
         out = self._frame(_sql.series_query(k), [])
         steps = out.pop("step_ms")
         # object dtype keeps None: pandas 3 infers a str column from a list and turns None into NaN
-        out["timeframe"] = pd.Series([None if pd.isna(s) else format_step(int(s)) for s in steps], dtype=object)
+        out["timeframe"] = pd.Series([None if pd.isna(s) else format_ms(int(s)) for s in steps], dtype=object)
         return out
 
     def gaps(self, exchange: str, symbol: str) -> pd.DataFrame:
@@ -341,19 +343,19 @@ class Store:
 
     def _check_resolution(self, table: pd.DataFrame) -> None:
         for (exchange, symbol), part in _series_parts(table):
-            new = series_step_ms(part["timestamp"])
+            new = bar_step_ms(part["timestamp"])
             old, phase = self._series_step(exchange, symbol), self._series_phase(exchange, symbol)
             if new is not None and old is not None and new != old:
                 raise StoreError(
-                    f"mixed resolutions: the store holds {format_step(old)} bars for {exchange} {symbol}, "
-                    f"the input has {format_step(new)} bars; use another --db or resample the input"
+                    f"mixed resolutions: the store holds {format_ms(old)} bars for {exchange} {symbol}, "
+                    f"the input has {format_ms(new)} bars; use another --db or resample the input"
                 )
             step = old or new
             if step is not None and phase is not None and int(part["timestamp"].iloc[0]) % step != phase:
                 raise StoreError(
                     f"mixed resolutions: input {exchange} {symbol} bars are offset from the stored "
-                    f"{format_step(step)} grid (stored bars open at multiples of {format_step(step)}"
-                    f"{' + ' + format_step(phase) if phase else ''})"
+                    f"{format_ms(step)} grid (stored bars open at multiples of {format_ms(step)}"
+                    f"{' + ' + format_ms(phase) if phase else ''})"
                 )
 
     def _refresh_series(self, table: pd.DataFrame) -> None:
@@ -361,14 +363,14 @@ class Store:
         for (exchange, symbol), part in _series_parts(table):
             if self._series_step(exchange, symbol) is not None:
                 continue  # unchanged: _check_resolution enforced the stored step and phase
-            step = series_step_ms(part["timestamp"])
+            ts = part["timestamp"]
+            step = bar_step_ms(ts)
             if step is None:  # one new bar: derive from everything stored
-                self._con.execute(_sql.REFRESH_SERIES, [exchange, symbol, exchange, symbol])
-            else:
-                first = int(part["timestamp"].iloc[0])
-                self._con.execute(
-                    "INSERT OR REPLACE INTO bar_series VALUES (?, ?, ?, ?)", [exchange, symbol, step, first % step]
-                )
+                stored = "SELECT timestamp FROM bars WHERE exchange = ? AND symbol = ? ORDER BY timestamp"
+                ts = self._frame(stored, [exchange, symbol])["timestamp"]
+                step = bar_step_ms(ts)
+            phase = None if step is None else int(ts.iloc[0]) % step
+            self._con.execute("INSERT OR REPLACE INTO bar_series VALUES (?, ?, ?, ?)", [exchange, symbol, step, phase])
 
     def _series_step(self, exchange: str, symbol: str) -> int | None:
         return self._series_value("step_ms", exchange, symbol)
@@ -389,8 +391,8 @@ class Store:
         for exchange, step in steps.dropna().itertuples(index=False):
             if target < step or target % step:
                 raise StoreError(
-                    f"cannot resample {exchange} {symbol} {format_step(int(step))} bars to {format_step(target)}: "
-                    f"the timeframe must be a multiple of {format_step(int(step))}"
+                    f"cannot resample {exchange} {symbol} {format_ms(int(step))} bars to {format_ms(target)}: "
+                    f"the timeframe must be a multiple of {format_ms(int(step))}"
                 )
 
     def _select(
@@ -457,7 +459,7 @@ def _ordered(df: pd.DataFrame, k: TableKind) -> pd.DataFrame:
     exchange = df["exchange"]
     if len(df) < 2 or (k is TableKind.BARS and (exchange == exchange.iloc[0]).all() and (ts[1:] > ts[:-1]).all()):
         return df
-    keys = ["exchange", "timestamp", *(c for c in primary_key(k) if c not in _SERIES_KEY)]
+    keys = ["exchange", "timestamp", *(c for c in primary_key(k) if c not in BARS.primary_key)]
     return df.sort_values(keys, kind="stable", ignore_index=True)
 
 

@@ -1,31 +1,23 @@
 """Pure table transformations used by the store and the sample builder (no I/O).
 
 :func:`attach_fields` joins sparse series (open interest snapshots, funding events, long/short ratios)
-onto bars *as of* each bar's close, never looking ahead; :func:`series_step_ms` infers a series'
-resolution.
+onto bars *as of* each bar's close, never looking ahead (a series' resolution comes from
+:func:`liqmap.timeframes.bar_step_ms`).
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
-from liqmap.data.schemas import BAR_FIELDS
-from liqmap.data.validate import common_step, format_step
 from liqmap.errors import DataValidationError
+from liqmap.tables import BAR_FIELDS
+from liqmap.timeframes import MS_PER_MINUTE, bar_step_ms, format_ms
 
 _EVENT_FIELDS = ("funding_rate",)
 _FLOW = "taker_buy_volume"
-
-
-def series_step_ms(timestamps: np.ndarray | pd.Series) -> int | None:
-    """Most common positive spacing of ``timestamps`` (ms), or ``None`` for fewer than two distinct times."""
-    ts = np.asarray(timestamps, dtype="int64")
-    if len(ts) > 1 and (np.diff(ts) < 0).any():
-        ts = np.sort(ts)
-    d = np.diff(ts)
-    d = d[d > 0]
-    return common_step(d) if d.size else None
 
 
 def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
@@ -46,12 +38,13 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
     if not cols:
         raise DataValidationError(f"no bar fields to attach; expected one of {', '.join(BAR_FIELDS)}")
     out = bars.copy()
-    for (exchange, symbol), idx in out.groupby(["exchange", "symbol"], sort=False).groups.items():
+    for key, idx in out.groupby(["exchange", "symbol"], sort=False).groups.items():
+        exchange, symbol = cast(tuple[str, str], key)
         part = out.loc[idx].sort_values("timestamp")
         src = fields[(fields["exchange"] == exchange) & (fields["symbol"] == symbol)]
         if src.empty:
             continue
-        step = series_step_ms(part["timestamp"]) or 60_000
+        step = bar_step_ms(part["timestamp"]) or MS_PER_MINUTE
         close = part["timestamp"].to_numpy(dtype="int64") + step
         for col in cols:
             s = src[["timestamp", col]].dropna().sort_values("timestamp")
@@ -81,10 +74,10 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
 def _flows_into_bars(part: pd.DataFrame, flows: pd.DataFrame, step: int, series: str) -> np.ndarray:
     """Sum per-period flows into the bars they fall in (NaN where incomplete or above the bar volume)."""
     ts = flows["timestamp"].to_numpy(dtype="int64")
-    period = series_step_ms(ts) or step
+    period = bar_step_ms(ts) or step
     if period > step or step % period:
         raise DataValidationError(
-            f"{series}: taker volume every {format_step(period)} cannot be split into {format_step(step)} bars"
+            f"{series}: taker volume every {format_ms(period)} cannot be split into {format_ms(step)} bars"
         )
     bar_ts = part["timestamp"].to_numpy(dtype="int64")
     phase = int(bar_ts[0]) % step
@@ -97,7 +90,7 @@ def _flows_into_bars(part: pd.DataFrame, flows: pd.DataFrame, step: int, series:
 
 
 def _asof(close_ms: np.ndarray, ts: np.ndarray, values: np.ndarray, step: int, strict: bool) -> np.ndarray:
-    interval = series_step_ms(ts) or step
+    interval = bar_step_ms(ts) or step
     tolerance = max(step, int(1.5 * interval))
     pos = np.searchsorted(ts, close_ms, side="left" if strict else "right") - 1
     ok = pos >= 0

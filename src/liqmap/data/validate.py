@@ -21,14 +21,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from liqmap.data.schemas import BAR_FIELDS, SCHEMAS, TableKind, primary_key, required_columns, table_kind
+from liqmap.data.schemas import SCHEMAS, TableKind, primary_key, required_columns, table_kind
 from liqmap.enums import Exchange
 from liqmap.errors import DataValidationError, UnknownSymbolError
 from liqmap.symbols import normalize_symbol
+from liqmap.tables import BAR_FIELDS, RowPolicy
+from liqmap.timeframes import MS_PER_DAY, MS_PER_SECOND, bar_step_ms, format_ms
 
 # Plausibility bounds (docs/data.md, "Validation"): values outside them are refused at import, once, here.
 MIN_TIMESTAMP_MS = 1_230_768_000_000  # 2009-01-01, before any crypto market
-FUTURE_SLACK_MS = 86_400_000  # timestamps may lie at most one day after the current time
+FUTURE_SLACK_MS = MS_PER_DAY  # timestamps may lie at most one day after the current time
 MIN_PRICE, MAX_PRICE = 1e-8, 1e9  # quote currency
 MAX_AMOUNT = 1e15  # base quantities and USD amounts (volumes, OI, notionals, liquidation totals)
 MAX_RATE = 1.0  # |funding_rate| per interval; long/short ratio is bounded by MAX_RATIO
@@ -37,6 +39,8 @@ MIN_LEVERAGE, MAX_LEVERAGE = 1, 1000
 MAX_SYMBOL_CHARS = 64
 MAX_TEXT_CHARS = 1024  # free-text tier fields: valid_from, source
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
+ROW_POLICY = RowPolicy.REJECT
+"""Stored data: unsorted bars and duplicate keys are refused, never repaired (the engine repairs instead)."""
 _SHOWN_ROWS = 5
 _TOKEN = re.compile(r"[\w./:-]+", re.ASCII)
 
@@ -89,6 +93,7 @@ def validate(kind: str, df: pd.DataFrame) -> pd.DataFrame:
     infinite or non-numeric values, non-positive prices, negative volumes, ``high < low`` and OHLC
     consistency, duplicate keys, unsorted timestamps and mixed bar resolutions within a series (bars).
     Liquidation and depth events are sorted by time instead (their arrival order carries no meaning).
+    Rows follow :data:`ROW_POLICY` (:attr:`RowPolicy.REJECT`): nothing is repaired silently.
     """
     k = table_kind(kind)
     if not isinstance(df, pd.DataFrame):
@@ -199,7 +204,7 @@ def to_epoch_ms(values: pd.Series, what: str) -> pd.Series:
                 _raise_rows(text_rows, f"{what} mixes numbers and text")
                 raise AssertionError  # pragma: no cover - _raise_rows raised above
     out = pd.Series(np.asarray(ms, dtype="int64"))
-    latest = int(time.time() * 1000) + FUTURE_SLACK_MS
+    latest = int(time.time() * MS_PER_SECOND) + FUTURE_SLACK_MS
     _raise_rows((out < MIN_TIMESTAMP_MS) | (out > latest), f"{what} is outside 2009-01-01 … now + 1 day")
     return out
 
@@ -386,10 +391,10 @@ def _check_order_and_resolution(t: pd.DataFrame) -> None:
         back[order[1:][same & (diff < 0)]] = True
         _raise_rows(back, "bars: timestamps are not sorted ascending within each exchange/symbol")
     for code in np.unique(codes):
-        d = diff[same & (codes[order][1:] == code)]
-        if d.size == 0:
+        step = bar_step_ms(ts[codes[order] == code])
+        if step is None:
             continue
-        step = common_step(d)
+        d = diff[same & (codes[order][1:] == code)]
         odd = d % step != 0
         if odd.any():
             rows = order[1:][same & (codes[order][1:] == code)][odd]
@@ -400,7 +405,7 @@ def _check_order_and_resolution(t: pd.DataFrame) -> None:
             _raise_rows(
                 bad,
                 f"bars: mixed resolutions in {t['exchange'].iloc[first]} {t['symbol'].iloc[first]}: bars are "
-                f"{format_step(step)} apart but also {format_step(other)}",
+                f"{format_ms(step)} apart but also {format_ms(other)}",
             )
 
 
@@ -414,22 +419,6 @@ def _check_crossed(t: pd.DataFrame) -> None:
     best_bid = t["price"].where(t["side"] == "bid").groupby(keys).transform("max")
     best_ask = t["price"].where(t["side"] == "ask").groupby(keys).transform("min")
     _raise_rows(best_bid >= best_ask, "depth: crossed book (best bid ≥ best ask) in the snapshot")
-
-
-def common_step(diffs: np.ndarray) -> int:
-    """The most frequent value of a non-empty array of positive spacings (ms); ties go to the smallest."""
-    if diffs.min() == diffs.max():  # the common case: a regular series
-        return int(diffs[0])
-    values, counts = np.unique(np.sort(diffs), return_counts=True)
-    return int(values[np.argmax(counts)])
-
-
-def format_step(step_ms: int) -> str:
-    """``3_600_000`` → ``'1h'``: the largest whole unit of a bar step in milliseconds."""
-    for unit, ms in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
-        if step_ms % ms == 0:
-            return f"{step_ms // ms}{unit}"
-    return f"{step_ms}ms"
 
 
 def shown(value: object, limit: int = 24) -> str:

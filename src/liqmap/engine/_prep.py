@@ -6,16 +6,17 @@ Bad-input rules (documented in docs/engine.md; every repair is reported in ``Eng
   quote volume, taker-buy volume outside ``[0, volume]``, negative open interest or non-positive mark
   price → :class:`DataValidationError` naming the column, the count and the first offending timestamp;
 * rows out of time order → sorted (reported); exact duplicate rows → dropped (reported); two *different*
-  rows with one (exchange, timestamp) → error;
+  rows with one (exchange, timestamp) → error (:data:`ROW_POLICY`, :attr:`RowPolicy.REPAIR`; stored data
+  is refused instead, :mod:`liqmap.data.validate`);
 * ``high``/``low`` not enclosing open/close → widened to enclose them (reported);
 * NaN open interest → that bar's ΔOI counts as zero (reported; all-NaN OI under ``oi-delta`` → error);
-* gaps (a step above 1.5× the median) → bridged: the first bar after a gap carries the whole ΔOI and its
-  trigger range includes the previous close (reported).
+* gaps (a step above 1.5× the bar step, :func:`liqmap.timeframes.bar_step_ms`) → bridged: the first bar
+  after a gap carries the whole ΔOI and its trigger range includes the previous close (reported).
 
 Optional trades (``timestamp``, ``price``, ``amount``, plus ``exchange``/``symbol``): a missing column, a
 non-integer timestamp, a NaN/non-positive price or amount, or another symbol → :class:`DataValidationError`;
 rows out of time order → sorted (reported); trades of an exchange without bars or outside every bar's
-``[open, min(next open, open + median bar step))`` → ignored (reported).
+``[open, min(next open, open + bar step))`` → ignored (reported).
 """
 
 from __future__ import annotations
@@ -31,22 +32,28 @@ from liqmap.engine.config import EngineConfig
 from liqmap.engine.enums import Model
 from liqmap.errors import DataValidationError, LiqmapError, UnknownSymbolError
 from liqmap.symbols import normalize_symbol
+from liqmap.tables import BARS, TRADES, RowPolicy
+from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_WEEK, bar_step_ms
 
 if TYPE_CHECKING:
     from liqmap.margin import TierTable
 
-REQUIRED = ("exchange", "symbol", "timestamp", "open", "high", "low", "close", "volume")
-OPTIONAL = (
-    "quote_volume",
-    "taker_buy_volume",
-    "open_interest",
-    "open_interest_usd",
-    "funding_rate",
-    "mark_price",
-    "long_short_ratio",
+REQUIRED = BARS.required
+"""Bar columns the engine needs: the canonical bars' non-nullable ones."""
+OPTIONAL = BARS.optional
+"""Bar columns the engine reads when present (null or absent: the documented fallbacks)."""
+TRADE_COLUMNS = TRADES.required
+ROW_POLICY = RowPolicy.REPAIR
+"""Engine input: out-of-order rows are sorted and exact duplicates dropped, each reported as a warning."""
+_SNAPSHOT_STEPS_MS = (
+    MS_PER_MINUTE,
+    5 * MS_PER_MINUTE,
+    15 * MS_PER_MINUTE,
+    MS_PER_HOUR,
+    4 * MS_PER_HOUR,
+    MS_PER_DAY,
+    MS_PER_WEEK,
 )
-TRADE_COLUMNS = ("timestamp", "price", "amount")
-_SNAPSHOT_STEPS_MS = (60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000)
 
 
 def split_bars(bars: pd.DataFrame, model: Model) -> tuple[str, dict[str, np.ndarray], list[str]]:
@@ -130,11 +137,11 @@ def _one_exchange(exchange: str, df: pd.DataFrame, model: Model, warnings: list[
             warnings.append(f"{exchange}: {nan_oi} bar(s) without open interest; their ΔOI counted as zero")
     if n > 2:
         steps = np.diff(arr[:, nb.B_TS])
-        step = float(np.median(steps))
-        gaps = steps > 1.5 * step
+        gaps = steps > 1.5 * (bar_step_ms(arr[:, nb.B_TS]) or 0)
         if np.any(gaps):
+            largest_min = float(steps.max()) / MS_PER_MINUTE
             warnings.append(
-                f"{exchange}: {int(gaps.sum())} gap(s) in the bars (largest {float(steps.max()) / 60_000:g} min); "
+                f"{exchange}: {int(gaps.sum())} gap(s) in the bars (largest {largest_min:g} min); "
                 "bridged: the bar after a gap carries the whole ΔOI and its range includes the previous close"
             )
     return arr
@@ -262,8 +269,8 @@ def snapshot_plan(arrays: dict[str, np.ndarray], config: EngineConfig) -> tuple[
     all_ts = np.concatenate([a[:, nb.B_TS] for a in arrays.values()]).astype(np.int64)
     step = config.snapshot_every_ms
     if step is None:
-        diffs = [np.diff(a[:, nb.B_TS]) for a in arrays.values() if len(a) > 1]
-        bar_ms = int(min(float(np.median(d)) for d in diffs)) if diffs else 60_000
+        steps = [s for a in arrays.values() if (s := bar_step_ms(a[:, nb.B_TS])) is not None]
+        bar_ms = min(steps) if steps else MS_PER_MINUTE
         candidates = [bar_ms, *(s for s in _SNAPSHOT_STEPS_MS if s > bar_ms)]
         step = next((s for s in candidates if len(np.unique(all_ts // s)) <= config.max_snapshots), candidates[-1])
     step = int(step)
@@ -364,7 +371,7 @@ def bar_profiles(
     trades: pd.DataFrame | None, symbol: str, arrays: dict[str, np.ndarray], grid: np.ndarray, warnings: list[str]
 ) -> dict[str, Profile]:
     """Each exchange's trade profile (empty without trades). A bar spans ``[open, next open)``, capped at the
-    median bar step (the last bar: one median step; a lone bar: every later trade)."""
+    bar step (:func:`liqmap.timeframes.bar_step_ms`; the last bar: one step; a lone bar: every later trade)."""
     if trades is None:
         return {name: empty_profile(len(a)) for name, a in arrays.items()}
     by_exchange, notes = split_trades(trades, symbol, list(arrays))
@@ -372,7 +379,7 @@ def bar_profiles(
     out: dict[str, Profile] = {}
     for name, a in arrays.items():
         bar_ts = a[:, nb.B_TS].astype(np.int64)
-        step = float(np.median(np.diff(bar_ts))) if len(bar_ts) > 1 else math.inf
+        step = bar_step_ms(bar_ts) or math.inf
         bar_end = np.minimum(np.append(bar_ts[1:], math.inf), bar_ts + step)
         out[name], outside = trade_profile(bar_ts, bar_end, by_exchange[name], grid)
         if outside:

@@ -8,6 +8,7 @@ from typing import Any
 
 from liqmap.engine.enums import ClosureRule, EntryDistribution
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_DAY
 
 DEFAULT_LEVERAGES = (5.0, 10.0, 20.0, 25.0, 50.0, 100.0)
 # Takers (the aggressive side) skew to high leverage; makers/patient traders to low leverage. These are
@@ -15,7 +16,6 @@ DEFAULT_LEVERAGES = (5.0, 10.0, 20.0, 25.0, 50.0, 100.0)
 DEFAULT_AGGRESSIVE_WEIGHTS = (0.05, 0.15, 0.20, 0.20, 0.20, 0.20)
 DEFAULT_PASSIVE_WEIGHTS = (0.25, 0.35, 0.20, 0.10, 0.07, 0.03)
 DEFAULT_N_BINS = 1_000
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class EngineConfig:
     mark_path: bool = True  # with use_mark_price: trigger on the mark's close-to-close path when both are known
     keep_leverage_layers: bool = False  # per-leverage heatmap layers (memory × len(leverages))
     volume_fraction: float = 0.05  # volume model: share of each bar's quote volume opening new positions
-    volume_half_life_ms: int = DAY_MS  # volume model's default decay half-life
+    volume_half_life_ms: int = MS_PER_DAY  # volume model's default decay half-life
     seed: bool = True  # oi-delta: seed the first OI level as positions around the first close
     seed_spread_pct: float = 5.0  # seed entries: triangular over close × (1 ± spread)
     seed_survivors: bool = True  # seed only positions whose liquidation price the first bar did not reach

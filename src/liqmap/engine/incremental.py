@@ -16,6 +16,7 @@ from liqmap.engine.enums import Model
 from liqmap.engine.results import LiqMap
 from liqmap.errors import DataValidationError, LiqmapError
 from liqmap.symbols import normalize_symbol
+from liqmap.timeframes import MS_PER_DAY
 
 _BAR_KEYS = (
     "timestamp",
@@ -125,7 +126,7 @@ class IncrementalEngine:
         params[nb.P_SEED_SURVIVE] = float(cfg.seed_survivors)
         params[nb.P_MARK_PATH] = float(cfg.mark_path)
         params[nb.P_LIQ_SHARE], params[nb.P_LIQ_SHARE + 1] = cfg.share_for(self.exchange)
-        params[nb.P_HAZARD] = cfg.exit_hazard_per_day / 86_400_000.0
+        params[nb.P_HAZARD] = cfg.exit_hazard_per_day / MS_PER_DAY
         params[nb.P_ZONE] = cfg.exit_zone_pct / 100.0
         params[nb.P_BIN] = float(steps[0])
         params[nb.P_GRID_LO] = float(grid[0]) - params[nb.P_BIN] / 2

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_MINUTE
 
 log = logging.getLogger("liqmap.live")
 KINDS = ("cluster", "imbalance", "realized", "cascade")
@@ -107,7 +108,7 @@ def _cascade_value(rule: Rule, report: Any) -> tuple[float | None, dict[str, Any
 def realized_value(rule: Rule, window: Iterable[Any], now_ms: int) -> tuple[float, dict[str, Any]]:
     """Σ notional of the liquidations with ``now − minutes < timestamp ≤ now`` (any objects with
     ``timestamp``, ``side``, ``notional_usd``)."""
-    lo = now_ms - rule.minutes * 60_000
+    lo = now_ms - rule.minutes * MS_PER_MINUTE
     inside = [x for x in window if lo < x.timestamp <= now_ms]
     long_usd = sum(x.notional_usd for x in inside if x.side == "long")
     short_usd = sum(x.notional_usd for x in inside if x.side == "short")
@@ -229,7 +230,7 @@ class Alerts:
         window = self._liqs.setdefault((liq.exchange, liq.symbol), deque())
         window.append(liq)
         longest = max((r.minutes for r in self.rules if r.kind == "realized"), default=0.0)
-        while window and window[0].timestamp <= liq.timestamp - longest * 60_000:
+        while window and window[0].timestamp <= liq.timestamp - longest * MS_PER_MINUTE:
             window.popleft()
         out = []
         for i, rule in enumerate(self.rules):

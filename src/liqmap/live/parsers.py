@@ -20,9 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from liqmap.timeframes import MS_PER_MINUTE
+
 log = logging.getLogger("liqmap.live")
 
-MINUTE_MS = 60_000
 _TS_MIN, _TS_MAX = 1_230_768_000_000, 4_102_444_800_000  # 2009-01-01 … 2100-01-01, epoch ms
 
 
@@ -174,7 +175,7 @@ def _bar(exchange: str, symbol: str, ts: Any, o: Any, h: Any, lo: Any, c: Any, v
     )
     if bar.high < bar.low or bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close):
         raise BadFrameError("high/low inconsistent with open/close")
-    if bar.timestamp % MINUTE_MS:
+    if bar.timestamp % MS_PER_MINUTE:
         raise BadFrameError("bar open not on a minute")
     return bar
 

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from liqmap.live.parsers import MINUTE_MS, Bar, Drops, Liquidation, Parser, parser_for
+from liqmap.live.parsers import Bar, Drops, Liquidation, Parser, parser_for
 from liqmap.live.streams import Backoff, StreamState, read_stream, stream_specs
+from liqmap.tables import BARS, LIQUIDATIONS
+from liqmap.timeframes import MS_PER_MINUTE
 
 log = logging.getLogger("liqmap.live")
-LIQ_KEY = ["exchange", "symbol", "timestamp", "side", "price", "quantity"]
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,9 @@ class LiveRunner:
                 self.c.duplicates += 1
                 return
             loop = asyncio.get_running_loop()
-            if ser.last_ts is not None and bar.timestamp > ser.last_ts + MINUTE_MS:
+            if ser.last_ts is not None and bar.timestamp > ser.last_ts + MS_PER_MINUTE:
                 waited = True
-                start = ser.last_ts + MINUTE_MS
+                start = ser.last_ts + MS_PER_MINUTE
                 fetched = await self._rest(ser, start, bar.timestamp)
                 pending = self._take_pending()
                 try:
@@ -225,7 +226,7 @@ class LiveRunner:
                 for row in rows:
                     self._apply(ser, row, None)
                 self.c.gaps_filled += bool(rows)
-                if ser.last_ts + MINUTE_MS < bar.timestamp:
+                if ser.last_ts + MS_PER_MINUTE < bar.timestamp:
                     self.c.gaps_unfilled += 1
             row = bar.row()
             if ser.oi is not None and time.monotonic() - ser.oi[1] <= 2.5 * max(self.s.oi_poll_s, 1.0):
@@ -276,10 +277,11 @@ class LiveRunner:
 
         bars, liqs = pending
         if bars:
-            df = pd.DataFrame(bars).drop_duplicates(["exchange", "symbol", "timestamp"], keep="last")
-            self.c.bars_stored += self._store.upsert("bars", df.sort_values(["exchange", "symbol", "timestamp"]))
+            key = list(BARS.primary_key)
+            df = pd.DataFrame(bars).drop_duplicates(key, keep="last")
+            self.c.bars_stored += self._store.upsert("bars", df.sort_values(key))
         if liqs:
-            df = pd.DataFrame(liqs).drop_duplicates(LIQ_KEY)
+            df = pd.DataFrame(liqs).drop_duplicates(list(LIQUIDATIONS.primary_key))
             self.c.liqs_stored += self._store.upsert("liquidations", df)
         if bars or liqs:
             self.c.flushes += 1
@@ -311,10 +313,10 @@ class LiveRunner:
         return sink.ops
 
     async def _rest(self, ser: Series, start_ms: int, next_ms: int) -> list[tuple[str, Any]]:
-        if not self.s.backfill or next_ms - MINUTE_MS < start_ms:
+        if not self.s.backfill or next_ms - MS_PER_MINUTE < start_ms:
             return []
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._net_pool, self._fetch, ser, start_ms, next_ms - MINUTE_MS)
+        return await loop.run_in_executor(self._net_pool, self._fetch, ser, start_ms, next_ms - MS_PER_MINUTE)
 
     def _backfill(
         self, ser: Series, start_ms: int, next_ms: int, pending: tuple[list[Any], list[Any]], fetched: list[Any]
@@ -327,7 +329,7 @@ class LiveRunner:
                 self._store.attach(df)
             else:
                 self._store.upsert(kind, df)
-        return self._stored_rows(ser, start_ms, next_ms - MINUTE_MS) if next_ms - MINUTE_MS >= start_ms else []
+        return self._stored_rows(ser, start_ms, next_ms - MS_PER_MINUTE) if next_ms - MS_PER_MINUTE >= start_ms else []
 
     def _stored_rows(self, ser: Series, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         from liqmap.errors import StoreError
@@ -354,7 +356,7 @@ class LiveRunner:
         from liqmap.engine import IncrementalEngine
 
         self._backfill(ser, start, start, pending, fetched)
-        rows = self._stored_rows(ser, start, max(first.timestamp - MINUTE_MS, last or 0))
+        rows = self._stored_rows(ser, start, max(first.timestamp - MS_PER_MINUTE, last or 0))
         cfg = self.engine_config(ser, rows, first)
         eng = IncrementalEngine(ser.exchange, ser.symbol, self.s.model, cfg)
         for row in rows:  # the same kernel as a batch run (bit for bit), and no all-bars-need-OI check
@@ -382,15 +384,15 @@ class LiveRunner:
 
     async def _warm_start(self, ser: Series, first: Bar) -> None:
         loop = asyncio.get_running_loop()
-        start = first.timestamp - self.s.history_minutes * MINUTE_MS
+        start = first.timestamp - self.s.history_minutes * MS_PER_MINUTE
         try:
             last = await loop.run_in_executor(
                 self._store_pool, self._store.last_timestamp, "bars", ser.exchange, ser.symbol
             )
-            if last is None or last < first.timestamp - MINUTE_MS:
+            if last is None or last < first.timestamp - MS_PER_MINUTE:
                 fetched = await self._rest(ser, max(start, last) if last is not None else start, first.timestamp)
             else:  # the stream re-sent stored bars (a restart): warm up to the last stored one
-                fetched, start = [], last - self.s.history_minutes * MINUTE_MS
+                fetched, start = [], last - self.s.history_minutes * MS_PER_MINUTE
             pending = self._take_pending()
             eng, cfg, rows = await loop.run_in_executor(
                 self._store_pool, self._warm, ser, first, start, last, pending, fetched

@@ -21,9 +21,9 @@ from liqmap.margin import get_tiers
 from liqmap.sim import nb
 from liqmap.sim.enums import N_PARAMS, BarCol, Counter, LiqCol, Param, Regime, TraderKind
 from liqmap.sim.truth import truth_frame
+from liqmap.timeframes import MS_PER_MINUTE
 
 SYMBOL = "BTC/USDT:USDT"
-MINUTE_MS = 60_000
 LEVERAGES = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0)
 
 
@@ -204,7 +204,7 @@ def _simulate_with(cfg: SimConfig, kernel: Any) -> SimResult:
         t_short[snap0:],
         t_k0[snap0:],
         cfg.bin_usd,
-        cfg.start_ms + (np.arange(snap0, len(t_k0)) + 1 - snap0) * cfg.truth_every_min * MINUTE_MS,
+        cfg.start_ms + (np.arange(snap0, len(t_k0)) + 1 - snap0) * cfg.truth_every_min * MS_PER_MINUTE,
     )
     return SimResult(
         config=cfg,
@@ -299,7 +299,7 @@ def _population(cfg: SimConfig, rp: RegimeParams) -> dict[str, np.ndarray]:
 
 def _ledger(cfg: SimConfig, bars: np.ndarray) -> pd.DataFrame:
     out = pd.DataFrame(bars, columns=[c.name.lower() for c in BarCol])
-    out.insert(0, "timestamp", cfg.start_ms + np.arange(len(out), dtype=np.int64) * MINUTE_MS)
+    out.insert(0, "timestamp", cfg.start_ms + np.arange(len(out), dtype=np.int64) * MS_PER_MINUTE)
     return out
 
 
@@ -329,7 +329,7 @@ def _bars_frame(cfg: SimConfig, ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def _liquidations_frame(cfg: SimConfig, liqs: np.ndarray) -> pd.DataFrame:
-    step_ms = MINUTE_MS // cfg.substeps
+    step_ms = MS_PER_MINUTE // cfg.substeps
     first = cfg.warmup_minutes * cfg.substeps
     liqs = liqs[liqs[:, LiqCol.SUBSTEP] >= first]
     n = len(liqs)
@@ -362,7 +362,7 @@ def _depth_frame(cfg: SimConfig, ledger: pd.DataFrame) -> pd.DataFrame:
     k, t = len(x), len(snaps)
     close = np.repeat(snaps["close"].to_numpy(), k)
     size = np.outer(snaps["depth_1pct"].to_numpy(), level).ravel()
-    ts = np.repeat(snaps["timestamp"].to_numpy() + MINUTE_MS, k)
+    ts = np.repeat(snaps["timestamp"].to_numpy() + MS_PER_MINUTE, k)
     xx = np.tile(x / 100, t)
     frames = [
         pd.DataFrame({"timestamp": ts, "side": "bid", "price": close * (1 - xx), "size": size}),

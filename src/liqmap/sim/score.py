@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
-from liqmap.analytics.validation import HOUR_MS, hourly_corr
+from liqmap.analytics.validation import hourly_corr
 from liqmap.engine import EngineConfig, Heatmap, run
 from liqmap.errors import LiqmapError
 from liqmap.sim.truth import truth_snapshots
+from liqmap.timeframes import MS_PER_HOUR, MS_PER_MINUTE, bar_step_ms
 
-BAR_MS = 60_000
 MODELS = ("oi-delta", "volume", "uniform")
 
 
@@ -82,7 +82,7 @@ def fidelity_score(
     *,
     window_pct: float = 15.0,
     bin_pct: float = 0.25,
-    bar_ms: int = BAR_MS,
+    bar_ms: int = MS_PER_MINUTE,
 ) -> FidelityScore:
     """Score ``heatmap`` (and its predicted events) against the simulator's ``truth`` and ``realized``
     liquidations. See the module docstring for each metric."""
@@ -121,7 +121,7 @@ def fidelity_score(
         )
     per = pd.DataFrame(rows)
     emd = per["emd_pct"].dropna()
-    start = int(heatmap.times_ms[0]) // HOUR_MS * HOUR_MS
+    start = int(heatmap.times_ms[0]) // MS_PER_HOUR * MS_PER_HOUR
     end = int(heatmap.times_ms[-1]) + bar_ms
     events = predicted_events if predicted_events is not None else realized.iloc[:0]
     return FidelityScore(
@@ -153,7 +153,7 @@ def score_models(
     """
     if config is None:
         times = np.unique(truth["timestamp"].to_numpy(np.int64))
-        step = int(np.min(np.diff(times))) if len(times) > 1 else 3_600_000
+        step = bar_step_ms(times) or MS_PER_HOUR
         config = EngineConfig(snapshot_every_ms=step)
     out = {}
     for model in models:

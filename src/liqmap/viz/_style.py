@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from liqmap.enums import Exchange
+from liqmap.timeframes import MS_PER_DAY, MS_PER_SECOND
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -116,7 +117,7 @@ def fmt_utc(ms: int) -> str:
     >>> fmt_utc(1_772_704_800_000)
     '2026-03-05 10:00'
     """
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(int(ms) / MS_PER_SECOND, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_pct(value: float) -> str:
@@ -136,21 +137,20 @@ def heat_cmap() -> Colormap:
     return LinearSegmentedColormap.from_list("liqmap_heat", list(HEAT_STOPS))
 
 
-DAY_MS = 86_400_000
 DATE_DAY = "%b %d"  # ticks a day or more apart: "Mar 05"
 DATE_INTRADAY = "%b %d %H:%M"  # finer ticks: "Mar 05 12:00"
 
 
 def date_tick_format(step_ms: float) -> str:
     """strftime format of time ticks ``step_ms`` apart: ``Mar 05`` from a day up, else ``Mar 05 12:00``."""
-    return DATE_DAY if step_ms >= DAY_MS * 0.999 else DATE_INTRADAY
+    return DATE_DAY if step_ms >= MS_PER_DAY * 0.999 else DATE_INTRADAY
 
 
 def time_axis_title(start_ms: int, end_ms: int) -> str:
     """x-axis title of a time axis: ``time (UTC) · 2025-12-05 → 2026-03-05`` (the ticks omit the year)."""
     day = "%Y-%m-%d"
-    first = datetime.fromtimestamp(int(start_ms) / 1000, tz=UTC).strftime(day)
-    last = datetime.fromtimestamp(int(end_ms) / 1000, tz=UTC).strftime(day)
+    first = datetime.fromtimestamp(int(start_ms) / MS_PER_SECOND, tz=UTC).strftime(day)
+    last = datetime.fromtimestamp(int(end_ms) / MS_PER_SECOND, tz=UTC).strftime(day)
     return f"time (UTC) · {first}" + ("" if last == first else f" → {last}")
 
 
@@ -159,8 +159,8 @@ def plotly_date_axis() -> dict[str, object]:
     return {
         "type": "date",
         "tickformatstops": [
-            {"dtickrange": [None, DAY_MS * 0.999], "value": DATE_INTRADAY},
-            {"dtickrange": [DAY_MS * 0.999, None], "value": DATE_DAY},
+            {"dtickrange": [None, MS_PER_DAY * 0.999], "value": DATE_INTRADAY},
+            {"dtickrange": [MS_PER_DAY * 0.999, None], "value": DATE_DAY},
         ],
     }
 
@@ -182,7 +182,7 @@ def utc_date_formatter() -> Formatter:
     class UTCDateFormatter(Formatter):
         def format_ticks(self, values: Sequence[float]) -> list[str]:
             step_days = float(np.min(np.diff(values))) if len(values) > 1 else 1.0
-            fmt = date_tick_format(step_days * DAY_MS)
+            fmt = date_tick_format(step_days * MS_PER_DAY)
             return [mdates.num2date(v, tz=UTC).strftime(fmt) for v in values]
 
         def __call__(self, x: float, pos: int | None = None) -> str:

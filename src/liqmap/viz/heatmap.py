@@ -12,6 +12,7 @@ import pandas as pd
 from liqmap import CAVEAT
 from liqmap.engine.results import Heatmap
 from liqmap.errors import LiqmapError
+from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR, bar_step_ms
 from liqmap.viz import _style as st
 from liqmap.viz._io import Backend
 
@@ -71,7 +72,7 @@ def _grid(hm: Heatmap, side: HeatSide, window_pct: float | None, max_times: int,
     if kp > 1:  # merge adjacent price bins: notional adds up
         usd = _group_mean(usd, kp, axis=1) * kp
         prices = _group_mean(prices, kp, axis=0)
-    step_ms = float(np.median(np.diff(times_ms))) if len(times_ms) > 1 else 3_600_000.0
+    step_ms = float(bar_step_ms(times_ms) or MS_PER_HOUR)
     return _Grid(pd.to_datetime(times_ms, unit="ms"), prices, usd.T, close, step_ms, bin_usd)
 
 
@@ -233,7 +234,7 @@ def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: 
     z, ticks, labels = st.color_values(grid.usd, scale)
     fig, (ax,) = st.mpl_figure(size=(14.0, 7.5))
     x = mdates.date2num(grid.times.to_pydatetime())
-    step_days = grid.step_ms / 86_400_000
+    step_days = grid.step_ms / MS_PER_DAY
     x_edges = np.append(x, x[-1] + step_days)
     half = grid.bin_usd / 2
     y_edges = np.append(grid.prices - half, grid.prices[-1] + half)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from liqmap.timeframes import MS_PER_DAY
 from liqmap.viz._style import fmt_price, fmt_usd, fmt_utc
 from liqmap.viz.terminal import map_renderable
 
@@ -238,7 +239,7 @@ def _amount_lines(amounts: Mapping[str, Any] | None) -> list[str]:
     """How much: predicted vs realized per side beside the naive anchor (``AmountValidation.to_dict()``)."""
     if not amounts:
         return []
-    unit = "day" if amounts["period_ms"] >= 86_400_000 else "hour"
+    unit = "day" if amounts["period_ms"] >= MS_PER_DAY else "hour"
     rows = [
         [
             side,

@@ -13,7 +13,7 @@ from typing import Any
 
 import ccxt
 
-from liqmap.data.connectors.base import Connector, ConnectorError, timeframe_ms
+from liqmap.data.connectors.base import Connector, ConnectorError
 from liqmap.data.connectors.binance import BinanceUsdm
 from liqmap.data.connectors.bybit import Bybit
 from liqmap.data.connectors.generic import Unified
@@ -21,6 +21,7 @@ from liqmap.data.connectors.okx import Okx
 from liqmap.data.store import Store
 from liqmap.enums import Exchange
 from liqmap.symbols import normalize_symbol
+from liqmap.timeframes import parse_duration_ms
 
 __all__ = [
     "CONNECTORS",
@@ -126,7 +127,7 @@ def fetch_into_store(
     """
     conn = client or connector(exchange)
     sym = normalize_symbol(symbol)
-    step = timeframe_ms(timeframe)
+    step = parse_duration_ms(timeframe, noun="timeframe", error=ConnectorError)
     until = until_ms if until_ms is not None else (conn.client.milliseconds() // step - 1) * step
     if until < since_ms:
         raise ConnectorError(f"--until ({until}) is before --since ({since_ms}): nothing to fetch")
@@ -175,10 +176,11 @@ def _fetch_one(
             reason = conn.supports(ds.value)
             raise ConnectorError(f"{conn.exchange} has no {ds.value} history" + (f" ({reason})" if reason else ""))
         sub_tf = conn.step_for(ep, timeframe) if ep.timeframe_param else None
-        lead = ep.step_ms or timeframe_ms(sub_tf)
+        lead = ep.step_ms or parse_duration_ms(sub_tf, noun="timeframe", error=ConnectorError)
         last = store.last_timestamp("bars", conn.exchange, sym, _FIELD_COLUMN[ds]) if resume else None
         start = (max(since_ms, last) if last is not None else since_ms) - lead
-        rows = conn.paginate(ep, sym, sub_tf, start, until_ms + timeframe_ms(timeframe), report)
+        end_ms = until_ms + parse_duration_ms(timeframe, noun="timeframe", error=ConnectorError)
+        rows = conn.paginate(ep, sym, sub_tf, start, end_ms, report)
         return store.attach(rows.assign(**ids)) if not rows.empty else 0
     if ds is Dataset.DEPTH:
         return store.upsert("depth", conn.order_book(sym))

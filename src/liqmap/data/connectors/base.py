@@ -21,6 +21,7 @@ import pandas as pd
 
 from liqmap.errors import LiqmapError
 from liqmap.symbols import normalize_symbol
+from liqmap.timeframes import parse_duration_ms
 
 Progress = Callable[[float], None]
 Parser = Callable[[Any], pd.DataFrame]
@@ -188,7 +189,7 @@ class Connector:
         Each window asks for at most ``page_limit`` records (so venues that answer newest-first cannot
         skip any), oldest window first; each yielded page is sorted and de-duplicated on timestamp.
         """
-        step = ep.step_ms or timeframe_ms(timeframe)
+        step = ep.step_ms or parse_duration_ms(timeframe, noun="timeframe", error=ConnectorError)
         market = self.market(symbol)
         venue_tf = self._venue_timeframe(ep, timeframe) if ep.timeframe_param is not None else None
         cursor = since_ms
@@ -235,9 +236,9 @@ class Connector:
         if timeframe in ep.timeframes:
             return ep.timeframes[timeframe]
         # the venue lacks this resolution: take its finest period not above it, else its finest
-        target = timeframe_ms(timeframe)
-        periods = sorted(ep.timeframes, key=timeframe_ms)
-        below = [p for p in periods if timeframe_ms(p) <= target]
+        target = parse_duration_ms(timeframe, noun="timeframe", error=ConnectorError)
+        periods = sorted(ep.timeframes, key=parse_duration_ms)
+        below = [p for p in periods if parse_duration_ms(p) <= target]
         return ep.timeframes[below[-1] if below else periods[0]]
 
     def supports(self, what: str) -> str | None:
@@ -249,17 +250,6 @@ class Connector:
         venue = self._venue_timeframe(ep, timeframe)
         inverse = {v: k for k, v in ep.timeframes.items()}
         return inverse[venue]
-
-
-def timeframe_ms(timeframe: str | None) -> int:
-    """``'1h'`` → ``3_600_000`` (raises :class:`ConnectorError` on unreadable input)."""
-    if timeframe is None:
-        raise ConnectorError("a timeframe is required")
-    m = re.match(r"^(\d+)([mhdw])$", timeframe)
-    if not m:
-        raise ConnectorError(f"cannot read timeframe {timeframe!r}: use e.g. 1m, 5m, 1h, 4h, 1d")
-    unit = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}[m.group(2)]
-    return int(m.group(1)) * unit
 
 
 def _rebase(urls: Any, base: str) -> Any:

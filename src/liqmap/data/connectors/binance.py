@@ -13,6 +13,7 @@ import pandas as pd
 
 from liqmap.data.connectors.base import Connector, Endpoint, frame, renamed
 from liqmap.data.layouts import BINANCE_KLINE_COLUMNS
+from liqmap.timeframes import MS_PER_HOUR
 
 _PERIODS = {p: p for p in ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")}
 _KLINES = {p: p for p in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "1w")}
@@ -81,7 +82,7 @@ class BinanceUsdm(Connector):
     open_interest = Endpoint(
         "fapiDataGetOpenInterestHist", parse_open_interest, 500, timeframe_param="period", timeframes=_PERIODS
     )
-    funding = Endpoint("fapiPublicGetFundingRate", parse_funding, 1000, step_ms=8 * 3_600_000)
+    funding = Endpoint("fapiPublicGetFundingRate", parse_funding, 1000, step_ms=8 * MS_PER_HOUR)
     long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
         "fapiDataGetGlobalLongShortAccountRatio", parse_long_short, 500, timeframe_param="period", timeframes=_PERIODS
     )

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from liqmap.data.connectors.base import Connector, Endpoint, frame, renamed
+from liqmap.timeframes import MS_PER_HOUR
 
 _LINEAR = {"category": "linear"}
 _KLINES = {
@@ -100,7 +101,7 @@ class Bybit(Connector):
         timeframes=_PERIODS,
         extra=_LINEAR,
     )
-    funding = Endpoint("publicGetV5MarketFundingHistory", parse_funding, 200, step_ms=8 * 3_600_000, extra=_LINEAR)
+    funding = Endpoint("publicGetV5MarketFundingHistory", parse_funding, 200, step_ms=8 * MS_PER_HOUR, extra=_LINEAR)
     long_short_ratio: ClassVar[Endpoint | None] = Endpoint(
         "publicGetV5MarketAccountRatio",
         parse_long_short,

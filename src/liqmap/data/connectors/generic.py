@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, frame, timeframe_ms
+from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, frame
 from liqmap.data.layouts import CCXT_OHLCV_COLUMNS
+from liqmap.timeframes import MS_PER_HOUR, parse_duration_ms
 
-HOUR_MS = 3_600_000
 DEFAULT_PAGE_LIMIT = 100
 OI_PERIODS = ("5m", "15m", "30m", "1h", "4h", "1d")
 OHLCV_IN_CONTRACTS = frozenset({"gate", "kucoinfutures", "mexc"})
@@ -98,7 +98,7 @@ class Unified(Connector):
         self.funding = (
             None
             if "funding" in self.unsupported
-            else Endpoint("fetch_funding_rate_history", parse_funding, DEFAULT_PAGE_LIMIT, step_ms=HOUR_MS)
+            else Endpoint("fetch_funding_rate_history", parse_funding, DEFAULT_PAGE_LIMIT, step_ms=MS_PER_HOUR)
         )
 
     def fetch_page(self, ep: Endpoint, market: dict[str, Any], venue_tf: str | None, start_ms: int, end_ms: int) -> Any:
@@ -145,7 +145,7 @@ class Unified(Connector):
 
 def _readable(timeframe: str) -> bool:
     try:
-        timeframe_ms(timeframe)
+        parse_duration_ms(timeframe, noun="timeframe", error=ConnectorError)
     except ConnectorError:
         return False
     return True

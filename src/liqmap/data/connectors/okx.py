@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from liqmap.data.connectors.base import Connector, ConnectorError, Endpoint, Parser, frame, renamed
+from liqmap.timeframes import MS_PER_HOUR
 
 _CANDLES = {
     "1m": "1m",
@@ -140,7 +141,7 @@ class Okx(Connector):
     ccxt_options = MappingProxyType({"fetchMarkets": {"types": ["swap"]}})
     ohlcv = _paged("publicGetMarketHistoryCandles", parse_candles, timeframe_param="bar", timeframes=_CANDLES)
     open_interest = _rubik("publicGetRubikStatContractsOpenInterestHistory", parse_open_interest)
-    funding = _paged("publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * 3_600_000)
+    funding = _paged("publicGetPublicFundingRateHistory", parse_funding, step_ms=8 * MS_PER_HOUR)
     long_short_ratio: ClassVar[Endpoint | None] = _rubik(
         "publicGetRubikStatContractsLongShortAccountRatioContract", parse_long_short
     )

@@ -23,8 +23,8 @@ from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_DAYS, LeverageRange, SeriesQuery
 from liqmap.server.deps import EngineOutput, ServerState
 from liqmap.server.fastpath import RawEntry
+from liqmap.timeframes import MS_PER_DAY
 
-DAY_MS = 86_400_000
 MAX_BARS = 1_100_000  # a year of 1-minute bars on two venues
 HINT_SYMBOLS = 8  # stored symbols a 404 names
 
@@ -91,13 +91,12 @@ def window_for(q: SeriesQuery, last: int | None) -> Window:
             f"no bars stored for {q.symbol} on {', '.join(q.exchanges)}; GET /api/symbols lists what is stored"
         )
     end = last if q.end_ms is None else min(q.end_ms, last)
-    start = q.start_ms if q.start_ms is not None else max(0, end - round(q.days * DAY_MS))
+    start = q.start_ms if q.start_ms is not None else max(0, end - round(q.days * MS_PER_DAY))
     if start >= end:
         raise StoreError(f"no bars for {q.symbol} between {start} and {end} (last stored bar: {last})")
-    if end - start > MAX_DAYS * DAY_MS:
-        raise LiqmapError(
-            f"time span of {(end - start) / DAY_MS:.1f} days exceeds the {MAX_DAYS:g}-day cap; narrow start_ms/end_ms"
-        )
+    if end - start > MAX_DAYS * MS_PER_DAY:
+        days = (end - start) / MS_PER_DAY
+        raise LiqmapError(f"time span of {days:.1f} days exceeds the {MAX_DAYS:g}-day cap; narrow start_ms/end_ms")
     return Window(start, end, last)
 
 
