@@ -139,14 +139,7 @@ def heatmap(
 
         written.append(str(save(plot_heatmap(hm, bars=bars, backend=backend_for(out)), out)))
     elif out is not None:
-        frame = hm.to_frame()
-        if hm.long_by_leverage is not None and hm.short_by_leverage is not None:
-            for i, lev in enumerate(hm.leverages):
-                frame[f"long_{lev:g}x"] = hm.long_by_leverage[:, i, :].ravel()
-                frame[f"short_{lev:g}x"] = hm.short_by_leverage[:, i, :].ravel()
-        if len(hm.by_exchange) > 1:
-            for name, (lng, sht) in hm.by_exchange.items():
-                frame[f"{name}_long_usd"], frame[f"{name}_short_usd"] = lng.ravel(), sht.ravel()
+        frame = hm.to_frame(layers=True)
         written.append(str(write_parquet(frame, out)))
     if events_out is not None:
         written.append(str(write_parquet(res.events, events_out)))
@@ -209,6 +202,9 @@ def liq_map(
     trades_path: TradesOpt = None,
     window_pct: WindowOpt = REPORT.window_pct,
     top: TopOpt = REPORT.top,
+    layers: Annotated[
+        bool, typer.Option("--layers", help="--json: also print the per-leverage layers (as GET /api/map?layers=1).")
+    ] = False,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -239,10 +235,8 @@ def liq_map(
         save(plot_liqmap(lm, clusters=rep["clusters"], imbalance=rep["imbalance"], backend=backend_for(out)), out)
     elif out is not None:
         write_parquet(lm.to_frame(), out)
-    if as_json:
-        from liqmap.engine.results import map_payload
-
-        typer.echo(json.dumps({**map_payload(lm), **rep}))
+    if as_json:  # the JSON of GET /api/map without the query's window (exchanges, start/end, bars)
+        typer.echo(json.dumps(report.to_dict() | lm.to_dict(layers)))
         return
     from rich.console import Console
 
