@@ -228,11 +228,10 @@ def liq_map(
         profile=profile,
         **cfg,
     )
-    rep = report.to_dict()
     if out is not None and out.suffix.lower() != ".parquet":
         from liqmap.viz import backend_for, plot_liqmap, save
 
-        save(plot_liqmap(lm, clusters=rep["clusters"], imbalance=rep["imbalance"], backend=backend_for(out)), out)
+        save(plot_liqmap(lm, clusters=report.clusters, imbalance=report.imbalance, backend=backend_for(out)), out)
     elif out is not None:
         write_parquet(lm.to_frame(), out)
     if as_json:  # the JSON of GET /api/map without the query's window (exchanges, start/end, bars)
@@ -243,7 +242,7 @@ def liq_map(
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
-    for renderable in map_report_renderables(rep, lm, width=console.width):
+    for renderable in map_report_renderables(report, lm, width=console.width):
         console.print(renderable)
     for w in res.warnings:
         console.print(f"[yellow]repaired:[/yellow] {w}")
