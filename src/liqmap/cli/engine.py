@@ -143,7 +143,7 @@ def heatmap(
         written.append(str(write_parquet(frame, out)))
     if events_out is not None:
         written.append(str(write_parquet(res.events, events_out)))
-    summary = {
+    summary: dict[str, Any] = {
         "symbol": hm.symbol,
         "model": res.model,
         "exchanges": sorted(res.engines),
