@@ -56,7 +56,7 @@ PEER = """
 import json, sys
 from liqmap.analytics import ReportSettings, build_map_report
 from liqmap.data.io import read_bars
-from liqmap.engine import map_payload, run
+from liqmap.engine import run
 from liqmap.engine.options import engine_config
 
 bars = read_bars(sys.argv[1])
@@ -64,7 +64,7 @@ bars = bars[(bars["exchange"] == "binance") & (bars["symbol"] == "BTC/USDT:USDT"
 res = run(bars, "oi-delta", engine_config(bars, closure="proportional", max_snapshots=1_000))
 lm = res.liqmap()
 report = build_map_report(lm, bars, ReportSettings(), profile=res.config.profile, warnings=res.warnings)
-print(json.dumps({**map_payload(lm), **report.to_dict()}))
+print(json.dumps(report.to_dict() | lm.to_dict()))
 """
 
 # In a child interpreter: each command's work again in the same (warm) process, then the engine alone.

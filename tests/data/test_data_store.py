@@ -126,6 +126,15 @@ def test_empty_query_names_what_is_stored(store):
         store.query_liquidations(None, "BTC")
 
 
+def test_a_failed_read_is_a_store_error(store):
+    store.upsert("bars", make_bars(3))
+    store._con.execute("DROP TABLE bars")  # a damaged store: DuckDB fails the query
+    with pytest.raises(StoreError, match=r"cannot read store .*re-create it with `liqmap import`"):
+        store.query_bars("binance", "BTC")
+    with pytest.raises(StoreError, match="cannot read store"):
+        store.last_timestamp("bars", "binance", "BTC")
+
+
 def test_read_only_missing_store_says_what_to_run(tmp_path):
     with pytest.raises(StoreError, match=r"no liqmap store at .*run `liqmap import KIND FILE` or `liqmap demo`"):
         Store(tmp_path / "missing.duckdb", read_only=True)

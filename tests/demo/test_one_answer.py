@@ -1,6 +1,7 @@
 """One analysis, many renderers: on the same data and instant, ``liqmap map --json``, ``GET /api/map`` and
 the demo's ``report.json`` give exactly the same map report (levels, imbalance, asymmetry, moves,
-cascades, calibration profile)."""
+cascades, calibration profile), and ``map --json`` prints exactly ``GET /api/map``'s JSON but for the
+fields describing the query's window."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ SYMBOL = "BTC/USDT:USDT"
 SHARED = ("symbol", "as_of_ms", "price", "model", "profile", "settings", "clusters", "imbalance", "asymmetry")
 SHARED += ("by_move", "cascades", "warnings", "caveat")
 ROUTES = (("/api/map", []), ("/api/levels", []), ("/api/cascade", [("shock_pct", 1.0)]))
+QUERY_ONLY = {"exchanges", "start_ms", "end_ms", "last_bar_ms", "bars", "leverage_filter"}  # API-only fields
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +67,13 @@ def test_cli_api_and_demo_give_one_answer(surfaces):
     cas = demo["cascades"]
     assert cas["up"]["shock_pct"] == 1.0 and cas["down"]["shock_pct"] == -1.0
     assert cas["impact"]["model"] == "sqrt" and cas["impact"]["volume_daily_usd"] > 0
+
+
+def test_map_json_is_the_api_json(surfaces):
+    _, (cli, _, api, _, _), _ = surfaces
+    assert set(api) - set(cli) == QUERY_ONLY and set(cli) <= set(api)
+    assert cli == {k: api[k] for k in cli}  # the map's arrays and totals too: one serializer, LiqMap.to_dict
+    assert len(cli["price_bins"]) == len(cli["long_usd"]) == len(cli["short_cumulative_usd"]) > 100
 
 
 def test_the_api_model_is_the_report_shape(surfaces):

@@ -40,12 +40,11 @@ def test_map_json_matches_library(bars_file):
     assert r.exit_code == 0, r.output
     p = json.loads(r.output)
     lib = run(bars[(bars["exchange"] == "binance") & (bars["timestamp"] <= at)], config=PROFILE.config()).liqmap()
-    assert p["as_of_ms"] == at and p["as_of"] == pd.Timestamp(at, unit="ms", tz="UTC").isoformat()
-    assert p["price"] == pytest.approx(lib.price) and p["model"] == "oi-delta"
+    assert p["as_of_ms"] == at and p["price"] == pytest.approx(lib.price) and p["model"] == "oi-delta"
     assert p["total_long_usd"] == pytest.approx(float(lib.long_usd.sum()), rel=1e-12)
-    assert {"price", "long_usd", "short_usd"} == set(p["bins"][0])
-    assert len(p["long_cumulative_usd"]) == len(p["short_cumulative_usd"]) == len(p["bins"])
-    assert "caveat" in p and p["by_exchange"].keys() == {"binance"}
+    assert p["price_bins"] == lib.price_bins.tolist() and p["long_usd"] == lib.long_usd.round(2).tolist()
+    assert len(p["long_cumulative_usd"]) == len(p["short_cumulative_usd"]) == len(p["price_bins"])
+    assert "caveat" in p and p["by_exchange"] == {} and p["leverages"] == []  # one exchange; no --layers
 
 
 def test_map_two_exchanges_bin_usd_and_parquet(bars_file, tmp_path):

@@ -6,11 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from engine_bars import flat_bars
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqmap.engine import EngineConfig
+from liqmap.engine import EngineConfig, run
 from liqmap.engine._prep import make_grid
+from liqmap.errors import LiqmapError
 
 
 def edges(grid: np.ndarray) -> tuple[float, float, float]:
@@ -58,3 +60,13 @@ def test_round_grid_properties(lo, span_frac, n_bins):
 def test_bin_usd_grid_is_unchanged():
     grid = make_grid(60_030.0, 60_990.0, EngineConfig(bin_usd=25.0))
     assert edges(grid) == (60_025.0, 61_000.0, 25.0)
+
+
+def test_run_refuses_a_bin_usd_grid_over_max_bins():
+    bars = flat_bars([100.0, 100.0], [1.0, 1.0])  # padded by 30 %: 70–130, 60 bins of $1
+    assert len(run(bars, config=EngineConfig(bin_usd=1.0), max_bins=60).grid) == 60
+    with pytest.raises(
+        LiqmapError,
+        match=r"bin_usd=0.5 gives 120 bins over the padded price range 70.00–130.00 \(cap 60\); use bin_usd ≥ 1.00",
+    ):
+        run(bars, config=EngineConfig(bin_usd=0.5), max_bins=60)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from engine_bars import flat_bars, random_bars
 
-from liqmap import CAVEAT
-from liqmap.engine import EngineConfig, IncrementalEngine, map_payload, run
+from liqmap.engine import EngineConfig, IncrementalEngine, run
 from liqmap.errors import DataValidationError, LiqmapError, UnknownSymbolError
 
 CFG = EngineConfig(price_range=(60_000.0, 130_000.0), n_bins=700)
@@ -148,21 +145,3 @@ def test_leverage_above_tier_max_gets_no_weight_and_a_warning():
     assert any("leverages 200x exceed the venue's 150x maximum" in w for w in res.warnings)
     only_5x = run(bars, config=EngineConfig(leverages=(5.0,), aggressive_weights=(1.0,), passive_weights=(1.0,)))
     np.testing.assert_array_equal(res.heatmap.long_usd, only_5x.heatmap.long_usd)  # all weight on 5x
-
-
-def test_map_payload(clean):
-    lm = clean.liqmap()
-    p = map_payload(lm)
-    json.dumps(p)
-    assert p["as_of"].endswith("+00:00") and p["price"] == lm.price and p["caveat"] == CAVEAT
-    assert p["model"] == "oi-delta" and len(p["bins"]) == len(p["long_cumulative_usd"])
-    nonzero = (lm.long_usd > 0) | (lm.short_usd > 0)
-    assert len(p["bins"]) == int(nonzero.sum())
-    assert sum(b["long_usd"] for b in p["bins"]) == pytest.approx(lm.long_usd.sum())
-    below = [b for b in p["bins"] if b["price"] < lm.price]
-    assert p["long_cumulative_usd"][0] == pytest.approx(sum(b["long_usd"] for b in below))
-    small = map_payload(lm, max_bins=10)
-    assert len(small["bins"]) == 10
-    assert max(abs(b["price"] - lm.price) for b in small["bins"]) <= min(
-        abs(b["price"] - lm.price) for b in p["bins"] if b not in small["bins"]
-    )

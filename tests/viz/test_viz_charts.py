@@ -11,7 +11,9 @@ from viz_helpers import (
     LEVERAGES,
     assert_offline_html,
     assert_png,
+    cluster,
     decode,
+    imbalance,
     mpl_bar_heights,
     mpl_drawn,
     mpl_legend_texts,
@@ -129,11 +131,11 @@ def test_liqmap_html_bars_curves_price_and_cluster_labels(tmp_path, liqmap_snaps
     lm = liqmap_snapshot
     i, j = int(np.argmax(lm.short_usd)), int(np.argmax(lm.long_usd))
     clusters = [
-        {"rank": 1, "side": "short", "peak_price": lm.price_bins[i], "notional_usd": 1.23e9},
-        {"rank": 2, "side": "long", "peak_price": lm.price_bins[j], "notional_usd": 641e6},
+        cluster(1, "short", float(lm.price_bins[i]), 1.23e9, lm.price),
+        cluster(2, "long", float(lm.price_bins[j]), 641e6, lm.price),
     ]
-    imbalance = {"window_pct": 10.0, "short_above_usd": 14e9, "long_below_usd": 1e9, "ratio": 14.0}
-    path = save(plot_liqmap(lm, clusters=clusters, imbalance=imbalance, window_pct=None), tmp_path / "map.html")
+    imb = imbalance(10.0, 14e9, 1e9, lm.price)
+    path = save(plot_liqmap(lm, clusters=clusters, imbalance=imb, window_pct=None), tmp_path / "map.html")
     assert_offline_html(path)
     data, layout = plotly_payload(path)
     bars = [t for t in data if t["type"] == "bar"]
@@ -170,13 +172,11 @@ def test_liqmap_window_and_exchange_stack(tmp_path):
         plot_liqmap(lm, stack="leverage")
     with pytest.raises(LiqmapError, match="widen window_pct"):
         plot_liqmap(lm, window_pct=0.1)
-    with pytest.raises(LiqmapError, match="lacks 'peak_price'"):
-        plot_liqmap(lm, clusters=[{"rank": 1, "side": "long", "notional_usd": 1.0}])
 
 
 def test_liqmap_png_is_a_real_image(tmp_path, liqmap_snapshot):
     lm = liqmap_snapshot
-    clusters = [{"rank": 1, "side": "long", "peak_price": lm.price * 0.96, "notional_usd": 2e8}]
+    clusters = [cluster(1, "long", lm.price * 0.96, 2e8, lm.price)]
     fig = mpl_drawn(plot_liqmap(lm, clusters=clusters, backend="matplotlib", window_pct=None))
     ax, ax2 = fig.axes
     heights = mpl_bar_heights(ax)  # bar heights are the map's notionals, layer by layer

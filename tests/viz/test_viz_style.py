@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from viz_helpers import LEVERAGES, mpl_bar_heights, mpl_drawn, mpl_legend_texts, mpl_tick_texts
+from viz_helpers import LEVERAGES, cluster, mpl_bar_heights, mpl_drawn, mpl_legend_texts, mpl_tick_texts
 
 from liqmap.engine.results import LiqMap
 from liqmap.viz import _style as st
@@ -108,9 +108,9 @@ def test_cluster_labels_never_skip_a_rank(liqmap_snapshot):
     far = float(lm.price_bins[-3])  # ~ +10 % from price: outside a ±3 % window
     assert far / lm.price - 1 > 0.05
     clusters = [
-        {"rank": 1, "side": "short", "peak_price": lm.price * 1.01, "notional_usd": 3e8},
-        {"rank": 2, "side": "short", "peak_price": far, "notional_usd": 2e8},
-        {"rank": 3, "side": "long", "peak_price": lm.price * 0.99, "notional_usd": 1e8},
+        cluster(1, "short", lm.price * 1.01, 3e8, lm.price),
+        cluster(2, "short", far, 2e8, lm.price),
+        cluster(3, "long", lm.price * 0.99, 1e8, lm.price),
     ]
     fig = plot_liqmap(lm, clusters=clusters, window_pct=3.0)
     labels = [a.text for a in fig.layout.annotations if a.text.startswith("#")]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from viz_helpers import cluster, imbalance
 
 from liqmap import CAVEAT
 from liqmap.errors import LiqmapError
 from liqmap.viz import map_renderable, render_map_text
 
-CLUSTERS = [
-    {"rank": 1, "side": "short", "peak_price": 1035.0, "notional_usd": 5e6},
-    {"rank": 2, "side": "long", "peak_price": 965.0, "notional_usd": 3e6},
-]
-IMBALANCE = {"window_pct": 5.0, "short_above_usd": 5e6, "long_below_usd": 2e6, "ratio": 2.5}
+CLUSTERS = [cluster(1, "short", 1035.0, 5e6), cluster(2, "long", 965.0, 3e6)]
+IMBALANCE = imbalance(5.0, 5e6, 2e6)
 
 
 def test_rows_price_line_clusters_and_imbalance(simple_map):

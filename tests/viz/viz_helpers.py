@@ -9,6 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from liqmap.analytics.imbalance import Imbalance
+from liqmap.analytics.levels import Cluster
+from liqmap.enums import Side
+
 LEVERAGES = (10.0, 25.0, 50.0, 100.0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -74,3 +78,18 @@ def mpl_legend_texts(fig) -> list[str]:
     """Every entry of every legend of a matplotlib figure (figure legends and axes legends)."""
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
     return [t.get_text() for leg in legends for t in leg.get_texts()]
+
+
+def cluster(rank: int, side: str, peak_price: float, notional_usd: float, price: float = 1000.0) -> Cluster:
+    """A map report cluster one $10 bin wide at ``peak_price`` (distance from ``price``)."""
+    return Cluster(
+        rank, Side.parse(side), peak_price - 5, peak_price + 5, peak_price, notional_usd, peak_price - price,
+        (peak_price / price - 1) * 100,
+    )  # fmt: skip
+
+
+def imbalance(window_pct: float, short_above_usd: float, long_below_usd: float, price: float = 1000.0) -> Imbalance:
+    """A map report imbalance within ±``window_pct`` of ``price``."""
+    lo, hi = price * (1 - window_pct / 100), price * (1 + window_pct / 100)
+    ratio = short_above_usd / long_below_usd if long_below_usd > 0 else None
+    return Imbalance(price, lo, hi, window_pct, short_above_usd, long_below_usd, ratio, "")

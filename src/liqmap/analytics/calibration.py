@@ -179,7 +179,8 @@ def run_candidates(
             tables[s.name] = per_period(res.events, s.totals, s.period_ms)
             if s.events is not None and not s.events.empty:
                 t = s.events["timestamp"].to_numpy(np.int64)
-                score, _ = score_model(s.name, res, s.events, bar_length_ms(s.bars), (int(t.min()), int(t.max()) + 1))
+                span_ms = (int(t.min()), int(t.max()) + 1)
+                score, _ = score_model(s.name, res.heatmap, res.events, s.events, bar_length_ms(s.bars), span_ms)
                 if score.log_score is not None:
                     location[s.name] = score.log_score
         fitted = tuple(s.name for s in series if s.fit_amounts)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,7 @@ from liqmap import CAVEAT
 from liqmap.analytics.amounts import AmountScore, amount_scores, anchors, per_period, scored_periods
 from liqmap.analytics.enums import Objective
 from liqmap.engine.enums import Model
-from liqmap.engine.results import Heatmap
+from liqmap.engine.results import EngineOutput, Heatmap
 from liqmap.errors import DataValidationError, LiqmapError
 from liqmap.tables import LIQUIDATIONS
 from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR, bar_step_ms
@@ -60,13 +60,6 @@ DEFAULT_TILTS = (-1.0, -0.5, 0.5, 1.0, 2.0, 3.0, 4.0)  # γ; γ = 0 is the engin
 DEFAULT_TURNOVERS = (0.0,)  # turnover fractions tried besides the config's own (0: the book refreshes only on ΔOI)
 DEFAULT_WINDOW_PCT = 10.0
 LOG_FLOOR = 0.01  # share of probability spread evenly over the window in the log score
-
-
-class EngineOutput(Protocol):
-    """The part of :class:`liqmap.engine.EngineResult` validation reads."""
-
-    heatmap: Heatmap
-    events: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -198,12 +191,6 @@ def validate_amounts(
     return amount_validation(run(bars, config=cfg).events, realized, bars, cfg.profile, period_ms)
 
 
-@dataclass(frozen=True)
-class _Output:
-    heatmap: Heatmap
-    events: pd.DataFrame
-
-
 def proximity_heatmap(heatmap: Heatmap, rows: np.ndarray | None = None) -> Heatmap:
     """Baseline on ``heatmap``'s grid and closes that knows only where price is: long density
     ``1/(close − price + bin)`` below each close, short density ``1/(price − close + bin)`` above it.
@@ -245,13 +232,14 @@ def score_events(
     pct, weight, in_window = np.full(len(liq), np.nan), np.zeros(len(liq)), np.zeros(len(liq), dtype=bool)
     gain = np.full(len(liq), np.log(LOG_FLOOR))  # outside the window: as if in a zero-density bin
     is_long = (liq["side"] == "long").to_numpy()
-    for (s, lg), idx in pd.Series(np.arange(len(liq))).groupby([liq["snapshot"], is_long]).groups.items():
+    groups: dict[tuple[int, bool], pd.Index] = pd.Series(np.arange(len(liq))).groupby([liq["snapshot"], is_long]).groups  # type: ignore[assignment]
+    for (s, lg), members in groups.items():
         close = float(heatmap.close[int(s)])
         if window_pct is None or not np.isfinite(close):
             ranked = np.ones(len(bins), dtype=bool)
         else:
             ranked = np.abs(bins - close) <= close * window_pct / 100
-        idx = np.asarray(idx)
+        idx = members.to_numpy(np.int64)
         idx = idx[on_grid[idx] & ranked[b[idx]]]
         if idx.size == 0:
             continue
@@ -294,16 +282,18 @@ def hourly_corr(predicted: pd.DataFrame, realized: pd.DataFrame, start_ms: int, 
 
 def score_model(
     name: str,
-    output: EngineOutput,
+    heatmap: Heatmap,
+    events: pd.DataFrame,
     liquidations: pd.DataFrame,
     bar_ms: int,
     span_ms: tuple[int, int],
     window_pct: float | None = DEFAULT_WINDOW_PCT,
 ) -> tuple[ModelScore, pd.DataFrame]:
-    """:class:`ModelScore` of one engine output on the events in ``[span_ms[0], span_ms[1])``."""
+    """:class:`ModelScore` of one engine output (its ``heatmap`` and predicted ``events``) on the realized
+    ``liquidations`` in ``[span_ms[0], span_ms[1])``."""
     lo, hi = span_ms
     liq = liquidations[(liquidations["timestamp"] >= lo) & (liquidations["timestamp"] < hi)]
-    scored = score_events(output.heatmap, liq, bar_ms, window_pct)
+    scored = score_events(heatmap, liq, bar_ms, window_pct)
     usd = scored["notional_usd"].to_numpy(float)
     total = float(usd.sum())
     pct = scored["percentile"].dropna()
@@ -315,7 +305,7 @@ def score_model(
         median_percentile=None if pct.empty else float(pct.median()),
         log_score=None if total <= 0 else float((usd * scored["log_gain"]).sum() / total),
         mean_percentile=None if pct.empty else float(pct.mean()),
-        liq_volume_corr=hourly_corr(output.events, liq, lo, hi),
+        liq_volume_corr=hourly_corr(events, liq, lo, hi),
         outside_window=int((~scored["in_window"]).sum()),
     )
     return score, scored
@@ -338,13 +328,14 @@ def validate_outputs(
         span_ms = (int(liq["timestamp"].min()), int(liq["timestamp"].max()) + 1)
     scores, scored = {}, pd.DataFrame()
     for name, out in outputs.items():
-        scores[name], table = score_model(name, out, liq, bar_ms, span_ms, window_pct)
+        scores[name], table = score_model(name, out.heatmap, out.events, liq, bar_ms, span_ms, window_pct)
         if name == model:
             scored = table
     hm = outputs[model].heatmap
     snaps = np.unique(np.searchsorted(hm.times_ms, scored["timestamp"].to_numpy(np.int64) - bar_ms, side="right") - 1)
-    near = _Output(proximity_heatmap(hm, snaps), pd.DataFrame({"timestamp": [], "notional_usd": []}))
-    scores[PROXIMITY], _ = score_model(PROXIMITY, near, liq, bar_ms, span_ms, window_pct)
+    no_events = pd.DataFrame({"timestamp": [], "notional_usd": []})
+    near = proximity_heatmap(hm, snaps)
+    scores[PROXIMITY], _ = score_model(PROXIMITY, near, no_events, liq, bar_ms, span_ms, window_pct)
     main = scores[model]
     if main.events == 0:
         raise DataValidationError(
@@ -458,13 +449,14 @@ def validate(
         grid = calibration_configs(cfg, tilts, turnovers if model == Model.OI_DELTA else ())
         for name, c in grid.items():
             out = run(bars, model=model, config=c)
-            s, _ = score_model(name, out, liq, bar_ms, (t0, split), window_pct)
+            s, _ = score_model(name, out.heatmap, out.events, liq, bar_ms, (t0, split), window_pct)
             value = s.top_decile_capture if goal is Objective.CAPTURE else s.log_score
             train[name] = (-np.inf if value is None else value, c, out)
         best = max(train, key=lambda k: train[k][0])
         chosen = train[best][1]
         outputs: dict[str, Any] = {model: train[best][2]}
-        default_test, _ = score_model("default", train["default"][2], liq, bar_ms, test_span, window_pct)
+        default = train["default"][2]
+        default_test, _ = score_model("default", default.heatmap, default.events, liq, bar_ms, test_span, window_pct)
         calibration = {
             "train_span_ms": [t0, split],
             "objective": goal.value,

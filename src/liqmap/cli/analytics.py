@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liqmap import CAVEAT
-from liqmap.analytics.enums import ImpactKind, Objective
+from liqmap.analytics.enums import Direction, ImpactKind, Objective
 from liqmap.cli._common import (
     REPORT,
     AtOpt,
@@ -86,16 +86,15 @@ def levels(
         n_bins=bins,
         bin_usd=bin_usd,
     )
-    rep = report.to_dict()
     if as_json:
-        typer.echo(json.dumps(rep))
+        typer.echo(json.dumps(report.to_dict()))
         return
     from rich.console import Console
 
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
-    for renderable in map_report_renderables(rep):
+    for renderable in map_report_renderables(report):
         console.print(renderable)
 
 
@@ -159,16 +158,15 @@ def cascade(
         n_bins=bins,
         bin_usd=bin_usd,
     )
-    rep = report.to_dict()
     if as_json:
-        typer.echo(json.dumps(rep))
+        typer.echo(json.dumps(report.to_dict()))
         return
     from rich.console import Console
 
     from liqmap.viz.report import cascade_renderables
 
     console = Console()
-    for renderable in cascade_renderables(rep, "up" if shock_pct > 0 else "down"):
+    for renderable in cascade_renderables(report, Direction.UP if shock_pct > 0 else Direction.DOWN):
         console.print(renderable)
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from liqmap.analytics.report import MapReport
+    from liqmap.engine.results import EngineResult, LiqMap
+
 SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
 BIN_USD = 50.0  # `liqmap map --bin-usd 50` and `/api/map?bin_usd=50` give the same map
@@ -60,10 +63,10 @@ class DemoRun:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     bars: pd.DataFrame | None = None
-    results: dict[str, Any] = field(default_factory=dict)
-    maps: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, EngineResult] = field(default_factory=dict)
+    maps: dict[str, LiqMap] = field(default_factory=dict)
     map_bars: dict[str, pd.DataFrame] = field(default_factory=dict)
-    reports: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, MapReport] = field(default_factory=dict)
     map_notes: dict[str, str] = field(default_factory=dict)
     tier_tables: tuple[Any, ...] = ()  # the store's tier tables for the demo's venues (used before the bundled)
 
@@ -162,12 +165,12 @@ def _charts(run: DemoRun) -> None:
     run.write_chart(lambda b: plot_heatmap(hm, bars=binance_bars, backend=b), "heatmap_binance")
     venues = {"binance": "Binance", "all": "Binance + Bybit + OKX", "lighter": "Lighter, real OI"}
     for key, stack in (("binance", "leverage"), ("all", "exchange"), ("lighter", "leverage")):
-        rep = run.report["maps"][key]
+        rep = run.reports[key]
         lm = run.maps[key]
         title = f"{lm.symbol} liquidation map · {venues[key]} · price {fmt_price(lm.price)} · profile {lm.profile}"
         run.write_chart(
             lambda b, k=key, r=rep, s=stack, t=title: plot_liqmap(
-                run.maps[k], clusters=r["clusters"], imbalance=r["imbalance"], stack=s, backend=b, title=t
+                run.maps[k], clusters=r.clusters, imbalance=r.imbalance, stack=s, backend=b, title=t
             ),
             f"liqmap_{key}",
         )
@@ -221,7 +224,7 @@ def _write_reports(run: DemoRun) -> None:
     run.report["files"] = [*sorted(p.name for p in run.files), "report.json", "report.md"]
     run.out.mkdir(parents=True, exist_ok=True)
     (run.out / "report.json").write_text(json.dumps(run.report, indent=2, default=_jsonable))
-    (run.out / "report.md").write_text(report_markdown(run.report))
+    (run.out / "report.md").write_text(report_markdown(run.report, run.reports, run.map_notes))
     run.files += [run.out / "report.json", run.out / "report.md"]
 
 
@@ -298,7 +301,7 @@ def register(app: typer.Typer) -> None:
         run = run_demo(out, db, quick, console)
         from liqmap.viz.report import report_renderables
 
-        for renderable in report_renderables(run.report, run.maps.get("all"), console.width):
+        for renderable in report_renderables(run.report, run.reports, run.maps.get("all"), console.width):
             console.print(renderable)
         console.print(f"[bold]wrote {len(run.files)} files to {out}[/] in {time.perf_counter() - t0:.0f} s")
         console.print(

@@ -128,18 +128,11 @@ def heatmap(
 
         written.append(str(save(plot_heatmap(hm, bars=bars, backend=backend_for(out)), out)))
     elif out is not None:
-        frame = hm.to_frame()
-        if hm.long_by_leverage is not None and hm.short_by_leverage is not None:
-            for i, lev in enumerate(hm.leverages):
-                frame[f"long_{lev:g}x"] = hm.long_by_leverage[:, i, :].ravel()
-                frame[f"short_{lev:g}x"] = hm.short_by_leverage[:, i, :].ravel()
-        if len(hm.by_exchange) > 1:
-            for name, (lng, sht) in hm.by_exchange.items():
-                frame[f"{name}_long_usd"], frame[f"{name}_short_usd"] = lng.ravel(), sht.ravel()
+        frame = hm.to_frame(layers=True)
         written.append(str(write_parquet(frame, out)))
     if events_out is not None:
         written.append(str(write_parquet(res.events, events_out)))
-    summary = {
+    summary: dict[str, Any] = {
         "symbol": hm.symbol,
         "model": res.model,
         "exchanges": sorted(res.engines),
@@ -198,6 +191,9 @@ def liq_map(
     trades_path: TradesOpt = None,
     window_pct: WindowOpt = REPORT.window_pct,
     top: TopOpt = REPORT.top,
+    layers: Annotated[
+        bool, typer.Option("--layers", help="--json: also print the per-leverage layers (as GET /api/map?layers=1).")
+    ] = False,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -221,24 +217,21 @@ def liq_map(
         profile=profile,
         **cfg,
     )
-    rep = report.to_dict()
     if out is not None and out.suffix.lower() != ".parquet":
         from liqmap.viz import backend_for, plot_liqmap, save
 
-        save(plot_liqmap(lm, clusters=rep["clusters"], imbalance=rep["imbalance"], backend=backend_for(out)), out)
+        save(plot_liqmap(lm, clusters=report.clusters, imbalance=report.imbalance, backend=backend_for(out)), out)
     elif out is not None:
         write_parquet(lm.to_frame(), out)
-    if as_json:
-        from liqmap.engine.results import map_payload
-
-        typer.echo(json.dumps({**map_payload(lm), **rep}))
+    if as_json:  # the JSON of GET /api/map without the query's window (exchanges, start/end, bars)
+        typer.echo(json.dumps(report.to_dict() | lm.to_dict(layers)))
         return
     from rich.console import Console
 
     from liqmap.viz.report import map_report_renderables
 
     console = Console()
-    for renderable in map_report_renderables(rep, lm, width=console.width):
+    for renderable in map_report_renderables(report, lm, width=console.width):
         console.print(renderable)
     for w in res.warnings:
         console.print(f"[yellow]repaired:[/yellow] {w}")

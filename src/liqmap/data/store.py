@@ -293,10 +293,10 @@ class Store:
             raise StoreError(f"{k} has no column {column!r}")
         target = "timestamp" if k is not TableKind.TIERS else "tier"
         extra = f" AND {column} IS NOT NULL" if column else ""
-        row = self._con.execute(
+        row = self._rows(
             f"SELECT max({target}) FROM {k} WHERE exchange = ? AND symbol = ?{extra}",
             [_exchanges(exchange)[0], normalize_symbol(symbol)],
-        ).fetchall()
+        )
         return None if row[0][0] is None else int(row[0][0])
 
     def info(self) -> dict[str, Any]:
@@ -379,9 +379,7 @@ class Store:
         return self._series_value("phase_ms", exchange, symbol)
 
     def _series_value(self, column: str, exchange: str, symbol: str) -> int | None:
-        row = self._con.execute(
-            f"SELECT {column} FROM bar_series WHERE exchange = ? AND symbol = ?", [exchange, symbol]
-        ).fetchall()
+        row = self._rows(f"SELECT {column} FROM bar_series WHERE exchange = ? AND symbol = ?", [exchange, symbol])
         return None if not row or row[0][0] is None else int(row[0][0])
 
     def _check_resample(self, names: list[str] | None, symbol: str, target: int) -> None:
@@ -416,7 +414,23 @@ class Store:
         return out
 
     def _frame(self, query: str, params: list[Any]) -> pd.DataFrame:
-        return self._con.sql(query, params=params).to_arrow_table().to_pandas()
+        try:
+            return self._con.sql(query, params=params).to_arrow_table().to_pandas()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+
+    def _rows(self, query: str, params: list[Any]) -> list[Any]:
+        try:
+            return self._con.execute(query, params).fetchall()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: duckdb.Error) -> StoreError:
+        """A DuckDB failure of a read, as the project's :class:`StoreError` (callers never see ``duckdb``)."""
+        return StoreError(
+            f"cannot read store {self.path}: {first_line(exc)}; "
+            "re-create it with `liqmap import` or point --db at another store"
+        )
 
     def _empty(
         self, k: TableKind, names: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None

@@ -18,20 +18,20 @@ if TYPE_CHECKING:
     from liqmap.engine.config import EngineConfig
     from liqmap.engine.enums import ClosureRule, EntryDistribution, Model
     from liqmap.engine.incremental import BarReport, IncrementalEngine
-    from liqmap.engine.results import EVENT_COLUMNS, EngineResult, Heatmap, LiqMap, map_payload
+    from liqmap.engine.results import EVENT_COLUMNS, EngineOutput, EngineResult, Heatmap, LiqMap
 
 __all__ = [
     "EVENT_COLUMNS",
     "BarReport",
     "ClosureRule",
     "EngineConfig",
+    "EngineOutput",
     "EngineResult",
     "EntryDistribution",
     "Heatmap",
     "IncrementalEngine",
     "LiqMap",
     "Model",
-    "map_payload",
     "run",
 ]
 
@@ -46,9 +46,9 @@ __getattr__, __dir__ = attach(
         "BarReport": "liqmap.engine.incremental",
         "IncrementalEngine": "liqmap.engine.incremental",
         "EVENT_COLUMNS": "liqmap.engine.results",
+        "EngineOutput": "liqmap.engine.results",
         "EngineResult": "liqmap.engine.results",
         "Heatmap": "liqmap.engine.results",
         "LiqMap": "liqmap.engine.results",
-        "map_payload": "liqmap.engine.results",
     },
 )

@@ -19,6 +19,7 @@ def run(
     model: str | Model = Model.OI_DELTA,
     config: EngineConfig | None = None,
     trades: pd.DataFrame | None = None,
+    max_bins: int | None = None,
 ) -> EngineResult:
     """Estimate the liquidation heatmap, predicted liquidation events and final books from canonical bars.
 
@@ -26,7 +27,8 @@ def run(
     with its own tier table on one shared price grid and the layers are summed (kept per exchange too).
     ``trades`` (optional: ``timestamp`` UTC ms, ``price``, ``amount`` in base units, plus ``exchange`` when
     the bars hold several): a bar with trades opens its new positions in proportion to its traded notional
-    per price bin instead of the entry distribution.
+    per price bin instead of the entry distribution. ``max_bins`` refuses a ``bin_usd`` grid of more bins
+    (the grid spans the data's range padded by ``range_pad_pct``) before any book runs.
 
     >>> import pandas as pd
     >>> bars = pd.DataFrame({"exchange": "binance", "symbol": "BTC/USDT:USDT",
@@ -43,6 +45,13 @@ def run(
     mdl = Model.parse(model)
     symbol, arrays, warnings = split_bars(bars, mdl)
     grid = data_grid(arrays, cfg)
+    if max_bins is not None and cfg.bin_usd is not None and len(grid) > max_bins:
+        span_usd = float(grid[-1] - grid[0]) + cfg.bin_usd
+        raise LiqmapError(
+            f"bin_usd={cfg.bin_usd:g} gives {len(grid):,} bins over the padded price range "
+            f"{grid[0] - cfg.bin_usd / 2:,.2f}–{grid[-1] + cfg.bin_usd / 2:,.2f} (cap {max_bins}); "
+            f"use bin_usd ≥ {span_usd / max_bins:,.2f} or give bins instead"
+        )
     profiles = bar_profiles(trades, symbol, arrays, grid, warnings)
     step_ms, times, rows = snapshot_plan(arrays, cfg)
     n_t, n_bins, n_lev = len(times), len(grid), len(cfg.leverages)

@@ -8,12 +8,15 @@ position notional (USD, at entry) whose liquidation price falls in each bin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
+
+if TYPE_CHECKING:
+    from liqmap.engine.config import EngineConfig
 
 EVENT_COLUMNS = ("timestamp", "exchange", "side", "price", "leverage", "notional_usd")
 
@@ -68,9 +71,10 @@ class LiqMap:
         above = np.where(self.price_bins > self.price, self.short_usd, 0.0)
         return np.cumsum(above)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per bin: ``price, long_usd, short_usd, long_cumulative_usd, short_cumulative_usd``
-        plus ``long_<lev>x``/``short_<lev>x`` and ``<exchange>_long_usd``/``<exchange>_short_usd`` layers."""
+    def to_frame(self, layers: bool = True) -> pd.DataFrame:
+        """One row per bin: ``price, long_usd, short_usd, long_cumulative_usd, short_cumulative_usd`` plus,
+        with ``layers``, the :func:`layer_columns` (``long_<lev>x``/``short_<lev>x``, ``<exchange>_long_usd``/
+        ``<exchange>_short_usd``)."""
         out = pd.DataFrame(
             {
                 "price": self.price_bins,
@@ -80,18 +84,67 @@ class LiqMap:
                 "short_cumulative_usd": self.short_cumulative_usd,
             }
         )
-        if self.long_by_leverage is not None and self.short_by_leverage is not None:
-            for i, lev in enumerate(self.leverages):
-                out[f"long_{lev:g}x"] = self.long_by_leverage[i]
-                out[f"short_{lev:g}x"] = self.short_by_leverage[i]
-        for name, (lng, sht) in self.by_exchange.items():
-            out[f"{name}_long_usd"] = lng
-            out[f"{name}_short_usd"] = sht
+        if layers:
+            for name, usd in layer_columns(self).items():
+                out[name] = usd
         out.attrs.update(
             symbol=self.symbol, as_of_ms=self.as_of_ms, price=self.price, model=self.model, profile=self.profile,
             caveat=CAVEAT,
         )  # fmt: skip
         return out
+
+    def to_dict(self, layers: bool = False) -> dict[str, Any]:
+        """The one JSON shape of a map (``liqmap map --json``, ``GET /api/map``, ``/ws/map``): ``symbol,
+        as_of_ms, price, model, profile, bin_usd``, the ascending ``price_bins`` with ``long_usd``/``short_usd``
+        and ``long_cumulative_usd``/``short_cumulative_usd`` aligned on them (rounded to cents), the exact
+        ``total_long_usd``/``total_short_usd``, ``by_exchange`` (``{name: {long_usd, short_usd}}`` per bin,
+        filled when several exchanges are aggregated), ``leverages`` with ``long_by_leverage``/
+        ``short_by_leverage`` (``[leverage][bin]``; empty unless ``layers`` and the map has them) and the caveat.
+        """
+        has_layers = layers and self.long_by_leverage is not None and self.short_by_leverage is not None
+        return {
+            "symbol": self.symbol,
+            "as_of_ms": self.as_of_ms,
+            "price": self.price,
+            "model": self.model,
+            "profile": self.profile,
+            "bin_usd": self.bin_usd,
+            "price_bins": self.price_bins.tolist(),
+            "long_usd": cents(self.long_usd),
+            "short_usd": cents(self.short_usd),
+            "long_cumulative_usd": cents(self.long_cumulative_usd),
+            "short_cumulative_usd": cents(self.short_cumulative_usd),
+            "total_long_usd": float(self.long_usd.sum()),
+            "total_short_usd": float(self.short_usd.sum()),
+            "by_exchange": {
+                name: {"long_usd": cents(lng), "short_usd": cents(sht)}
+                for name, (lng, sht) in self.by_exchange.items()
+                if len(self.by_exchange) > 1
+            },
+            "leverages": list(self.leverages) if has_layers else [],
+            "long_by_leverage": cents(self.long_by_leverage) if has_layers else [],
+            "short_by_leverage": cents(self.short_by_leverage) if has_layers else [],
+            "caveat": CAVEAT,
+        }
+
+
+def cents(usd: np.ndarray | None) -> list[Any]:
+    """USD amounts rounded to cents as (nested) lists: a third of the JSON size of full float precision."""
+    return [] if usd is None else usd.round(2).tolist()
+
+
+def layer_columns(result: LiqMap | Heatmap) -> dict[str, np.ndarray]:
+    """The breakdown layers of a map or heatmap by column name: ``long_<lev>x``/``short_<lev>x`` per leverage
+    (when kept) and ``<exchange>_long_usd``/``<exchange>_short_usd`` per exchange; each array has the shape of
+    ``result.long_usd`` (bins, or times × bins)."""
+    out: dict[str, np.ndarray] = {}
+    if result.long_by_leverage is not None and result.short_by_leverage is not None:
+        for i, lev in enumerate(result.leverages):
+            out[f"long_{lev:g}x"] = result.long_by_leverage[..., i, :]
+            out[f"short_{lev:g}x"] = result.short_by_leverage[..., i, :]
+    for name, (lng, sht) in result.by_exchange.items():
+        out[f"{name}_long_usd"], out[f"{name}_short_usd"] = lng, sht
+    return out
 
 
 @dataclass(frozen=True)
@@ -155,8 +208,9 @@ class Heatmap:
             profile=self.profile,
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """Long format: one row per (timestamp, price bin) with ``long_usd``, ``short_usd``, ``close``."""
+    def to_frame(self, layers: bool = False) -> pd.DataFrame:
+        """Long format: one row per (timestamp, price bin) with ``long_usd``, ``short_usd``, ``close`` and, with
+        ``layers``, the :func:`layer_columns` (per leverage when kept, per exchange) that add up to them."""
         t, n = self.long_usd.shape
         out = pd.DataFrame(
             {
@@ -167,6 +221,9 @@ class Heatmap:
                 "close": np.repeat(self.close, n),
             }
         )
+        if layers:
+            for name, usd in layer_columns(self).items():
+                out[name] = usd.ravel()
         out.attrs.update(symbol=self.symbol, model=self.model, profile=self.profile, caveat=CAVEAT)
         return out
 
@@ -185,7 +242,7 @@ class EngineResult:
     events: pd.DataFrame
     grid: np.ndarray
     model: str
-    config: Any
+    config: EngineConfig
     engines: dict[str, Any]
     accounting: pd.DataFrame
     warnings: tuple[str, ...] = ()
@@ -216,33 +273,19 @@ class EngineResult:
         )
 
 
-def map_payload(lm: LiqMap, max_bins: int | None = None) -> dict[str, Any]:
-    """JSON-ready dict of a :class:`LiqMap`: ``price``, ``as_of`` (ISO UTC), ``bins`` (non-empty
-    ``{price, long_usd, short_usd}``; all when ``max_bins`` is None, else the ``max_bins`` nearest price),
-    the cumulative curves over the same bins, totals per side and exchange, ``model``, ``profile`` and ``caveat``."""
-    keep = np.flatnonzero((lm.long_usd > 0) | (lm.short_usd > 0))
-    if max_bins is not None and len(keep) > max_bins:
-        keep = np.sort(keep[np.argsort(np.abs(lm.price_bins[keep] - lm.price), kind="stable")[:max_bins]])
-    cum_l, cum_s = lm.long_cumulative_usd, lm.short_cumulative_usd
-    return {
-        "symbol": lm.symbol,
-        "price": lm.price,
-        "as_of": pd.Timestamp(lm.as_of_ms, unit="ms", tz="UTC").isoformat(),
-        "as_of_ms": lm.as_of_ms,
-        "model": lm.model,
-        "profile": lm.profile,
-        "bin_usd": lm.bin_usd,
-        "total_long_usd": float(lm.long_usd.sum()),
-        "total_short_usd": float(lm.short_usd.sum()),
-        "by_exchange": {
-            name: {"long_usd": float(lng.sum()), "short_usd": float(sht.sum())}
-            for name, (lng, sht) in lm.by_exchange.items()
-        },
-        "bins": [
-            {"price": float(lm.price_bins[i]), "long_usd": float(lm.long_usd[i]), "short_usd": float(lm.short_usd[i])}
-            for i in keep
-        ],
-        "long_cumulative_usd": [float(cum_l[i]) for i in keep],
-        "short_cumulative_usd": [float(cum_s[i]) for i in keep],
-        "caveat": CAVEAT,
-    }
+class EngineOutput(Protocol):
+    """What the consumers of an engine run read (the server, validation): :class:`EngineResult` is one."""
+
+    @property
+    def heatmap(self) -> Heatmap: ...
+
+    @property
+    def events(self) -> pd.DataFrame: ...
+
+    @property
+    def config(self) -> EngineConfig: ...
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+    def liqmap(self, at_ms: int | None = None) -> LiqMap: ...

@@ -24,9 +24,8 @@ from fastapi import Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from liqmap.analytics.report import MapReport, ReportSettings
-from liqmap.engine.config import EngineConfig
-from liqmap.engine.results import Heatmap, LiqMap
-from liqmap.errors import LiqmapError, StoreError
+from liqmap.engine.results import EngineOutput, LiqMap
+from liqmap.errors import StoreError
 from liqmap.server.api.params import MAX_BINS
 from liqmap.server.cache import LRUCache
 
@@ -62,24 +61,14 @@ class StoreReader(Protocol):
     def tier_tables(self, exchanges: list[str] | None, symbol: str) -> tuple[Any, ...]: ...
 
 
-class EngineOutput(Protocol):
-    """The part of :class:`liqmap.engine.EngineResult` the server reads."""
-
-    heatmap: Heatmap
-    events: pd.DataFrame
-    config: EngineConfig
-    warnings: tuple[str, ...]
-
-    def liqmap(self, at_ms: int | None = None) -> LiqMap: ...
-
-
 @dataclass(frozen=True)
 class Services:
     """Store access and the pure computations behind each route.
 
     ``store_version()`` is a cheap fingerprint that changes whenever the store may have changed (file
     sizes and modification times); ``None`` means "unknown, always re-read".
-    ``run_engine(bars, model, bins, bin_usd, tiers_from)`` returns an :class:`EngineOutput` (``tiers_from``:
+    ``run_engine(bars, model, bins, bin_usd, tiers_from)`` returns an
+    :class:`~liqmap.engine.results.EngineOutput` (``tiers_from``:
     the exchange lending its tier table to venues without one, or ``None``);
     ``map_report(liqmap, bars, settings, output)`` the :class:`~liqmap.analytics.report.MapReport` of a map
     of that engine output (impact calibrated on ``bars``); ``validate(outputs, model, bars, liquidations)``
@@ -95,8 +84,6 @@ class Services:
 
 def default_services(db_path: Path | str | None) -> Services:
     """The real store (opened read-only per access), engine and analytics."""
-    import duckdb
-
     from liqmap import engine
     from liqmap.analytics.report import build_map_report
     from liqmap.data.store import Store, default_db_path
@@ -109,7 +96,7 @@ def default_services(db_path: Path | str | None) -> Services:
         while True:
             try:
                 return Store(store_file, read_only=True)
-            except (StoreError, duckdb.Error) as exc:
+            except StoreError as exc:
                 if not store_file.is_file():
                     raise
                 if attempt == OPEN_ATTEMPTS:
@@ -127,15 +114,7 @@ def default_services(db_path: Path | str | None) -> Services:
         config = engine_config(
             bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS, tier_tables=tables, tiers_from=tiers_from
         )
-        if bin_usd is not None:  # the engine pads the data range by range_pad_pct on both sides
-            pad = config.range_pad_pct / 100
-            width = float(bars["high"].max()) * (1 + pad) - float(bars["low"].min()) * max(1 - pad, 0.01)
-            if width / bin_usd > MAX_BINS:
-                raise LiqmapError(
-                    f"bin_usd={bin_usd:g} gives {width / bin_usd:,.0f} bins over the padded price range "
-                    f"(cap {MAX_BINS}); use bin_usd ≥ {width / MAX_BINS:,.2f} or give bins instead"
-                )
-        return engine.run(bars, model=model, config=config)
+        return engine.run(bars, model=model, config=config, max_bins=MAX_BINS)
 
     def report(lm: LiqMap, bars: pd.DataFrame, settings: ReportSettings, output: EngineOutput) -> MapReport:
         return build_map_report(lm, bars, settings, profile=output.config.profile, warnings=output.warnings)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +13,10 @@ from liqmap.engine.results import LiqMap
 from liqmap.enums import Side
 from liqmap.errors import LiqmapError
 from liqmap.viz import _style as st
+
+if TYPE_CHECKING:
+    from liqmap.analytics.imbalance import Imbalance
+    from liqmap.analytics.levels import Cluster
 
 
 class Stack(StrEnum):
@@ -32,21 +36,6 @@ class Layer:
     side: Side
     color: str
     usd: np.ndarray
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """A cluster label normalised from ``liqmap.analytics`` output (a dict or an object)."""
-
-    rank: int
-    side: Side
-    peak_price: float
-    notional_usd: float
-
-    @property
-    def label(self) -> str:
-        """``#1 $1.2B shorts``."""
-        return f"#{self.rank} {st.fmt_usd(self.notional_usd)} {'longs' if self.side is Side.LONG else 'shorts'}"
 
 
 def display_map(lm: LiqMap, window_pct: float | None, max_bars: int) -> LiqMap:
@@ -127,39 +116,22 @@ def layers(lm: LiqMap, stack: Stack) -> list[Layer]:
     return out
 
 
-def _get(item: Mapping[str, Any] | object, key: str) -> Any:
-    if isinstance(item, Mapping):
-        if key not in item:
-            raise LiqmapError(f"cluster {dict(item)!r} lacks {key!r}; pass liqmap.analytics clusters")
-        return item[key]
-    if not hasattr(item, key):
-        raise LiqmapError(f"cluster {item!r} lacks {key!r}; pass liqmap.analytics clusters")
-    return getattr(item, key)
+def ranked_clusters(clusters: Sequence[Cluster] | None, top: int) -> list[Cluster]:
+    """The ``top`` best ranked of a map report's ``clusters`` (``MapReport.clusters``), by rank."""
+    return sorted(clusters or (), key=lambda c: c.rank)[:top]
 
 
-def parse_clusters(clusters: Sequence[Mapping[str, Any] | object] | None, top: int) -> list[Cluster]:
-    """Clusters (dicts or objects with ``side, peak_price, notional_usd, rank``) → the ``top`` by rank."""
-    if not clusters:
-        return []
-    out = [
-        Cluster(
-            int(_get(c, "rank")),
-            Side.parse(_get(c, "side")),
-            float(_get(c, "peak_price")),
-            float(_get(c, "notional_usd")),
-        )
-        for c in clusters
-    ]
-    return sorted(out, key=lambda c: c.rank)[:top]
+def cluster_label(c: Cluster) -> str:
+    """``#1 $1.2B shorts``."""
+    return f"#{c.rank} {st.fmt_usd(c.notional_usd)} {'longs' if c.side is Side.LONG else 'shorts'}"
 
 
-def imbalance_line(imbalance: Mapping[str, Any] | None) -> str | None:
-    """``±10%: shorts above $14B vs longs below $1B (14.0:1 shorts)`` from an analytics imbalance dict."""
-    if not imbalance:
+def imbalance_line(imbalance: Imbalance | None) -> str | None:
+    """``±10%: shorts above $14B vs longs below $1B (14.0:1 shorts)`` of a map report's imbalance."""
+    if imbalance is None:
         return None
-    shorts, longs = float(imbalance["short_above_usd"]), float(imbalance["long_below_usd"])
-    window = imbalance.get("window_pct")
-    head = f"±{float(window):g}%: " if window is not None else ""
+    shorts, longs = imbalance.short_above_usd, imbalance.long_below_usd
+    head = f"±{imbalance.window_pct:g}%: " if imbalance.window_pct is not None else ""
     if shorts > 0 and longs > 0:
         big, word = (shorts / longs, "shorts") if shorts >= longs else (longs / shorts, "longs")
         ratio = f"{big:.1f}:1 {word}"
@@ -174,7 +146,7 @@ def label_rows(labels: Sequence[Cluster], x_span: float, char_frac: float = 0.00
     placed: list[list[tuple[float, float]]] = []
     rows = []
     for c in labels:
-        half = len(c.label) * char_frac * x_span / 2
+        half = len(cluster_label(c)) * char_frac * x_span / 2
         span = (c.peak_price - half, c.peak_price + half)
         for r, taken in enumerate(placed):
             if all(span[1] < a or span[0] > b for a, b in taken):

@@ -3,9 +3,9 @@ cumulative curves on a second axis, current price marked, clusters annotated wit
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,14 +16,14 @@ from liqmap.enums import Side
 from liqmap.viz import _style as st
 from liqmap.viz._io import Backend
 from liqmap.viz._layers import (
-    Cluster,
     Layer,
     Stack,
+    cluster_label,
     display_map,
     imbalance_line,
     label_rows,
     layers,
-    parse_clusters,
+    ranked_clusters,
     resolve_stack,
 )
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.container import BarContainer
     from matplotlib.figure import Figure
+
+    from liqmap.analytics.imbalance import Imbalance
+    from liqmap.analytics.levels import Cluster
 
 _ROW_STEP = 0.1  # label rows are this fraction of the tallest bar apart
 
@@ -69,8 +72,8 @@ class _Drawn:
 def plot_liqmap(
     lm: LiqMap,
     *,
-    clusters: Sequence[Mapping[str, Any] | object] | None = None,
-    imbalance: Mapping[str, Any] | None = None,
+    clusters: Sequence[Cluster] | None = None,
+    imbalance: Imbalance | None = None,
     stack: Stack | str = Stack.AUTO,
     window_pct: float | None = 10.0,
     max_bars: int = 160,
@@ -83,18 +86,17 @@ def plot_liqmap(
 
     Bars: notional whose liquidation price falls in each bin, longs (red) and shorts (green), stacked
     by leverage or exchange (``stack``); lines: cumulative longs liquidated on a fall and shorts on a
-    rally (right axis). ``clusters`` (from ``liqmap.analytics.MapReport.to_dict()["clusters"]``: items with
-    ``side, peak_price, notional_usd, rank``) are labelled ``#1 $1.2B shorts``: the ``top_clusters`` best
-    ranked, every one of them (the window widens to take them in, so labels never skip a rank); ``imbalance``
-    (``window_pct, short_above_usd, long_below_usd``) goes in the subtitle. ``window_pct`` limits the
+    rally (right axis). ``clusters`` (a :class:`~liqmap.analytics.report.MapReport`'s) are labelled
+    ``#1 $1.2B shorts``: the ``top_clusters`` best ranked, every one of them (the window widens to take them
+    in, so labels never skip a rank); ``imbalance`` (the report's) goes in the subtitle. ``window_pct`` limits the
     price axis to ±% around price (``None``: all bins); more than ``max_bars`` bins are merged.
     ``simulated`` (default: the map holds a ``sim`` exchange layer) adds "simulated data" to the title.
 
-    >>> fig = plot_liqmap(lm, clusters=report["clusters"], backend="matplotlib")   # doctest: +SKIP
+    >>> fig = plot_liqmap(lm, clusters=report.clusters, imbalance=report.imbalance)   # doctest: +SKIP
     """
     backend = Backend(backend)
     used = resolve_stack(lm, stack)
-    ranked = parse_clusters(clusters, top_clusters)
+    ranked = ranked_clusters(clusters, top_clusters)
     view = display_map(lm, _window_with(lm, ranked, window_pct), max_bars)
     drawn_layers = layers(view, used)
     prices = view.price_bins
@@ -179,7 +181,7 @@ def _plotly(d: _Drawn) -> go.Figure:
             "axref": "x",
             "ayref": "y",
             "yanchor": "bottom",
-            "text": c.label,
+            "text": cluster_label(c),
             "showarrow": True,
             "arrowhead": 0,
             "arrowcolor": st.MUTED,
@@ -308,7 +310,7 @@ def _mpl(d: _Drawn) -> Figure:
     )
     for c, y in zip(d.labels, d.label_y, strict=True):
         ax.annotate(
-            st.mpl_text(c.label),
+            st.mpl_text(cluster_label(c)),
             xy=(c.peak_price, d.bar_top(c.peak_price)),
             xytext=(c.peak_price, y),
             ha="center",

@@ -1,13 +1,14 @@
-"""Map reports for people: rich console views of one ``MapReport.to_dict()`` (``liqmap map``, ``levels``,
-``cascade``), and the demo report as Markdown (``report.md``) and console tables, rendered from the dict
-that ``liqmap demo`` writes as ``report.json`` (one ``MapReport.to_dict()`` per map, validation results as
-their ``to_dict()``)."""
+"""Map reports for people: rich console views of one :class:`~liqmap.analytics.report.MapReport`
+(``liqmap map``, ``levels``, ``cascade``), and the demo report as Markdown (``report.md``) and console
+tables, from the demo's typed map reports and the rest of the dict ``liqmap demo`` writes as
+``report.json`` (data, engine, validation results as their ``to_dict()``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from liqmap.analytics.enums import Direction, ImpactKind
 from liqmap.timeframes import MS_PER_DAY
 from liqmap.viz._style import fmt_price, fmt_usd, fmt_utc
 from liqmap.viz.terminal import map_renderable
@@ -15,6 +16,10 @@ from liqmap.viz.terminal import map_renderable
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from liqmap.analytics.asymmetry import LiquidatedByMove, MoveToLiquidate
+    from liqmap.analytics.imbalance import Imbalance
+    from liqmap.analytics.levels import Cluster
+    from liqmap.analytics.report import CascadeReport, ImpactInfo, MapReport
     from liqmap.engine.results import LiqMap
 
 MAP_TITLES = {
@@ -55,63 +60,59 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return out + ["| " + " | ".join(row) + " |" for row in rows]
 
 
-def cluster_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+def cluster_rows(clusters: Sequence[Cluster]) -> list[list[str]]:
     """Rows ``#, side, peak, band, notional, distance`` of a map report's clusters."""
     return [
         [
-            str(c["rank"]),
-            c["side"],
-            fmt_price(c["peak_price"]),
-            f"{fmt_price(c['lo'])} – {fmt_price(c['hi'])}",
-            fmt_usd(c["notional_usd"]),
-            f"{'-' if c['distance_usd'] < 0 else '+'}{fmt_price(abs(c['distance_usd']))} "
-            f"({_pct(c['distance_pct'], signed=True)})",
+            str(c.rank),
+            c.side.name.lower(),
+            fmt_price(c.peak_price),
+            f"{fmt_price(c.lo)} – {fmt_price(c.hi)}",
+            fmt_usd(c.notional_usd),
+            f"{'-' if c.distance_usd < 0 else '+'}{fmt_price(abs(c.distance_usd))} "
+            f"({_pct(c.distance_pct, signed=True)})",
         ]
-        for c in rep["clusters"]
+        for c in clusters
     ]
 
 
-def imbalance_text(imb: Mapping[str, Any]) -> str:
+def imbalance_text(imb: Imbalance) -> str:
     """``within ±5%: shorts above $3.1B vs longs below $1.1B → ratio 2.89`` (with the report's note)."""
-    ratio = imb.get("ratio")
+    window = f"±{imb.window_pct:g}%" if imb.window_pct is not None else "the window"
     text = (
-        f"within ±{imb['window_pct']:g}% ({fmt_price(imb['lo'])} – {fmt_price(imb['hi'])}): shorts above "
-        f"{fmt_usd(imb['short_above_usd'])} vs longs below {fmt_usd(imb['long_below_usd'])} → "
-        f"short/long ratio {_num(ratio)}"
+        f"within {window} ({fmt_price(imb.lo)} – {fmt_price(imb.hi)}): shorts above "
+        f"{fmt_usd(imb.short_above_usd)} vs longs below {fmt_usd(imb.long_below_usd)} → "
+        f"short/long ratio {_num(imb.ratio)}"
     )
-    return f"{text} ({imb['note']})" if imb.get("note") else text
+    return f"{text} ({imb.note})" if imb.note else text
 
 
-def asymmetry_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+def asymmetry_rows(moves: Sequence[MoveToLiquidate]) -> list[list[str]]:
     """Rows ``target, move up, move down`` (moves as $ and %; 'not reachable' when the side runs out)."""
 
     def move(usd: float | None, pct: float | None) -> str:
         return "not reachable" if usd is None else f"{fmt_price(usd)} ({_pct(pct)})"
 
     return [
-        [
-            fmt_usd(a["target_usd"]),
-            move(a["move_up_usd"], a["move_up_pct"]),
-            move(a["move_down_usd"], a["move_down_pct"]),
-        ]
-        for a in rep["asymmetry"]
+        [fmt_usd(m.target_usd), move(m.move_up_usd, m.move_up_pct), move(m.move_down_usd, m.move_down_pct)]
+        for m in moves
     ]
 
 
-def cascade_rows(cascades: Mapping[str, Any]) -> list[list[str]]:
+def cascade_rows(cascades: CascadeReport) -> list[list[str]]:
     """Rows ``shock, rounds, final price, move, liquidated, amplification, runaway`` of a report's up and
     down cascade runs."""
     return [
         [
-            _pct(r["shock_pct"], signed=True),
-            str(len(r["rounds"])),
-            fmt_price(r["final_price"]),
-            _pct(r["final_move_pct"], signed=True),
-            fmt_usd(r["total_liquidated_usd"]),
-            _num(r["amplification"], suffix="×"),
-            "yes" if r["runaway"] else "no",
+            _pct(r.shock_pct, signed=True),
+            str(len(r.rounds)),
+            fmt_price(r.final_price),
+            _pct(r.final_move_pct, signed=True),
+            fmt_usd(r.total_liquidated_usd),
+            _num(r.amplification, suffix="×"),
+            "yes" if r.runaway else "no",
         ]
-        for r in (cascades["up"], cascades["down"])
+        for r in (cascades.up, cascades.down)
     ]
 
 
@@ -133,29 +134,35 @@ def _critical(value: float | None, max_pct: float) -> str:
     return f"none up to {max_pct:g}%" if value is None else _pct(value, 3)
 
 
-def critical_text(rep: Mapping[str, Any]) -> str:
+def critical_text(rep: MapReport) -> str:
     """``smallest runaway shock: up +0.240%, down none up to 10%`` of a map report."""
-    cas, top = rep["cascades"], rep["settings"]["max_shock_pct"]
-    up, down = _critical(cas["critical_shock_up_pct"], top), _critical(cas["critical_shock_down_pct"], top)
+    cas, top = rep.cascades, rep.settings.max_shock_pct
+    up, down = _critical(cas.critical_shock_up_pct, top), _critical(cas.critical_shock_down_pct, top)
     return f"smallest runaway shock: up {up}, down {down}"
 
 
-def impact_text(impact: Mapping[str, Any]) -> str:
+def impact_text(impact: ImpactInfo) -> str:
     """One line naming the calibrated impact model and its parameters."""
-    if impact["model"] == "sqrt":
+    if impact.model is ImpactKind.SQRT:
         return (
             f"square-root impact calibrated on the mapped venues' bars: daily volatility "
-            f"{_pct(100 * impact['sigma_daily'])}, daily volume {fmt_usd(impact['volume_daily_usd'])}"
+            f"{_pct(None if impact.sigma_daily is None else 100 * impact.sigma_daily)}, "
+            f"daily volume {fmt_usd(impact.volume_daily_usd or 0.0)}"
         )
+    when = "n/a" if impact.depth_as_of_ms is None else _when(impact.depth_as_of_ms)
     return (
-        f"order-book impact: snapshot of {_when(impact['depth_as_of_ms'])}, "
-        f"{fmt_usd(impact['bid_depth_usd'])} bids within {impact['bid_depth_pct']:.2f}%, "
-        f"{fmt_usd(impact['ask_depth_usd'])} asks within {impact['ask_depth_pct']:.2f}%"
+        f"order-book impact: snapshot of {when}, "
+        f"{fmt_usd(impact.bid_depth_usd or 0.0)} bids within {_pct(impact.bid_depth_pct)}, "
+        f"{fmt_usd(impact.ask_depth_usd or 0.0)} asks within {_pct(impact.ask_depth_pct)}"
     )
 
 
-def report_markdown(report: Mapping[str, Any]) -> str:
-    """The demo report as Markdown, embedding the demo's PNG charts."""
+def report_markdown(
+    report: Mapping[str, Any], maps: Mapping[str, MapReport], notes: Mapping[str, str] | None = None
+) -> str:
+    """The demo report as Markdown, embedding the demo's PNG charts: ``report`` is the demo's
+    ``report.json`` dict (data, engine, validation), ``maps`` its map reports by key and ``notes`` a note per
+    map key."""
     data = report["data"]
     lines = [
         f"# liqmap demo — {data['symbol']}",
@@ -174,36 +181,37 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         f"${report['engine']['bin_usd']:g} price bins, {report['engine']['snapshots']:,} heatmap snapshots",
         "",
     ]
-    for key, rep in report.get("maps", {}).items():
+    for key, rep in maps.items():
+        note = (notes or {}).get(key)
         lines += [
             f"## Liquidation map — {MAP_TITLES.get(key, key)}",
             "",
-            f"As of {_when(rep['as_of_ms'])}, price {fmt_price(rep['price'])}.",
+            f"As of {_when(rep.as_of_ms)}, price {fmt_price(rep.price)}.",
             "",
-            *([f"Note: {rep['note']}", ""] if rep.get("note") else []),
+            *([f"Note: {note}", ""] if note else []),
             f"![liquidation map](liqmap_{key}.png)",
             "",
             "Key levels:",
             "",
-            *_table(("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep)),
+            *_table(("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep.clusters)),
             "",
-            f"Imbalance {imbalance_text(rep['imbalance'])}.",
+            f"Imbalance {imbalance_text(rep.imbalance)}.",
             "",
             "Asymmetry (move needed to liquidate a target notional):",
             "",
-            *_table(("target", "move up (shorts)", "move down (longs)"), asymmetry_rows(rep)),
+            *_table(("target", "move up (shorts)", "move down (longs)"), asymmetry_rows(rep.asymmetry)),
             "",
         ]
-    if "maps" in report:
+    if maps:
         lines += ["## Heatmap — Binance", "", "![liquidation heatmap](heatmap_binance.png)", ""]
-    if "all" in report.get("maps", {}):
-        rep = report["maps"]["all"]
+    if "all" in maps:
+        rep = maps["all"]
         lines += [
             "## Cascade (aggregated map)",
             "",
-            f"{_sentence(impact_text(rep['cascades']['impact']))}.",
+            f"{_sentence(impact_text(rep.cascades.impact))}.",
             "",
-            *_table(CASCADE_COLUMNS, cascade_rows(rep["cascades"])),
+            *_table(CASCADE_COLUMNS, cascade_rows(rep.cascades)),
             "",
             f"{_sentence(critical_text(rep))}.",
             "",
@@ -261,28 +269,25 @@ def _amount_lines(amounts: Mapping[str, Any] | None) -> list[str]:
     ]
 
 
-def by_move_rows(rep: Mapping[str, Any]) -> list[list[str]]:
+def by_move_rows(moves: Sequence[LiquidatedByMove]) -> list[list[str]]:
     """Rows ``move, up: shorts, down: longs, up/down`` of a map report's ``by_move`` (notional per ±Y %)."""
     return [
         [
-            f"±{m['move_pct']:g}%",
-            fmt_usd(m["shorts_liquidated_usd"]),
-            fmt_usd(m["longs_liquidated_usd"]),
-            "n/a"
-            if m["longs_liquidated_usd"] <= 0
-            else f"{m['shorts_liquidated_usd'] / m['longs_liquidated_usd']:.2f}",
+            f"±{m.move_pct:g}%",
+            fmt_usd(m.shorts_liquidated_usd),
+            fmt_usd(m.longs_liquidated_usd),
+            "n/a" if m.longs_liquidated_usd <= 0 else f"{m.shorts_liquidated_usd / m.longs_liquidated_usd:.2f}",
         ]
-        for m in rep.get("by_move", [])
+        for m in moves
     ]
 
 
-def imbalance_layer_rows(imb: Mapping[str, Any]) -> list[list[str]]:
+def imbalance_layer_rows(imb: Imbalance) -> list[list[str]]:
     """Rows ``layer, name, shorts above, longs below, ratio`` of the imbalance split by leverage and exchange."""
-    layers = [("leverage", k, v) for k, v in imb.get("by_leverage", {}).items()]
-    layers += [("exchange", k, v) for k, v in imb.get("by_exchange", {}).items()]
+    layers = [("leverage", f"{k:g}x", v) for k, v in imb.by_leverage.items()]
+    layers += [("exchange", k, v) for k, v in imb.by_exchange.items()]
     return [
-        [kind, key, fmt_usd(v["short_above_usd"]), fmt_usd(v["long_below_usd"]), _num(v["ratio"])]
-        for kind, key, v in layers
+        [kind, key, fmt_usd(v.short_above_usd), fmt_usd(v.long_below_usd), _num(v.ratio)] for kind, key, v in layers
     ]
 
 
@@ -297,72 +302,84 @@ def _rich_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
     return t
 
 
-def map_report_renderables(rep: Mapping[str, Any], lm: LiqMap | None = None, width: int = 80) -> list[RenderableType]:
-    """Rich view of one ``MapReport.to_dict()``: the terminal map of ``lm`` (when given), key levels, the
+def map_report_renderables(rep: MapReport, lm: LiqMap | None = None, width: int = 80) -> list[RenderableType]:
+    """Rich view of one :class:`MapReport`: the terminal map of ``lm`` (when given), key levels, the
     imbalance line (and its split by leverage and exchange), the moves needed to liquidate each target, the
     notional per ±Y % move, the ± cascades and critical shocks, the caveat."""
     out: list[RenderableType] = []
     if lm is not None:
-        out.append(map_renderable(lm, rep["clusters"], rep["imbalance"], width=max(40, min(100, width))))
-    head = f"{rep['symbol']} {rep['model']} @ {_when(rep['as_of_ms'])} — price {fmt_price(rep['price'])}"
-    out.append(
-        _rich_table(f"key levels: {head}", ("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep))
-    )
-    out.append(f"imbalance {imbalance_text(rep['imbalance'])}")
-    if layers := imbalance_layer_rows(rep["imbalance"]):
-        title = f"imbalance ±{rep['imbalance']['window_pct']:g}% by layer"
-        out.append(_rich_table(title, ("layer", "", "shorts above", "longs below", "short/long"), layers))
+        out.append(map_renderable(lm, rep.clusters, rep.imbalance, width=max(40, min(100, width))))
+    head = f"{rep.symbol} {rep.model} @ {_when(rep.as_of_ms)} — price {fmt_price(rep.price)}"
     out.append(
         _rich_table(
-            "move needed to liquidate", ("target", "move up (shorts)", "move down (longs)"), asymmetry_rows(rep)
+            f"key levels: {head}", ("#", "side", "peak", "band", "notional", "distance"), cluster_rows(rep.clusters)
         )
     )
-    if rep.get("by_move"):
+    out.append(f"imbalance {imbalance_text(rep.imbalance)}")
+    if layers := imbalance_layer_rows(rep.imbalance):
+        window = f"±{rep.imbalance.window_pct:g}%" if rep.imbalance.window_pct is not None else "in the window"
         out.append(
             _rich_table(
-                "liquidated by a move of ±Y %", ("move", "up: shorts", "down: longs", "up/down"), by_move_rows(rep)
+                f"imbalance {window} by layer", ("layer", "", "shorts above", "longs below", "short/long"), layers
             )
         )
-    shock = rep["settings"]["shock_pct"]
     out.append(
         _rich_table(
-            f"cascades ±{shock:g}% ({impact_text(rep['cascades']['impact'])})",
+            "move needed to liquidate",
+            ("target", "move up (shorts)", "move down (longs)"),
+            asymmetry_rows(rep.asymmetry),
+        )
+    )
+    if rep.by_move:
+        out.append(
+            _rich_table(
+                "liquidated by a move of ±Y %",
+                ("move", "up: shorts", "down: longs", "up/down"),
+                by_move_rows(rep.by_move),
+            )
+        )
+    out.append(
+        _rich_table(
+            f"cascades ±{rep.settings.shock_pct:g}% ({impact_text(rep.cascades.impact)})",
             CASCADE_COLUMNS,
-            cascade_rows(rep["cascades"]),
+            cascade_rows(rep.cascades),
         )
     )
     out.append(critical_text(rep))
     if lm is None:  # the terminal map already carries the caveat
-        out.append(f"[dim]{rep['caveat']}[/]")
+        out.append(f"[dim]{rep.caveat}[/]")
     return out
 
 
-def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None, width: int = 84) -> list[RenderableType]:
-    """Rich console summary for a ``width``-column console: the terminal map of ``lm`` (the report's
-    aggregated map) and tables of levels, cascades and scores."""
+def report_renderables(
+    report: Mapping[str, Any], maps: Mapping[str, MapReport], lm: LiqMap | None = None, width: int = 84
+) -> list[RenderableType]:
+    """Rich console summary for a ``width``-column console of the demo (``report``: its ``report.json``
+    dict; ``maps``: its map reports by key): the terminal map of ``lm`` (the aggregated map) and tables of
+    levels, cascades and scores."""
     from rich.panel import Panel
 
     table = _rich_table
     out: list[RenderableType] = []
-    rep = report.get("maps", {}).get("all")
+    rep = maps.get("all")
     if lm is not None and rep is not None:
-        text = map_renderable(lm, rep["clusters"], rep["imbalance"], width=max(40, min(80, width - 4)))
+        text = map_renderable(lm, rep.clusters, rep.imbalance, width=max(40, min(80, width - 4)))
         out.append(Panel(text, title="aggregated liquidation map", expand=False))
-    for key, r in report.get("maps", {}).items():
+    for key, r in maps.items():
         out.append(
             table(
                 f"key levels — {MAP_TITLES.get(key, key)}",
                 ("#", "side", "peak", "band", "notional", "distance"),
-                cluster_rows(r)[:5],
+                cluster_rows(r.clusters[:5]),
             )
         )
-        out.append(f"imbalance {imbalance_text(r['imbalance'])}")
+        out.append(f"imbalance {imbalance_text(r.imbalance)}")
     if rep is not None:
         out.append(
             table(
                 "cascades — aggregated map",
                 ("shock", "rounds", "final", "move", "liquidated", "amplif.", "runaway"),
-                cascade_rows(rep["cascades"]),
+                cascade_rows(rep.cascades),
             )
         )
     for key, title in VALIDATIONS.items():
@@ -372,36 +389,34 @@ def report_renderables(report: Mapping[str, Any], lm: LiqMap | None = None, widt
     return out
 
 
-def cascade_renderables(rep: Mapping[str, Any], direction: str) -> list[RenderableType]:
+def cascade_renderables(rep: MapReport, direction: Direction | str) -> list[RenderableType]:
     """Rich view of a map report's ``direction`` (``up``/``down``) cascade: its rounds, the outcome, the
     impact model (and a warning when the order book is over a day older than the map), the critical shocks."""
-    run, impact = rep["cascades"][direction], rep["cascades"]["impact"]
-    title = (
-        f"Cascade {run['shock_pct']:+g}% on {rep['symbol']} {rep['model']} @ {fmt_utc(rep['as_of_ms'])} "
-        f"({impact['model']})"
-    )
+    run = rep.cascades.up if Direction(direction) is Direction.UP else rep.cascades.down
+    impact = rep.cascades.impact
+    title = f"Cascade {run.shock_pct:+g}% on {rep.symbol} {rep.model} @ {fmt_utc(rep.as_of_ms)} ({impact.model.value})"
     rows = [
         [
-            str(r["index"]),
-            f"{r['price']:,.2f}",
-            _pct(100 * (r["price"] - run["start_price"]) / run["start_price"], signed=True),
-            fmt_usd(r["liquidated_usd"]),
-            r["side"],
+            str(r.index),
+            f"{r.price:,.2f}",
+            _pct(100 * (r.price - run.start_price) / run.start_price, signed=True),
+            fmt_usd(r.liquidated_usd),
+            r.side,
         ]
-        for r in run["rounds"]
+        for r in run.rounds
     ]
     out: list[RenderableType] = [_rich_table(title, ("round", "price", "move", "liquidated", "side"), rows)]
     out.append(
-        f"start {run['start_price']:,.2f} → final {run['final_price']:,.2f} ({run['final_move_pct']:+.2f}%), "
-        f"liquidated {fmt_usd(run['total_liquidated_usd'])}, amplification {run['amplification']:.2f}"
-        f"{' — RUNAWAY' if run['runaway'] else ''}{' (left the map)' if run['hit_edge'] else ''}"
+        f"start {run.start_price:,.2f} → final {run.final_price:,.2f} ({run.final_move_pct:+.2f}%), "
+        f"liquidated {fmt_usd(run.total_liquidated_usd)}, amplification {run.amplification:.2f}"
+        f"{' — RUNAWAY' if run.runaway else ''}{' (left the map)' if run.hit_edge else ''}"
     )
     out.append(impact_text(impact))
-    age_h = impact.get("depth_age_hours")
-    if age_h is not None and age_h > STALE_DEPTH_HOURS:
+    age_h = impact.depth_age_hours
+    if age_h is not None and age_h > STALE_DEPTH_HOURS and impact.depth_as_of_ms is not None:
         out.append(
-            f"order book of {fmt_utc(impact['depth_as_of_ms'])}, {age_h / 24:,.0f} days before the map: "
+            f"order book of {fmt_utc(impact.depth_as_of_ms)}, {age_h / 24:,.0f} days before the map: "
             "its depth may be far from today's liquidity"
         )
-    out += [critical_text(rep), f"[dim]{rep['caveat']}[/]"]
+    out += [critical_text(rep), f"[dim]{rep.caveat}[/]"]
     return out

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,13 @@ from liqmap.engine.results import LiqMap
 from liqmap.enums import Side
 from liqmap.errors import LiqmapError
 from liqmap.viz import _style as st
-from liqmap.viz._layers import Cluster, imbalance_line, parse_clusters
+from liqmap.viz._layers import imbalance_line, ranked_clusters
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+    from liqmap.analytics.imbalance import Imbalance
+    from liqmap.analytics.levels import Cluster
 
 Segment = tuple[str, str]  # (text, rich style)
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -46,8 +49,8 @@ def _rows(lm: LiqMap, window_pct: float, half: int) -> tuple[float, np.ndarray, 
 
 def _lines(
     lm: LiqMap,
-    clusters: Sequence[Mapping[str, Any] | object] | None,
-    imbalance: Mapping[str, Any] | None,
+    clusters: Sequence[Cluster] | None,
+    imbalance: Imbalance | None,
     width: int,
     rows: int,
     window_pct: float,
@@ -61,7 +64,7 @@ def _lines(
     step, shorts, longs = _rows(lm, window_pct, half)
     bar_w = width - (_LABEL_W + 2 + 1 + _VALUE_W + 1 + _CUM_W + 1 + _MARK_W)
     top = float(max(shorts.max(), longs.max()))
-    picked = parse_clusters(clusters, top_clusters)
+    picked = ranked_clusters(clusters, top_clusters)
     when = pd.Timestamp(lm.as_of_ms, unit="ms").strftime("%Y-%m-%d %H:%M UTC")
     model = f" · {lm.model}" if lm.model else ""
     profile = f" · profile {lm.profile}" if lm.profile else ""
@@ -124,8 +127,8 @@ def _cluster_lines(lm: LiqMap, picked: list[Cluster]) -> list[list[Segment]]:
 
 def render_map_text(
     lm: LiqMap,
-    clusters: Sequence[Mapping[str, Any] | object] | None = None,
-    imbalance: Mapping[str, Any] | None = None,
+    clusters: Sequence[Cluster] | None = None,
+    imbalance: Imbalance | None = None,
     *,
     width: int = 80,
     rows: int = 24,
@@ -134,9 +137,9 @@ def render_map_text(
 ) -> str:
     """A plain-text bar chart of ``lm`` within ±``window_pct`` % of price: ``rows`` price rows (shorts
     above the price line, longs below, per-row and cumulative $), then the largest ``clusters`` and the
-    ``imbalance`` line (both as returned by ``liqmap.analytics``), then the caveat.
+    ``imbalance`` line (a :class:`~liqmap.analytics.report.MapReport`'s), then the caveat.
 
-    >>> print(render_map_text(lm, report["clusters"], report["imbalance"]))   # doctest: +SKIP
+    >>> print(render_map_text(lm, report.clusters, report.imbalance))   # doctest: +SKIP
     """
     lines = _lines(lm, clusters, imbalance, width, rows, window_pct, top_clusters)
     return "\n".join("".join(text for text, _ in line).rstrip() for line in lines)
@@ -144,8 +147,8 @@ def render_map_text(
 
 def map_renderable(
     lm: LiqMap,
-    clusters: Sequence[Mapping[str, Any] | object] | None = None,
-    imbalance: Mapping[str, Any] | None = None,
+    clusters: Sequence[Cluster] | None = None,
+    imbalance: Imbalance | None = None,
     *,
     width: int = 80,
     rows: int = 24,

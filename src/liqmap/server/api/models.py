@@ -45,7 +45,7 @@ class SeriesInfo(BaseModel):
     caveat: str = Field(default=CAVEAT, description="How to read a liquidation map.")
 
 
-def series_info(c: Computed) -> dict[str, object]:
+def series_info(c: Computed) -> dict[str, Any]:
     """The :class:`SeriesInfo` fields of a computed query."""
     return {
         "symbol": c.query.symbol,

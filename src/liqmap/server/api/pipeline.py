@@ -18,10 +18,10 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from liqmap.analytics.report import MapReport, ReportSettings
-from liqmap.engine.results import LiqMap
+from liqmap.engine.results import EngineOutput, LiqMap
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.params import MAX_DAYS, LeverageRange, SeriesQuery
-from liqmap.server.deps import EngineOutput, ServerState
+from liqmap.server.deps import ServerState
 from liqmap.server.fastpath import RawEntry
 from liqmap.timeframes import MS_PER_DAY
 

@@ -7,11 +7,11 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from liqmap.engine.results import cents
 from liqmap.errors import LiqmapError
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
 from liqmap.server.api.params import SeriesQuery, series_query
 from liqmap.server.api.pipeline import Computed, compute, respond
-from liqmap.server.api.routes.maps import cents
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["maps"], responses=ERROR_RESPONSES)

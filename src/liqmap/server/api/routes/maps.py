@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
@@ -32,8 +31,9 @@ class ExchangeLayer(BaseModel):
 
 
 class MapResponse(SeriesInfo, MapReportModel):
-    """Outstanding long/short liquidation notional per price bin at ``as_of_ms``, and the map report
-    (``MapReport.to_dict()``: clusters, imbalance, asymmetry, by_move, cascades, profile, settings).
+    """Outstanding long/short liquidation notional per price bin at ``as_of_ms`` (``LiqMap.to_dict()``, the
+    JSON that ``liqmap map --json`` prints too), and the map report (``MapReport.to_dict()``: clusters,
+    imbalance, asymmetry, by_move, cascades, profile, settings).
 
     Arrays are aligned with ``price_bins`` (ascending bin centres); USD arrays are rounded to cents, the
     totals are exact. ``long_cumulative_usd[i]`` is what liquidates if price falls to ``price_bins[i]``;
@@ -73,35 +73,11 @@ def build_map(
     settings: ReportSettings,
     lev: LeverageRange | None = None,
 ) -> MapResponse:
-    """The :class:`MapResponse` of a computed query at ``at_ms`` (with per-leverage layers if ``layers``; only
-    the layers within ``lev`` if given)."""
+    """The :class:`MapResponse` of a computed query at ``at_ms``: ``LiqMap.to_dict(layers)`` (only the layers
+    within ``lev`` if given), its ``MapReport.to_dict()`` and what it was computed from."""
     lm = liqmap_at(state, c, at_ms, lev)
-    has_layers = layers and lm.long_by_leverage is not None and lm.short_by_leverage is not None
-    return MapResponse(
-        **{**report_at(state, c, at_ms, settings, lev).to_dict(), **series_info(c)},
-        leverage_filter=lev.label if lev else "",
-        bin_usd=lm.bin_usd,
-        price_bins=lm.price_bins.tolist(),
-        long_usd=cents(lm.long_usd),
-        short_usd=cents(lm.short_usd),
-        long_cumulative_usd=cents(lm.long_cumulative_usd),
-        short_cumulative_usd=cents(lm.short_cumulative_usd),
-        total_long_usd=float(lm.long_usd.sum()),
-        total_short_usd=float(lm.short_usd.sum()),
-        by_exchange={
-            name: ExchangeLayer(long_usd=cents(lng), short_usd=cents(sht))
-            for name, (lng, sht) in lm.by_exchange.items()
-            if len(lm.by_exchange) > 1
-        },
-        leverages=list(lm.leverages) if has_layers else [],
-        long_by_leverage=cents(lm.long_by_leverage) if has_layers else [],
-        short_by_leverage=cents(lm.short_by_leverage) if has_layers else [],
-    )
-
-
-def cents(usd: np.ndarray) -> list:
-    """USD amounts rounded to cents as (nested) lists: a third of the JSON size of full float precision."""
-    return usd.round(2).tolist()
+    fields = report_at(state, c, at_ms, settings, lev).to_dict() | series_info(c) | lm.to_dict(layers)
+    return MapResponse(**fields, leverage_filter=lev.label if lev else "")
 
 
 async def map_response(
