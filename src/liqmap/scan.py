@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
-    from liqmap.data.store import Store
+    from liqmap.data.store import StoreReader
 
 SNAPSHOTS = 2  # the scan reads only the last map: no heatmap history (the last snapshot is the last bar either way)
 DASK_MIN_SERIES = 400  # auto mode: more series than this run on Dask (benchmarks/scan.py: at 300 serial still won)
@@ -65,7 +65,7 @@ def jobs_from(
 
 
 def scan_open_store(
-    store: Store,
+    store: StoreReader,
     jobs: Sequence[ScanJob],
     settings: ScanSettings = ScanSettings(),
     *,
@@ -103,7 +103,7 @@ def scan_chunk(
 
 
 def scan_series(
-    store: Store,
+    store: StoreReader,
     job: ScanJob,
     settings: ScanSettings,
     model: str,

@@ -14,8 +14,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
 
@@ -33,8 +34,17 @@ SYMBOL = "BTC/USDT:USDT"
 VENUES = ("binance", "bybit", "okx")
 BIN_USD = 50.0  # `liqmap map --bin-usd 50` and `/api/map?bin_usd=50` give the same map
 QUICK_DAYS = 7
-SIM_FULL = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
-SIM_QUICK = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
+
+
+class _SimParams(TypedDict):
+    seed: int
+    days: float
+    n_traders: int
+    regime: str
+
+
+SIM_FULL: _SimParams = {"seed": 7, "days": 7.0, "n_traders": 2_000, "regime": "crash"}
+SIM_QUICK: _SimParams = {"seed": 7, "days": 1.0, "n_traders": 500, "regime": "crash"}
 DEMO_DB = "liqmap.duckdb"  # the demo's own store, inside its output folder: clones never share state
 OKX_NOTE = (
     "real OKX BTC-USDT-SWAP liquidation orders: {events:,} over {hours:.1f} h ({first} → {last} UTC; price is "
@@ -70,12 +80,12 @@ class DemoRun:
     map_notes: dict[str, str] = field(default_factory=dict)
     tier_tables: tuple[Any, ...] = ()  # the store's tier tables for the demo's venues (used before the bundled)
 
-    def write_chart(self, fig_for: Callable[[str], Any], stem: str) -> None:
+    def write_chart(self, fig_for: Callable[..., Any], stem: str) -> None:
         """Draw a chart with both backends and save ``<stem>.html`` and ``<stem>.png``."""
         from liqmap.viz import save
 
         for backend, suffix in (("plotly", ".html"), ("matplotlib", ".png")):
-            self.files.append(save(fig_for(backend), self.out / f"{stem}{suffix}"))
+            self.files.append(save(fig_for(backend=backend), self.out / f"{stem}{suffix}"))
 
 
 def _load(run: DemoRun) -> None:
@@ -162,18 +172,14 @@ def _charts(run: DemoRun) -> None:
     assert run.bars is not None
     binance_bars = run.bars[run.bars["exchange"] == "binance"]
     hm = run.results["binance"].heatmap
-    run.write_chart(lambda b: plot_heatmap(hm, bars=binance_bars, backend=b), "heatmap_binance")
+    run.write_chart(partial(plot_heatmap, hm, bars=binance_bars), "heatmap_binance")
     venues = {"binance": "Binance", "all": "Binance + Bybit + OKX", "lighter": "Lighter, real OI"}
     for key, stack in (("binance", "leverage"), ("all", "exchange"), ("lighter", "leverage")):
         rep = run.reports[key]
         lm = run.maps[key]
         title = f"{lm.symbol} liquidation map · {venues[key]} · price {fmt_price(lm.price)} · profile {lm.profile}"
-        run.write_chart(
-            lambda b, k=key, r=rep, s=stack, t=title: plot_liqmap(
-                run.maps[k], clusters=r.clusters, imbalance=r.imbalance, stack=s, backend=b, title=t
-            ),
-            f"liqmap_{key}",
-        )
+        chart = partial(plot_liqmap, lm, clusters=rep.clusters, imbalance=rep.imbalance, stack=stack, title=title)
+        run.write_chart(chart, f"liqmap_{key}")
 
 
 def _cascade(run: DemoRun) -> None:
@@ -182,7 +188,7 @@ def _cascade(run: DemoRun) -> None:
 
     cascades = run.reports["all"].cascades
     for name, res in (("up", cascades.up), ("down", cascades.down)):
-        run.write_chart(lambda b, r=res: plot_cascade(r, backend=b), f"cascade_{name}")
+        run.write_chart(partial(plot_cascade, res), f"cascade_{name}")
 
 
 def _validate_real(run: DemoRun) -> None:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast, overload
 
 import duckdb
 import pandas as pd
@@ -50,6 +50,25 @@ def default_db_path() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir("liqmap")) / "liqmap.duckdb"
+
+
+class StoreReader(Protocol):
+    """The read-only part of :class:`Store` the server and the scan use; queries raise
+    :class:`liqmap.errors.StoreError` when nothing matches."""
+
+    def query_bars(
+        self, exchanges: str | Sequence[str] | None, symbol: str, start_ms: int | None = None, end_ms: int | None = None
+    ) -> pd.DataFrame: ...
+
+    def query_liquidations(
+        self, exchanges: str | Sequence[str] | None, symbol: str, start_ms: int | None = None, end_ms: int | None = None
+    ) -> pd.DataFrame: ...
+
+    def symbols(self) -> pd.DataFrame: ...
+
+    def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None: ...
+
+    def tier_tables(self, exchanges: Sequence[str] | None, symbol: str) -> tuple[TierTable, ...]: ...
 
 
 class Store:
@@ -165,7 +184,8 @@ class Store:
     def export(self, kind: str, path: str | Path, exchange: str | None = None, symbol: str | None = None) -> int:
         """Write a stored table (optionally one exchange/symbol) to Parquet/CSV/JSON; returns rows."""
         k = table_kind(kind)
-        where, params = _sql.where(exchange and _exchanges(exchange), symbol and normalize_symbol(symbol), None, None)
+        names = _exchanges(exchange) if exchange else None
+        where, params = _sql.where(names, normalize_symbol(symbol) if symbol else None, None, None)
         order = ", ".join(primary_key(k))
         arrow = self._con.sql(f"SELECT * FROM {k} {where} ORDER BY {order}", params=params).to_arrow_table()
         table = arrow.cast(SCHEMAS[k])
@@ -251,7 +271,7 @@ class Store:
         sym, names = normalize_symbol(symbol), _exchanges(exchange)
         where, params = _sql.where(names, sym, None, None)
         rows = self._frame(f"SELECT * FROM tiers {where} ORDER BY tier", params)
-        return tiers_from_records(rows.to_dict("records")) if not rows.empty else None
+        return tiers_from_records(_records(rows)) if not rows.empty else None
 
     def tier_tables(self, exchanges: Sequence[str] | None, symbol: str) -> tuple[TierTable, ...]:
         """Every stored tier table of ``symbol`` on ``exchanges`` (default: every exchange that has one)."""
@@ -310,7 +330,7 @@ class Store:
         series: list[dict[str, Any]] = []
         for k in kinds:
             frame = self.symbols(k)
-            for row in frame.to_dict("records"):
+            for row in _records(frame):
                 row["kind"] = k.value
                 if k is TableKind.BARS:
                     row["gaps"] = len(self.gaps(row["exchange"], row["symbol"]))
@@ -438,8 +458,8 @@ class Store:
         stored = self.symbols(k)
         held = (
             "; ".join(
-                f"{r.exchange} {r.symbol} {_sql.iso(r.first_ms)} … {_sql.iso(r.last_ms)}"
-                for r in stored.itertuples(index=False)
+                f"{r['exchange']} {r['symbol']} {_sql.iso(r['first_ms'])} … {_sql.iso(r['last_ms'])}"
+                for r in _records(stored)
             )
             or "nothing"
         )
@@ -477,7 +497,12 @@ def _ordered(df: pd.DataFrame, k: TableKind) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable", ignore_index=True)
 
 
+@overload
+def _exchanges(exchanges: str | Sequence[str]) -> list[str]: ...
+@overload
+def _exchanges(exchanges: None) -> None: ...
 def _exchanges(exchanges: str | Sequence[str] | None) -> list[str] | None:
+    """Known exchange names, lower-cased (``None``: every exchange)."""
     if exchanges is None:
         return None
     items = [exchanges] if isinstance(exchanges, str) else list(exchanges)
@@ -487,3 +512,8 @@ def _exchanges(exchanges: str | Sequence[str] | None) -> list[str] | None:
     if bad or not out:
         raise StoreError(f"unknown exchange {', '.join(bad) or '(none)'}: use one of {', '.join(sorted(known))}")
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]

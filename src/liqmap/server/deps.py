@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from fastapi import Request, WebSocket
@@ -28,6 +28,9 @@ from liqmap.engine.results import EngineOutput, LiqMap
 from liqmap.errors import StoreError
 from liqmap.server.api.params import MAX_BINS
 from liqmap.server.cache import LRUCache
+
+if TYPE_CHECKING:
+    from liqmap.data.store import StoreReader
 
 log = logging.getLogger("liqmap.server")
 
@@ -40,25 +43,6 @@ MAX_WATCHED = 4_096  # (exchange, symbol) pairs whose last bar StoreWatcher reme
 
 class StoreBusyError(StoreError):
     """The store file exists but cannot be opened now (a writer holds its lock): retry shortly."""
-
-
-class StoreReader(Protocol):
-    """The read-only part of :class:`liqmap.data.store.Store` the server uses; queries raise
-    :class:`liqmap.errors.StoreError` when nothing matches."""
-
-    def query_bars(
-        self, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
-    ) -> pd.DataFrame: ...
-
-    def query_liquidations(
-        self, exchanges: list[str] | None, symbol: str, start_ms: int | None, end_ms: int | None
-    ) -> pd.DataFrame: ...
-
-    def symbols(self) -> pd.DataFrame: ...
-
-    def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None: ...
-
-    def tier_tables(self, exchanges: list[str] | None, symbol: str) -> tuple[Any, ...]: ...
 
 
 @dataclass(frozen=True)

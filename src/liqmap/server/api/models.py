@@ -8,7 +8,7 @@ import functools
 import types
 import typing
 from enum import Enum
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -77,17 +77,20 @@ def json_model(cls: type) -> type[BaseModel]:
 
 def _json_type(tp: Any) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return json_model(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
         return Literal[tuple(m.value if isinstance(m, str) else m.name.lower() for m in tp)]
     if origin in (list, tuple):
-        return list[_json_type(args[0])]
+        return types.GenericAlias(list, (_json_type(args[0]),))
     if origin is dict:
-        return dict[str, _json_type(args[1])]
+        return types.GenericAlias(dict, (str, _json_type(args[1])))
     if origin in (Union, types.UnionType):
         return Union[tuple(_json_type(a) for a in args)]  # noqa: UP007 - built from a runtime tuple
     return tp
 
 
-MapReportModel = json_model(MapReport)  # the one JSON shape of a map report, as served by the API
+if TYPE_CHECKING:  # derived at run time; a type checker sees a plain model
+    MapReportModel = BaseModel
+else:
+    MapReportModel = json_model(MapReport)  # the one JSON shape of a map report, as served by the API

@@ -178,13 +178,24 @@ async def respond(
     ``request``'s exact path and query string for :class:`~liqmap.server.cache.FastPathMiddleware`.
     """
     window = await current_window(state, q)
-    key = (route_key, q, window)
-    body = state.response_cache.get(key)
-    if body is None:
-        body = await run_in_threadpool(
-            state.response_cache.get_or_compute, key, lambda: build(window).model_dump_json().encode()
-        )
+    body = await cached_body(state, (route_key, q, window), lambda: build(window))
     if request is not None:
         raw_key = (request.url.path, request.scope["query_string"])
         state.raw_cache.put(raw_key, RawEntry(q.exchanges, q.symbol, window.last_bar_ms, body))
     return Response(content=body, media_type="application/json")
+
+
+async def cached_body(state: ServerState, key: Hashable | None, build: Callable[[], BaseModel]) -> bytes:
+    """The JSON body of ``build()``'s response model, from the response cache under ``key`` when present,
+    else built in a worker thread (once per key however many requests wait) and cached; ``key`` None (the
+    store's version is unknown) builds it every time."""
+
+    def encoded() -> bytes:
+        return build().model_dump_json().encode()
+
+    if key is None:
+        return await run_in_threadpool(encoded)
+    body = state.response_cache.get(key)
+    if body is None:
+        body = await run_in_threadpool(state.response_cache.get_or_compute, key, encoded)
+    return body

@@ -3,17 +3,18 @@ dots on the heatmap and ticks on the map), cached per store version like ``/api/
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from liqmap.enums import Exchange
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.models import ERROR_RESPONSES
 from liqmap.server.api.params import MAX_EXCHANGES, MAX_TIME_MS
+from liqmap.server.api.pipeline import cached_body
 from liqmap.server.deps import ServerState, StoreBusyError, get_state
 from liqmap.symbols import normalize_symbol
 
@@ -67,16 +68,8 @@ async def get_liquidations(
     sym = normalize_symbol(symbol)
     version = state.services.store_version()
 
-    def encoded() -> bytes:
-        return build_liquidations(state, sym, exchanges, start_ms, end_ms, limit).model_dump_json().encode()
-
-    if version is None:
-        body = await run_in_threadpool(encoded)
-    else:
-        key = ("liquidations", version, sym, exchanges, start_ms, end_ms, limit)
-        body = state.response_cache.get(key) or await run_in_threadpool(
-            state.response_cache.get_or_compute, key, encoded
-        )
+    key = None if version is None else ("liquidations", version, sym, exchanges, start_ms, end_ms, limit)
+    body = await cached_body(state, key, lambda: build_liquidations(state, sym, exchanges, start_ms, end_ms, limit))
     return Response(content=body, media_type="application/json")
 
 
@@ -96,13 +89,17 @@ def build_liquidations(
         raise
     except StoreError:  # nothing stored for the query
         frame = None
-    n = 0 if frame is None else len(frame)
-    if frame is not None and n > limit:
+    if frame is None:
+        frame = pd.DataFrame({c: [] for c in ("timestamp", "exchange", "side", "price", "notional_usd")})
+    n = len(frame)
+    if n > limit:
         keep = np.sort(np.argsort(-frame["notional_usd"].to_numpy(), kind="stable")[:limit])
         frame = frame.iloc[keep]
-    if frame is not None:
-        frame = frame.sort_values(["timestamp", "exchange"], kind="stable")
-    col = (lambda name: frame[name].tolist()) if frame is not None else (lambda name: [])
+    frame = frame.sort_values(["timestamp", "exchange"], kind="stable")
+
+    def col(name: str) -> list[Any]:
+        return frame[name].tolist()
+
     return LiquidationsResponse(
         symbol=symbol,
         exchanges=list(exchanges),

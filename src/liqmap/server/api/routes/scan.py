@@ -3,10 +3,10 @@ version like ``/api/symbols``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from liqmap.analytics.scan import SORT_COLUMNS, Scan, ScanSettings
 from liqmap.engine.enums import Model
@@ -14,6 +14,7 @@ from liqmap.enums import Exchange
 from liqmap.errors import LiqmapError, StoreError
 from liqmap.server.api.models import ERROR_RESPONSES, json_model
 from liqmap.server.api.params import MAX_BINS, MAX_DAYS, MIN_BINS
+from liqmap.server.api.pipeline import cached_body
 from liqmap.server.deps import ServerState, get_state
 from liqmap.symbols import normalize_symbol
 
@@ -22,7 +23,10 @@ router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 MAX_SCAN_SERIES = 200  # series one request may scan (≈ 0.1 s each here); narrow with exchange= / symbol=
 MAX_SYMBOLS = 50
 DEFAULTS = ScanSettings()  # the screener's shared defaults (CLI and API)
-ScanResponse = json_model(Scan)  # the one JSON shape of a scan: Scan.to_dict()
+if TYPE_CHECKING:  # derived at run time; a type checker sees a plain model
+    ScanResponse = BaseModel
+else:
+    ScanResponse = json_model(Scan)  # the one JSON shape of a scan: Scan.to_dict()
 SortColumn = Literal[SORT_COLUMNS]  # type: ignore[valid-type]
 
 
@@ -75,17 +79,9 @@ async def get_scan(
     symbols = tuple(symbol or ())
     params = (settings, exchanges, symbols, model.value, bins, sort, desc)
 
-    def encoded() -> bytes:
-        return build_scan(state, *params).model_dump_json().encode()
-
     version = state.services.store_version()  # None: unknown, scan every time
-    if version is None:
-        body = await run_in_threadpool(encoded)
-    else:
-        key = ("scan", version, params)
-        body = state.response_cache.get(key) or await run_in_threadpool(
-            state.response_cache.get_or_compute, key, encoded
-        )
+    key = None if version is None else ("scan", version, params)
+    body = await cached_body(state, key, lambda: build_scan(state, *params))
     return Response(content=body, media_type="application/json")
 
 

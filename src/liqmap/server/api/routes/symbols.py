@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from liqmap.server.api.models import ERROR_RESPONSES
+from liqmap.server.api.pipeline import cached_body
 from liqmap.server.deps import ServerState, get_state
 
 router = APIRouter(tags=["store"], responses=ERROR_RESPONSES)
@@ -36,16 +36,8 @@ async def get_symbols(state: Annotated[ServerState, Depends(get_state)]) -> Resp
     """List each stored (exchange, symbol) with its first/last bar time (UTC ms) and row count."""
     version = state.services.store_version()  # two stat calls; None: unknown, read the store every time
 
-    def encoded() -> bytes:
-        return build_symbols(state).model_dump_json().encode()
-
-    if version is None:
-        body = await run_in_threadpool(encoded)
-    else:
-        key = ("symbols", version)
-        body = state.response_cache.get(key) or await run_in_threadpool(
-            state.response_cache.get_or_compute, key, encoded
-        )
+    key = None if version is None else ("symbols", version)
+    body = await cached_body(state, key, lambda: build_symbols(state))
     return Response(content=body, media_type="application/json")
 
 
@@ -55,13 +47,13 @@ def build_symbols(state: ServerState) -> SymbolsResponse:
         frame = store.symbols()
     rows = [
         SymbolRow(
-            exchange=str(r.exchange),
-            symbol=str(r.symbol),
-            first_ms=int(r.first_ms),
-            last_ms=int(r.last_ms),
-            rows=int(r.rows),
-            timeframe=r.timeframe,
+            exchange=str(r["exchange"]),
+            symbol=str(r["symbol"]),
+            first_ms=int(r["first_ms"]),
+            last_ms=int(r["last_ms"]),
+            rows=int(r["rows"]),
+            timeframe=r["timeframe"],
         )
-        for r in frame.sort_values(["symbol", "exchange"]).itertuples(index=False)
+        for r in frame.sort_values(["symbol", "exchange"]).to_dict("records")
     ]
     return SymbolsResponse(symbols=rows)
