@@ -59,10 +59,9 @@ def test_exit_near_hand_computed_and_twin():
         st = np.zeros(nb.N_ST)
         st[nb.ST_SCALE] = st[nb.ST_SCALE + 1] = 1.0
         st[nb.ST_TOT], st[nb.ST_TOT + 1] = 1_000.0, 2_000.0
-        book = nb.Book(r, np.zeros_like(r), bounds, st, np.zeros((2, nb.N_ACCT)))
         # distance 5 % of a 10 % zone: f = 0.5 × (1 − 0.5) = 0.25
-        assert fn(book, lp, 0, 100.0, 0.10, 0.5) == pytest.approx(250.0)
-        assert fn(book, lp, 1, 100.0, 0.10, 0.5) == pytest.approx(500.0)
+        assert fn(r, bounds, st, lp, 0, 100.0, 0.10, 0.5) == pytest.approx(250.0)
+        assert fn(r, bounds, st, lp, 1, 100.0, 0.10, 0.5) == pytest.approx(500.0)
         assert r[0, 0, 1] == pytest.approx(750.0) and r[1, 0, 1] == pytest.approx(1_500.0)
         assert st[nb.ST_TOT] == pytest.approx(750.0) and st[nb.ST_TOT + 1] == pytest.approx(1_500.0)
 

@@ -133,6 +133,7 @@ class IncrementalEngine:
         self.tables = nb.Tables(params, self.levw, self.lp_price, self.lp_bin)
         self.book = nb.new_book(n_lev, n_bins)
         self.raw, self.age, self.bounds, self.st, self.acct = self.book
+        self._tab, self._book = tuple(self.tables), tuple(self.book)  # plain tuples: see nb.records
         self.max_events_per_bar = 2 * n_lev * n_bins
         self.ev_i = np.zeros((4 * self.max_events_per_bar, 4), dtype=np.int64)
         self.ev_usd = np.zeros(4 * self.max_events_per_bar)
@@ -178,8 +179,8 @@ class IncrementalEngine:
             self._grow_events(self.n_events + self.max_events_per_bar)
         acct = self.acct
         liq_l, liq_s = acct[0, nb.A_LIQUIDATED], acct[1, nb.A_LIQUIDATED]
-        self.n_events = nb.step_nb(
-            buf, self.tables, self.book, self.ev_i, self.ev_usd, self.n_events, self._scratch, prof_bin, prof_w
+        self.n_events = nb.advance_nb(
+            buf, *self._tab, *self._book, self.ev_i, self.ev_usd, self.n_events, self._scratch, prof_bin, prof_w
         )
         self.n_bars += 1
         st = self.st
@@ -221,20 +222,8 @@ class IncrementalEngine:
         i, n = 0, bars.shape[0]
         prof = empty_profile(n) if profile is None else profile
         while i < n:
-            i, self.n_events = nb.run_nb(
-                bars,
-                i,
-                snap_row,
-                prof,
-                self.tables,
-                self.book,
-                self.ev_i,
-                self.ev_usd,
-                self.n_events,
-                hm,
-                keep_lev,
-                self.max_events_per_bar,
-            )
+            args = (self._tab, self._book, self.ev_i, self.ev_usd, self.n_events, hm, keep_lev)
+            i, self.n_events = nb.run_nb(bars, i, snap_row, prof, *args, self.max_events_per_bar)
             if i < n:
                 self._grow_events(2 * self.ev_usd.shape[0])
         self.n_bars += n
@@ -259,7 +248,7 @@ class IncrementalEngine:
         side's liquidation share) per liquidation-price bin."""
         n_lev, n_bins = len(self.config.leverages), len(self.grid)
         out = (np.zeros(n_bins), np.zeros(n_bins), np.zeros((n_lev, n_bins)), np.zeros((n_lev, n_bins)))
-        nb.project_nb(self.book, self.tables, out, True)
+        nb.project_nb(self._book, self._tab, out, True)
         return out
 
     def liqmap(self, price: float | None = None) -> LiqMap:

@@ -143,7 +143,7 @@ def pay_funding(rate: float, mark: float, tr: Traders, tiers: Tiers) -> float:
 
 def account(mark: float, tr: Traders, row: np.ndarray) -> None:
     """Fill a bar's ledger columns: open interest per side, accounts per side (takers), cash and PnL."""
-    kind, pos, entry = tr.kind, tr.pos, tr.entry
+    kind, pos, entry, wallet, margin = tr.kind, tr.pos, tr.entry, tr.wallet, tr.margin
     cash = 0.0
     upnl = 0.0
     long_qty = 0.0
@@ -151,7 +151,7 @@ def account(mark: float, tr: Traders, row: np.ndarray) -> None:
     n_long = 0
     n_short = 0
     for i in range(pos.shape[0]):
-        cash += tr.wallet[i] + tr.margin[i]
+        cash += wallet[i] + margin[i]
         q = pos[i]
         if q > 0.0:
             long_qty += q
@@ -234,20 +234,21 @@ def init_market(params: np.ndarray, tr: Traders) -> tuple[np.ndarray, np.ndarray
     mk[MK_DEPTH] = params[Param.DEPTH_1PCT]
     mk[MK_F_LAST] = params[Param.INTEREST]
     mk[MK_LO_SHORT_LP] = np.inf
+    kind, wallet, margin, cap0 = tr.kind, tr.wallet, tr.margin, tr.cap0
     deposits = 0.0
     mm_weight = 0.0
     n_mm = 0
     for i in range(n):
-        deposits += tr.wallet[i] + tr.margin[i]
-        if tr.kind[i] == _MAKER:
-            mm_weight += tr.cap0[i]
+        deposits += wallet[i] + margin[i]
+        if kind[i] == _MAKER:
+            mm_weight += cap0[i]
             n_mm += 1
     mk[MK_DEPOSITS] = deposits
     mk[MK_MM_WEIGHT] = mm_weight
     makers = np.zeros(n_mm, dtype=np.int64)
     n_mm = 0
     for i in range(n):
-        if tr.kind[i] == _MAKER:
+        if kind[i] == _MAKER:
             makers[n_mm] = i
             n_mm += 1
     return mk, makers
@@ -292,25 +293,20 @@ def news(m: int, r: int, params: np.ndarray, mk: np.ndarray, bar: np.ndarray, st
     return state
 
 
-def wants_exit(
-    i: int, ts: int, q: float, last: float, trend: float, dev: float, tr: Traders, state: int
-) -> tuple[int, bool]:
-    """Whether the taker ``i`` holding ``q`` closes now: stop-loss / take-profit hit, or at its decision time
-    its strategy says so (trend followers: the trend turned; mean reverters: price came back; noise: a coin).
-    Returns ``(state, hit)``."""
-    hit = (last <= tr.sl[i] or last >= tr.tp[i]) if q > 0.0 else (last >= tr.sl[i] or last <= tr.tp[i])
-    if not hit and ts >= tr.next_t[i]:
-        state, u = uniform(state)
-        tr.next_t[i] = ts + 1 + int(-math.log(u) * tr.hold_sub[i])
-        k = tr.kind[i]
-        if k == _TREND:
-            hit = trend * q < 0.0
-        elif k == _MEANREV:
-            hit = dev * q >= 0.0
-        else:
-            state, u = uniform(state)
-            hit = u < 0.5
-    return state, hit
+def stop_hit(q: float, last: float, sl: float, tp: float) -> bool:
+    """Whether ``last`` reached the stop-loss or take-profit of a position ``q`` (NaN levels: none)."""
+    return (last <= sl or last >= tp) if q > 0.0 else (last >= sl or last <= tp)
+
+
+def strategy_exit(k: int, q: float, trend: float, dev: float, state: int) -> tuple[int, bool]:
+    """Whether a taker of kind ``k`` holding ``q`` closes at its decision time: trend followers when the
+    trend turned, mean reverters when price came back, noise traders on a coin. Returns ``(state, hit)``."""
+    if k == _TREND:
+        return state, trend * q < 0.0
+    if k == _MEANREV:
+        return state, dev * q >= 0.0
+    state, u = uniform(state)
+    return state, u < 0.5
 
 
 def entry_side(k: int, trend: float, dev: float, params: np.ndarray, state: int) -> tuple[int, float]:
@@ -329,26 +325,26 @@ def entry_side(k: int, trend: float, dev: float, params: np.ndarray, state: int)
     return state, s
 
 
-def order_size(i: int, s: float, last: float, tr: Traders, tiers: Tiers) -> float:
-    """Signed base units of taker ``i``'s new position on side ``s``: ``frac × wallet × leverage``, the
-    leverage capped by the tier the notional opens in (sets ``lev[i]``)."""
-    lv = tr.lev_pref[i]
-    notional = tr.frac[i] * tr.wallet[i] * lv
+def order_size(lv: float, budget: float, floors: np.ndarray, max_lev: np.ndarray) -> tuple[float, float]:
+    """``(leverage, notional)`` of a new position of ``budget × lv`` (``budget``: the margin the taker commits),
+    the preferred leverage ``lv`` capped by the tier the notional opens in."""
+    notional = budget * lv
     t = 0  # the tier this notional opens in (its floor is the largest one ≤ notional)
-    while t + 1 < tiers.floors.shape[0] and notional >= tiers.floors[t + 1]:
+    while t + 1 < floors.shape[0] and notional >= floors[t + 1]:
         t += 1
-    if lv > tiers.max_lev[t]:
-        lv = tiers.max_lev[t]
-        notional = tr.frac[i] * tr.wallet[i] * lv
-    tr.lev[i] = lv
-    return s * notional / last
+    if lv > max_lev[t]:
+        lv = max_lev[t]
+        notional = budget * lv
+    return lv, notional
 
 
-def add_order(orders: Orders, n_ord: int, i: int, dq: float, forced: bool) -> int:
-    """Append trader ``i``'s order of ``dq``; returns the new order count."""
-    orders.idx[n_ord] = i
-    orders.dq[n_ord] = dq
-    orders.liq[n_ord] = forced
+def add_order(
+    o_idx: np.ndarray, o_dq: np.ndarray, o_liq: np.ndarray, n_ord: int, i: int, dq: float, forced: bool
+) -> int:
+    """Append trader ``i``'s order of ``dq`` to the :class:`Orders` arrays; returns the new order count."""
+    o_idx[n_ord] = i
+    o_dq[n_ord] = dq
+    o_liq[n_ord] = forced
     return n_ord + 1
 
 
@@ -356,19 +352,25 @@ def decide(
     ts: int, params: np.ndarray, mk: np.ndarray, tr: Traders, tiers: Tiers, orders: Orders, state: int
 ) -> tuple[int, int]:
     """Liquidation checks, stops and decisions of every trader at sub-step ``ts`` → one batch of market
-    orders; also the bounds on the surviving long/short liquidation prices. Returns ``(state, n_ord)``."""
+    orders; also the bounds on the surviving long/short liquidation prices. Returns ``(state, n_ord)``.
+
+    Records are unpacked before the loop: reading a NamedTuple field takes a reference (an atomic
+    increment and decrement) each time."""
     mark, last = mk[MK_MARK], mk[MK_LAST]
     trend = mk[MK_EMA_FAST] / mk[MK_EMA_SLOW] - 1.0
     dev = last / mk[MK_EMA_SLOW] - 1.0
     refill = params[Param.REFILL_SHARE]
-    kind, pos, lp, next_t, wallet, cap0 = tr.kind, tr.pos, tr.lp, tr.next_t, tr.wallet, tr.cap0
+    kind, cap0, lev_pref, frac, hold_sub = tr.kind, tr.cap0, tr.lev_pref, tr.frac, tr.hold_sub
+    wallet, pos, lev, lp, sl, tp, next_t = tr.wallet, tr.pos, tr.lev, tr.lp, tr.sl, tr.tp, tr.next_t
+    floors, max_lev = tiers.floors, tiers.max_lev
+    o_idx, o_dq, o_liq = orders
     n_ord = 0
     hi_long_lp = 0.0
     lo_short_lp = np.inf
     for i in range(pos.shape[0]):
         q = pos[i]
         if liquidatable(q, mark, lp[i]):
-            n_ord = add_order(orders, n_ord, i, -q, True)
+            n_ord = add_order(o_idx, o_dq, o_liq, n_ord, i, -q, True)
             continue
         if q > 0.0:
             hi_long_lp = max(hi_long_lp, lp[i])
@@ -378,18 +380,23 @@ def decide(
         if k == _MAKER or (q == 0.0 and ts < next_t[i]):
             continue
         if q != 0.0:
-            state, hit = wants_exit(i, ts, q, last, trend, dev, tr, state)
+            hit = stop_hit(q, last, sl[i], tp[i])
+            if not hit and ts >= next_t[i]:
+                state, u = uniform(state)
+                next_t[i] = ts + 1 + int(-math.log(u) * hold_sub[i])
+                state, hit = strategy_exit(k, q, trend, dev, state)
             if hit:
-                n_ord = add_order(orders, n_ord, i, -q, False)
+                n_ord = add_order(o_idx, o_dq, o_liq, n_ord, i, -q, False)
             continue
         state, u = uniform(state)
-        next_t[i] = ts + 1 + int(-math.log(u) * tr.hold_sub[i])
+        next_t[i] = ts + 1 + int(-math.log(u) * hold_sub[i])
         if wallet[i] < refill * cap0[i]:
             mk[MK_DEPOSITS] += cap0[i] - wallet[i]
             wallet[i] = cap0[i]
         state, s = entry_side(k, trend, dev, params, state)
         if s != 0.0:
-            n_ord = add_order(orders, n_ord, i, order_size(i, s, last, tr, tiers), False)
+            lev[i], notional = order_size(lev_pref[i], frac[i] * wallet[i], floors, max_lev)
+            n_ord = add_order(o_idx, o_dq, o_liq, n_ord, i, s * notional / last, False)
     mk[MK_HI_LONG_LP] = hi_long_lp
     mk[MK_LO_SHORT_LP] = lo_short_lp
     return state, n_ord
@@ -399,10 +406,11 @@ def match(params: np.ndarray, mk: np.ndarray, orders: Orders, n_ord: int, bar: n
     """Net the batch against the book: the price moves by the depth curve's impact (capped at the band),
     the index follows by ``BETA``; the bar's range and volumes grow. Returns ``(net, fill_price)``."""
     a = params[Param.DEPTH_EXPONENT]
+    o_dq = orders.dq
     buy = 0.0
     sell = 0.0
     for k2 in range(n_ord):
-        d = orders.dq[k2]
+        d = o_dq[k2]
         if d > 0.0:
             buy += d
         else:
@@ -527,14 +535,16 @@ def fill(
 ) -> np.ndarray:
     """Fill the batch's orders at ``px``: forced ones liquidate, others close or open; returns ``liqs``."""
     fee_rate = params[Param.TAKER_FEE]
+    o_idx, o_dq, o_liq = orders
+    pos = tr.pos
     for k2 in range(n_ord):
-        i = orders.idx[k2]
-        if orders.liq[k2]:
+        i = o_idx[k2]
+        if o_liq[k2]:
             liqs = liquidate_one(ts, i, px, mk, tr, liqs, counters)
-        elif tr.pos[i] != 0.0:
+        elif pos[i] != 0.0:
             close_one(i, px, fee_rate, mk, tr, counters)
         else:
-            open_one(i, orders.dq[k2], px, fee_rate, mk, tr, tiers, counters)
+            open_one(i, o_dq[k2], px, fee_rate, mk, tr, tiers, counters)
     return liqs
 
 
@@ -546,21 +556,24 @@ def fill_makers(
     if net == 0.0:
         return
     mm_weight = mk[MK_MM_WEIGHT]
+    cap0, pos, lp = tr.cap0, tr.pos, tr.lp
     for j in makers:
-        maker_fill(j, -net * tr.cap0[j] / mm_weight, px, tr, tiers, counters)
-        if tr.pos[j] > 0.0:
-            mk[MK_HI_LONG_LP] = max(mk[MK_HI_LONG_LP], tr.lp[j])
-        elif tr.pos[j] < 0.0:
-            mk[MK_LO_SHORT_LP] = min(mk[MK_LO_SHORT_LP], tr.lp[j])
+        maker_fill(j, -net * cap0[j] / mm_weight, px, tr, tiers, counters)
+        if pos[j] > 0.0:
+            mk[MK_HI_LONG_LP] = max(mk[MK_HI_LONG_LP], lp[j])
+        elif pos[j] < 0.0:
+            mk[MK_LO_SHORT_LP] = min(mk[MK_LO_SHORT_LP], lp[j])
 
 
 def scan_liquidations(mark: float, tr: Traders, orders: Orders) -> int:
     """A batch of the forced orders of every position liquidatable at ``mark``; returns its size."""
+    pos, lp = tr.pos, tr.lp
+    o_idx, o_dq, o_liq = orders
     n_ord = 0
-    for i in range(tr.pos.shape[0]):
-        q = tr.pos[i]
-        if liquidatable(q, mark, tr.lp[i]):
-            n_ord = add_order(orders, n_ord, i, -q, True)
+    for i in range(pos.shape[0]):
+        q = pos[i]
+        if liquidatable(q, mark, lp[i]):
+            n_ord = add_order(o_idx, o_dq, o_liq, n_ord, i, -q, True)
     return n_ord
 
 
@@ -680,7 +693,8 @@ _KERNELS = (
     "maker_fill",
     "init_market",
     "news",
-    "wants_exit",
+    "stop_hit",
+    "strategy_exit",
     "entry_side",
     "order_size",
     "add_order",
@@ -698,7 +712,16 @@ _KERNELS = (
     "simulate",
 )
 # per-trader / per-order helpers of the hot loops: inlined (no call overhead)
-_INLINE = ("uniform", "mark_price", "liquidatable", "wants_exit", "entry_side", "order_size", "add_order")
+_INLINE = (
+    "uniform",
+    "mark_price",
+    "liquidatable",
+    "stop_hit",
+    "strategy_exit",
+    "entry_side",
+    "order_size",
+    "add_order",
+)
 _NB = compile_twins({**globals(), "liq_one": liq_one_nb}, _KERNELS, inline=_INLINE)
 uniform_py, uniform_nb = uniform, _NB.uniform
 simulate_py, simulate_nb = simulate, _NB.simulate
