@@ -661,7 +661,7 @@ KERNELS = (
 )
 # hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call/refcount overhead)
 _INLINE = ("bin_of", "entry_cdf", "add_cell", "records", "trigger_range", "decay", "remove_reached", "taker_mix")
-_INLINE += ("oi_flow", "trade", "step")
+_INLINE += ("oi_flow", "trade")
 _NB = compile_twins(globals(), KERNELS, inline=_INLINE)
 
 bin_of_py, bin_of_nb = bin_of, _NB.bin_of
