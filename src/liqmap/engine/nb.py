@@ -660,9 +660,9 @@ KERNELS = (
     "run",
 )
 # hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call/refcount overhead)
-_INLINE = ("bin_of", "entry_cdf", "add_cell", "records", "trigger_range", "decay", "remove_reached", "taker_mix")
-_INLINE += ("oi_flow", "trade")
-_NB = compile_twins(globals(), KERNELS, inline=_INLINE)
+_INLINE = ("bin_of", "entry_cdf", "add_cell", "records")
+_STEP_PARTS = ("trigger_range", "decay", "remove_reached", "taker_mix", "oi_flow", "trade")
+_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS)
 
 bin_of_py, bin_of_nb = bin_of, _NB.bin_of
 entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
