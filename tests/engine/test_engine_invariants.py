@@ -102,11 +102,9 @@ def test_python_twins_match_compiled_kernels(closure):
         eng = IncrementalEngine("binance", "BTCUSDT", config=cfg)
         n_t, k, n = len(arr), len(cfg.leverages), len(eng.grid)
         hm = (np.zeros((n_t, n)), np.zeros((n_t, n)), np.zeros((n_t, k, n)), np.zeros((n_t, k, n)))
-        args = (eng.params, eng.levw, eng.lp_price, eng.lp_bin, eng.raw, eng.age, eng.bounds, eng.st, eng.acct)
         prof = empty_profile(n_t)
-        _, n_ev = runner(
-            arr, 0, np.arange(n_t), *prof, *args, eng.ev_i, eng.ev_usd, 0, *hm, True, eng.max_events_per_bar
-        )
+        args = (prof, tuple(eng.tables), tuple(eng.book), eng.ev_i, eng.ev_usd, 0, hm, True, eng.max_events_per_bar)
+        _, n_ev = runner(arr, 0, np.arange(n_t), *args)
         outs.append((hm, eng.ev_i[:n_ev].copy(), eng.ev_usd[:n_ev].copy(), eng.acct.copy()))
     (hm_p, evi_p, evu_p, acct_p), (hm_n, evi_n, evu_n, acct_n) = outs
     for a, b in zip(hm_p, hm_n, strict=True):

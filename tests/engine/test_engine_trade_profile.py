@@ -158,8 +158,8 @@ def test_python_twin_matches_compiled_kernel_with_trades():
         prof = bar_profiles(random_trades(bars), SYMBOL, arrays, eng.grid, [])["binance"]
         n_t, n = len(arr), len(eng.grid)
         hm = (np.zeros((n_t, n)), np.zeros((n_t, n)), np.zeros((n_t, 0, 0)), np.zeros((n_t, 0, 0)))
-        args = (eng.params, eng.levw, eng.lp_price, eng.lp_bin, eng.raw, eng.age, eng.bounds, eng.st, eng.acct)
-        runner(arr, 0, np.arange(n_t), *prof, *args, eng.ev_i, eng.ev_usd, 0, *hm, False, eng.max_events_per_bar)
+        args = (prof, tuple(eng.tables), tuple(eng.book), eng.ev_i, eng.ev_usd, 0, hm, False, eng.max_events_per_bar)
+        runner(arr, 0, np.arange(n_t), *args)
         outs.append(hm[:2])
     for a, b in zip(*outs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-6)

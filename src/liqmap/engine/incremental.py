@@ -131,7 +131,10 @@ class IncrementalEngine:
         params[nb.P_BIN] = float(steps[0])
         params[nb.P_GRID_LO] = float(grid[0]) - params[nb.P_BIN] / 2
         self.params = params
-        self.raw, self.age, self.bounds, self.st, self.acct = nb.new_state(n_lev, n_bins)
+        self.tables = nb.Tables(params, self.levw, self.lp_price, self.lp_bin)
+        self.book = nb.new_book(n_lev, n_bins)
+        self.raw, self.age, self.bounds, self.st, self.acct = self.book
+        self._tab, self._book = tuple(self.tables), tuple(self.book)  # plain tuples: see nb.records
         self.max_events_per_bar = 2 * n_lev * n_bins
         self.ev_i = np.zeros((4 * self.max_events_per_bar, 4), dtype=np.int64)
         self.ev_usd = np.zeros(4 * self.max_events_per_bar)
@@ -177,10 +180,9 @@ class IncrementalEngine:
             self._grow_events(self.n_events + self.max_events_per_bar)
         acct = self.acct
         liq_l, liq_s = acct[0, nb.A_LIQUIDATED], acct[1, nb.A_LIQUIDATED]
-        self.n_events = nb.step_nb(
-            buf, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age, self.bounds,
-            self.st, acct, self.ev_i, self.ev_usd, self.n_events, self._scratch, prof_bin, prof_w,
-        )  # fmt: skip
+        self.n_events = nb.advance_nb(
+            buf, *self._tab, *self._book, self.ev_i, self.ev_usd, self.n_events, self._scratch, prof_bin, prof_w
+        )
         self.n_bars += 1
         st = self.st
         return BarReport(
@@ -221,11 +223,8 @@ class IncrementalEngine:
         i, n = 0, bars.shape[0]
         prof = empty_profile(n) if profile is None else profile
         while i < n:
-            i, self.n_events = nb.run_nb(
-                bars, i, snap_row, *prof, self.params, self.levw, self.lp_price, self.lp_bin, self.raw, self.age,
-                self.bounds, self.st, self.acct, self.ev_i, self.ev_usd, self.n_events, *hm, keep_lev,
-                self.max_events_per_bar,
-            )  # fmt: skip
+            args = (self._tab, self._book, self.ev_i, self.ev_usd, self.n_events, hm, keep_lev)
+            i, self.n_events = nb.run_nb(bars, i, snap_row, prof, *args, self.max_events_per_bar)
             if i < n:
                 self._grow_events(2 * self.ev_usd.shape[0])
         self.n_bars += n
@@ -250,7 +249,7 @@ class IncrementalEngine:
         side's liquidation share) per liquidation-price bin."""
         n_lev, n_bins = len(self.config.leverages), len(self.grid)
         out = (np.zeros(n_bins), np.zeros(n_bins), np.zeros((n_lev, n_bins)), np.zeros((n_lev, n_bins)))
-        nb.project_nb(self.raw, self.st, self.lp_bin, self.bounds, self.params, *out, True)
+        nb.project_nb(self._book, self._tab, out, True)
         return out
 
     def liqmap(self, price: float | None = None) -> LiqMap:

@@ -21,20 +21,24 @@ exited just before (stops, added margin, manual closes); alive positions whose l
 within ``P_ZONE`` (fraction of price) of the bar's extreme exit at ``P_HAZARD`` per ms × the bar's length,
 scaled by ``1 − distance / zone`` (the hazard grows as price approaches).
 
-Every kernel exists as a Python twin ``*_py`` and a compiled ``*_nb`` built from the same source by
-:func:`_compile`; tests assert both agree. The batch loop :func:`run_py` calls the very same :func:`step_py`
-that :class:`liqmap.engine.IncrementalEngine` calls per bar, so batch and incremental agree bit for bit.
+Kernels take the book as a :class:`Book` and the exchange's read-only inputs as :class:`Tables` (NamedTuples
+of arrays); the leaf kernels that scan cells (``open_side``, ``liquidate``, ``close_side``…) take the arrays
+they use. :func:`step` advances one bar through small named kernels (:func:`trigger_range`, :func:`decay`,
+:func:`remove_reached`, :func:`oi_flow`, :func:`trade`), inlined into it. Every kernel exists as a Python
+twin ``*_py`` and a compiled ``*_nb`` built from the same source by :func:`liqmap._jit.compile_twins`; tests
+assert both agree. The batch loop :func:`run_py` calls the very same :func:`step_py` that
+:class:`liqmap.engine.IncrementalEngine` calls per bar (through :func:`advance`), so batch and incremental
+agree bit for bit.
 """
 
 from __future__ import annotations
 
 import math
-from types import FunctionType, SimpleNamespace
+from typing import NamedTuple
 
-import numba
 import numpy as np
 
-from liqmap._jit import JIT_DISABLED, njit
+from liqmap._jit import compile_twins
 
 # bar row fields (float64)
 B_TS, B_OPEN, B_HIGH, B_LOW, B_CLOSE, B_VOL, B_QV, B_TBV, B_OI, B_MARK = range(10)
@@ -61,8 +65,27 @@ _RENORM_BELOW = 1e-100
 _FULL_CLOSE_RTOL = 1e-12
 
 
-def new_state(n_lev: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fresh ``(raw, age, bounds, st, acct)`` arrays of an empty book."""
+class Book(NamedTuple):
+    """Mutable state of one exchange's book (see the module docstring)."""
+
+    raw: np.ndarray  # (2, K, N) alive notional / the side's lazy scale
+    age: np.ndarray  # (2, K, N) mass-weighted mean open time (ms)
+    bounds: np.ndarray  # (2, K, 2) int64 hull of non-empty entry bins
+    st: np.ndarray  # (N_ST,) state scalars
+    acct: np.ndarray  # (2, N_ACCT) cumulative accounting
+
+
+class Tables(NamedTuple):
+    """Read-only inputs of one exchange's kernels."""
+
+    params: np.ndarray  # (N_PARAMS,)
+    levw: np.ndarray  # (4, K) leverage mixes
+    lp_price: np.ndarray  # (2, K, N) liquidation price per entry bin
+    lp_bin: np.ndarray  # (2, K, N) int64 its bin
+
+
+def new_book(n_lev: int, n_bins: int) -> Book:
+    """The :class:`Book` of an empty exchange."""
     raw = np.zeros((2, n_lev, n_bins))
     age = np.zeros((2, n_lev, n_bins))
     bounds = np.empty((2, n_lev, 2), dtype=np.int64)
@@ -72,7 +95,7 @@ def new_state(n_lev: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     st[ST_SCALE] = st[ST_SCALE + 1] = 1.0
     st[ST_PREV_CLOSE] = st[ST_PREV_TS] = st[ST_PREV_MARK] = np.nan
     acct = np.zeros((2, N_ACCT))
-    return raw, age, bounds, st, acct
+    return Book(raw, age, bounds, st, acct)
 
 
 def bin_of(price: float, grid_lo: float, bin_usd: float, n_bins: int) -> int:
@@ -376,19 +399,17 @@ def exit_near(raw, bounds, st, lp_price, s, trigger, zone, rate) -> float:
     return total
 
 
-def step(
-    bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w
-) -> int:
-    """Advance the book of one exchange by one bar; returns the new event count. ``prof_bin``/``prof_w``:
-    the bar's traded notional per price bin (empty: no trades, entries follow the entry distribution).
+def records(tab, book) -> tuple[Tables, Book]:
+    """``(Tables(*tab), Book(*book))``: the entry kernels called from Python (:func:`advance`, :func:`run`,
+    :func:`project`) also take plain tuples, which numba's dispatcher types in C, while a NamedTuple argument
+    is typed in Python (~3 µs a call, as much as a whole :func:`step`)."""
+    return Tables(*tab), Book(*book)
 
-    Order: decay → liquidations over the bar's trigger range → counterparty closes that keep
-    long = short → turnover (oi-delta: positions changing hands) → the model's opens/closes (positions
-    opened in a bar are not liquidated in it)."""
-    ts = bar[B_TS]
+
+def trigger_range(bar, params, st) -> tuple[float, float]:
+    """``(low, high)`` of the price path that triggers liquidations in this bar: the bar's range bridged from
+    the previous close, shifted onto the mark (or the mark's close-to-close path) when the mark is used."""
     high, low, close = bar[B_HIGH], bar[B_LOW], bar[B_CLOSE]
-    rule = int(params[P_CLOSURE])
-    ts_i = np.int64(ts)
     lo_t, hi_t = low, high
     pc = st[ST_PREV_CLOSE]
     if pc == pc:  # price travelled from the previous close (bridges gaps)
@@ -402,6 +423,12 @@ def step(
     elif params[P_USE_MARK] > 0.0 and mark == mark:
         lo_t += mark - close
         hi_t += mark - close
+    return lo_t, hi_t
+
+
+def decay(book, params, ts) -> None:
+    """Shrink both sides by the half-life decay since the previous bar (O(1): the lazy scale)."""
+    st, acct = book.st, book.acct
     half_life = params[P_HALF_LIFE]
     prev_ts = st[ST_PREV_TS]
     if half_life > 0.0 and prev_ts == prev_ts and ts > prev_ts:
@@ -409,7 +436,16 @@ def step(
         for s in range(2):
             acct[s, A_DECAYED] += st[ST_TOT + s] * st[ST_SCALE + s] * (1.0 - f)
             st[ST_SCALE + s] *= f
-            renormalise(raw, bounds, st, s)
+            renormalise(book.raw, book.bounds, st, s)
+
+
+def remove_reached(book, tab, ts, lo_t, hi_t, ev_i, ev_usd, n_ev) -> tuple[float, int]:
+    """Liquidations over the trigger range ``[lo_t, hi_t]``, hazard exits near it, and the counterparty
+    closes that keep long = short. Returns ``(removed_usd, n_ev)``: the larger side's liquidated + exited."""
+    params, lp_price, lp_bin = tab.params, tab.lp_price, tab.lp_bin
+    raw, age, bounds, st, acct = book
+    rule = int(params[P_CLOSURE])
+    ts_i = np.int64(ts)
     share_l, share_s = params[P_LIQ_SHARE], params[P_LIQ_SHARE + 1]
     liq_l, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 0, lo_t, share_l, ts_i, ev_i, ev_usd, n_ev)
     liq_s, n_ev = liquidate(raw, age, bounds, st, lp_price, lp_bin, 1, hi_t, share_s, ts_i, ev_i, ev_usd, n_ev)
@@ -417,6 +453,7 @@ def step(
     acct[1, A_LIQUIDATED] += liq_s * share_s
     acct[0, A_EXITED] += liq_l * (1.0 - share_l)
     acct[1, A_EXITED] += liq_s * (1.0 - share_s)
+    prev_ts = st[ST_PREV_TS]
     if params[P_HAZARD] > 0.0 and prev_ts == prev_ts and ts > prev_ts:  # exits as price nears liquidation
         rate = params[P_HAZARD] * (ts - prev_ts)
         ex_l = exit_near(raw, bounds, st, lp_price, 0, lo_t, params[P_ZONE], rate)
@@ -430,8 +467,13 @@ def step(
         acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, liq_l - liq_s, rule)
     elif liq_s > liq_l:
         acct[0, A_CLOSED] += close_side(raw, age, bounds, st, 0, liq_s - liq_l, rule)
-    liq = max(liq_l, liq_s)
-    typical = (high + low + close) / 3.0
+    return max(liq_l, liq_s), n_ev
+
+
+def taker_mix(bar, levw, w_long, w_short) -> None:
+    """Leverage mixes of this bar's new longs and shorts (``w_*`` (K,)): the aggressive and passive mixes
+    blended by the taker-buy share (from taker-buy volume, else the close's location in the range)."""
+    high, low, close = bar[B_HIGH], bar[B_LOW], bar[B_CLOSE]
     vol, tbv = bar[B_VOL], bar[B_TBV]
     if tbv == tbv and vol > 0.0:
         buy = tbv / vol
@@ -440,50 +482,58 @@ def step(
     else:
         buy = 0.5
     buy = min(max(buy, 0.0), 1.0)
-    n_lev = levw.shape[1]
-    w_long, w_short, w_seed = scratch[0], scratch[1], scratch[2]  # (4, K) work rows: no allocation per bar
-    for k in range(n_lev):
+    for k in range(levw.shape[1]):
         w_long[k] = buy * levw[0, k] + (1.0 - buy) * levw[1, k]
         w_short[k] = (1.0 - buy) * levw[2, k] + buy * levw[3, k]
+
+
+def seed(book, tab, oi, close, lo_t, hi_t, ts, w_seed_l, w_seed_s) -> None:
+    """Seed the book with the first OI reading, spread around ``close`` (``w_seed_*``: (K,) work rows)."""
+    params, levw, lp_price = tab.params, tab.levw, tab.lp_price
+    raw, age, bounds, st, acct = book
+    for k in range(levw.shape[1]):
+        w_seed_l[k] = 0.5 * (levw[0, k] + levw[1, k])
+        w_seed_s[k] = 0.5 * (levw[2, k] + levw[3, k])
+    sp = params[P_SEED_SPREAD]
+    a, b = close * (1.0 - sp), close * (1.0 + sp)
+    usd = oi * close
+    if params[P_SEED_SURVIVE] > 0.0:  # seeded positions survived this bar's trigger range
+        a_l, b_s = lo_t, hi_t
+    else:
+        a_l, b_s = math.inf, -math.inf
+    acct[0, A_SEEDED] += seed_side(raw, age, bounds, st, params, lp_price, 0, usd, a, close, b, w_seed_l, a_l, ts)
+    acct[1, A_SEEDED] += seed_side(raw, age, bounds, st, params, lp_price, 1, usd, a, close, b, w_seed_s, b_s, ts)
+
+
+def oi_flow(bar, book, tab, liq, typical, lo_t, hi_t, scratch) -> tuple[float, float]:
+    """``(net, turnover)`` USD of the OI-delta model: ΔOI × typical price + what was removed (re-opened),
+    and the positions changing hands; the first OI reading seeds the book instead."""
+    params, st = tab.params, book.st
+    oi = bar[B_OI]
+    if oi != oi:
+        st[ST_NAN_OI] += 1.0
+        return (liq if st[ST_SEEDED] != 0.0 else 0.0), 0.0  # unknown ΔOI counts as zero
     net = 0.0
     turnover = 0.0
-    if int(params[P_MODEL]) == MODEL_OI:
-        oi = bar[B_OI]
-        if oi == oi:
-            if st[ST_SEEDED] == 0.0:
-                st[ST_SEEDED] = 1.0
-                if params[P_SEED] > 0.0:
-                    sp = params[P_SEED_SPREAD]
-                    w_seed_s = scratch[3]
-                    for k in range(n_lev):
-                        w_seed[k] = 0.5 * (levw[0, k] + levw[1, k])
-                        w_seed_s[k] = 0.5 * (levw[2, k] + levw[3, k])
-                    a, b = close * (1.0 - sp), close * (1.0 + sp)
-                    usd = oi * close
-                    if params[P_SEED_SURVIVE] > 0.0:  # seeded positions survived this bar's trigger range
-                        a_l, b_s = lo_t, hi_t
-                    else:
-                        a_l, b_s = math.inf, -math.inf
-                    acct[0, A_SEEDED] += seed_side(
-                        raw, age, bounds, st, params, lp_price, 0, usd, a, close, b, w_seed, a_l, ts
-                    )
-                    acct[1, A_SEEDED] += seed_side(
-                        raw, age, bounds, st, params, lp_price, 1, usd, a, close, b, w_seed_s, b_s, ts
-                    )
-            else:
-                d_oi = oi - st[ST_PREV_OI]
-                net = d_oi * typical + liq
-                turnover = params[P_TURNOVER] * max(vol - abs(d_oi), 0.0) * typical
-            st[ST_PREV_OI] = oi
-        else:
-            st[ST_NAN_OI] += 1.0
-            if st[ST_SEEDED] != 0.0:
-                net = liq  # unknown ΔOI counts as zero: the liquidated contracts were re-opened
+    if st[ST_SEEDED] == 0.0:
+        st[ST_SEEDED] = 1.0
+        if params[P_SEED] > 0.0:
+            seed(book, tab, oi, bar[B_CLOSE], lo_t, hi_t, bar[B_TS], scratch[2], scratch[3])
     else:
-        qv = bar[B_QV]
-        if qv != qv:
-            qv = vol * typical
-        net = qv * params[P_VOLFRAC]
+        d_oi = oi - st[ST_PREV_OI]
+        net = d_oi * typical + liq
+        turnover = params[P_TURNOVER] * max(bar[B_VOL] - abs(d_oi), 0.0) * typical
+    st[ST_PREV_OI] = oi
+    return net, turnover
+
+
+def trade(bar, book, tab, net, turnover, typical, w_long, w_short, prof_bin, prof_w) -> None:
+    """Apply the bar's flow: turnover (closed by the rule, reopened), then open ``net`` USD per side at the
+    bar's prices (``net > 0``) or close ``−net`` (``net < 0``)."""
+    params = tab.params
+    raw, age, bounds, st, acct = book
+    rule = int(params[P_CLOSURE])
+    ts, high, low = bar[B_TS], bar[B_HIGH], bar[B_LOW]
     if turnover > 0.0:  # positions changing hands: old ones closed by the rule, reopened in this bar
         moved = close_side(raw, age, bounds, st, 0, turnover, rule)
         acct[0, A_CLOSED] += moved
@@ -498,19 +548,60 @@ def step(
     elif net < 0.0:
         acct[0, A_CLOSED] += close_side(raw, age, bounds, st, 0, -net, rule)
         acct[1, A_CLOSED] += close_side(raw, age, bounds, st, 1, -net, rule)
+
+
+def step(bar, tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w) -> int:
+    """Advance the book of one exchange by one bar; returns the new event count. ``scratch``: (4, K) work
+    rows (no allocation per bar); ``prof_bin``/``prof_w``: the bar's traded notional per price bin (empty: no
+    trades, entries follow the entry distribution).
+
+    Order: :func:`decay` → :func:`remove_reached` (liquidations over the bar's :func:`trigger_range`, hazard
+    exits, counterparty closes that keep long = short) → the model's flow (:func:`oi_flow` or a volume
+    share) → :func:`trade` (turnover, then opens/closes; positions opened in a bar are not liquidated in
+    it)."""
+    ts = bar[B_TS]
+    high, low, close = bar[B_HIGH], bar[B_LOW], bar[B_CLOSE]
+    params, st = tab.params, book.st
+    lo_t, hi_t = trigger_range(bar, params, st)
+    decay(book, params, ts)
+    liq, n_ev = remove_reached(book, tab, ts, lo_t, hi_t, ev_i, ev_usd, n_ev)
+    typical = (high + low + close) / 3.0
+    taker_mix(bar, tab.levw, scratch[0], scratch[1])
+    turnover = 0.0
+    if int(params[P_MODEL]) == MODEL_OI:
+        net, turnover = oi_flow(bar, book, tab, liq, typical, lo_t, hi_t, scratch)
+    else:
+        qv = bar[B_QV]
+        if qv != qv:
+            qv = bar[B_VOL] * typical
+        net = qv * params[P_VOLFRAC]
+    trade(bar, book, tab, net, turnover, typical, scratch[0], scratch[1], prof_bin, prof_w)
     st[ST_PREV_CLOSE] = close
     st[ST_PREV_TS] = ts
-    st[ST_PREV_MARK] = mark
+    st[ST_PREV_MARK] = bar[B_MARK]
     return n_ev
 
 
-def project(raw, st, lp_bin, bounds, params, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
+def advance(
+    bar, params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w
+) -> int:
+    """:func:`step` for the per-bar call from Python (:meth:`liqmap.engine.IncrementalEngine.update`): the
+    dispatcher types loose arrays fastest (a NamedTuple ~3 µs, a plain tuple ~0.3 µs, against ~6 µs a bar), so
+    this boundary takes the :class:`Tables` and :class:`Book` fields loose and builds the records."""
+    tab, book = Tables(params, levw, lp_price, lp_bin), Book(raw, age, bounds, st, acct)
+    return step(bar, tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w)
+
+
+def project(book, tab, hm_row, keep_lev) -> None:
     """Add the notional that would be force-liquidated — alive notional × the side's liquidation share — to
-    the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N))."""
+    the bins of its liquidation prices: ``hm_row = (long (N,), short (N,), long_by_lev (K, N),
+    short_by_lev (K, N))``; ``tab``/``book`` may be plain tuples (see :func:`records`)."""
+    tab, book = records(tab, book)
+    raw, bounds, st, lp_bin = book.raw, book.bounds, book.st, tab.lp_bin
     for s in range(2):
-        sc = st[ST_SCALE + s] * params[P_LIQ_SHARE + s]
-        out = out_long if s == 0 else out_short
-        lev = lev_long if s == 0 else lev_short
+        sc = st[ST_SCALE + s] * tab.params[P_LIQ_SHARE + s]
+        out = hm_row[0] if s == 0 else hm_row[1]
+        lev = hm_row[2] if s == 0 else hm_row[3]
         for k in range(raw.shape[1]):
             for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
                 v = raw[s, k, e] * sc
@@ -521,49 +612,25 @@ def project(raw, st, lp_bin, bounds, params, out_long, out_short, lev_long, lev_
                         lev[k, b] += v
 
 
-def run(
-    bars,
-    start,
-    snap_row,
-    prof_ptr,
-    prof_bin,
-    prof_w,
-    params,
-    levw,
-    lp_price,
-    lp_bin,
-    raw,
-    age,
-    bounds,
-    st,
-    acct,
-    ev_i,
-    ev_usd,
-    n_ev,
-    hm_long,
-    hm_short,
-    hml_long,
-    hml_short,
-    keep_lev,
-    max_ev_per_bar,
-) -> tuple[int, int]:
-    """Loop :func:`step` over ``bars[start:]``, projecting a heatmap row where ``snap_row ≥ 0``. Bar ``i``'s
-    trade profile is ``prof_bin[j]``/``prof_w[j]`` for ``prof_ptr[i] ≤ j < prof_ptr[i + 1]`` (CSR).
+def run(bars, start, snap_row, prof, tab, book, ev_i, ev_usd, n_ev, hm, keep_lev, max_ev_per_bar) -> tuple[int, int]:
+    """Loop :func:`step` over ``bars[start:]``, projecting heatmap row ``r = snap_row[i]`` of
+    ``hm = (long, short, long_by_lev, short_by_lev)`` where ``r ≥ 0``. ``prof = (ptr, bin, w)``: the bars'
+    trade profile (CSR), bar ``i``'s is ``bin[j]``/``w[j]`` for ``ptr[i] ≤ j < ptr[i + 1]``.
 
-    Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it)."""
+    Returns ``(next_bar, n_ev)``; stops early when the event buffer could overflow (caller grows it).
+    ``tab``/``book`` may be plain tuples (see :func:`records`)."""
+    tab, book = records(tab, book)
+    prof_ptr, prof_bin, prof_w = prof
     cap = ev_usd.shape[0]
-    scratch = np.empty((4, levw.shape[1]))
+    scratch = np.empty((4, tab.levw.shape[1]))
     for i in range(start, bars.shape[0]):
         if n_ev + max_ev_per_bar > cap:
             return i, n_ev
         j0, j1 = prof_ptr[i], prof_ptr[i + 1]
-        n_ev = step(
-            bars[i], params, levw, lp_price, lp_bin, raw, age, bounds, st, acct, ev_i, ev_usd, n_ev, scratch,
-            prof_bin[j0:j1], prof_w[j0:j1],
-        )  # fmt: skip
+        n_ev = step(bars[i], tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin[j0:j1], prof_w[j0:j1])
         r = snap_row[i]
         if r >= 0:
-            project(raw, st, lp_bin, bounds, params, hm_long[r], hm_short[r], hml_long[r], hml_short[r], keep_lev)
+            project(book, tab, (hm[0][r], hm[1][r], hm[2][r], hm[3][r]), keep_lev)
     return bars.shape[0], n_ev
 
 
@@ -579,30 +646,23 @@ KERNELS = (
     "close_side",
     "liquidate",
     "exit_near",
+    "records",
+    "trigger_range",
+    "decay",
+    "remove_reached",
+    "taker_mix",
+    "seed",
+    "oi_flow",
+    "trade",
     "step",
+    "advance",
     "project",
     "run",
 )
-
-
-_INLINE = ("bin_of", "entry_cdf", "add_cell")  # hot leaf kernels: inlined (no call/refcount overhead)
-
-
-def _compile() -> SimpleNamespace:
-    """Compiled twins: copies of the kernels above whose globals resolve sibling kernels to their
-    compiled versions (module-level functions, so numba's on-disk cache works)."""
-    env = dict(globals())
-    for name in KERNELS:
-        f = globals()[name]
-        twin = FunctionType(f.__code__, env, name, f.__defaults__)
-        if name in _INLINE and not JIT_DISABLED:
-            env[name] = numba.njit(cache=True, inline="always")(twin)
-        else:
-            env[name] = njit(twin)
-    return SimpleNamespace(**{name: env[name] for name in KERNELS})
-
-
-_NB = _compile()
+# hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call/refcount overhead)
+_INLINE = ("bin_of", "entry_cdf", "add_cell", "records")
+_STEP_PARTS = ("trigger_range", "decay", "remove_reached", "taker_mix", "oi_flow", "trade")
+_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS)
 
 bin_of_py, bin_of_nb = bin_of, _NB.bin_of
 entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
@@ -611,5 +671,6 @@ close_side_py, close_side_nb = close_side, _NB.close_side
 liquidate_py, liquidate_nb = liquidate, _NB.liquidate
 exit_near_py, exit_near_nb = exit_near, _NB.exit_near
 step_py, step_nb = step, _NB.step
+advance_py, advance_nb = advance, _NB.advance
 project_py, project_nb = project, _NB.project
 run_py, run_nb = run, _NB.run

@@ -166,27 +166,8 @@ def _simulate_with(cfg: SimConfig, kernel: Any) -> SimResult:
     tiers = get_tiers(cfg.exchange, cfg.symbol)
     pop = _population(cfg, rp)
     total = cfg.warmup_minutes + cfg.n_minutes
-    bars, liqs, t_long, t_short, t_k0, counters = kernel(
-        _params(cfg, rp),
-        total,
-        pop["kind"],
-        pop["cap0"],
-        pop["lev_pref"],
-        pop["frac"],
-        pop["sl_pct"],
-        pop["tp_pct"],
-        pop["hold_sub"],
-        pop["wallet"],
-        pop["pos"],
-        pop["entry"],
-        pop["margin"],
-        pop["lev"],
-        pop["lp"],
-        pop["sl"],
-        pop["tp"],
-        pop["next_t"],
-        pop["pos_id"],
-        pop["liq_count"],
+    traders = nb.Traders(**{f: pop[f] for f in nb.Traders._fields})
+    venue = nb.Tiers(
         tiers.notional_floor,
         tiers.maintenance_margin_rate,
         tiers.maintenance_amount,
@@ -194,7 +175,9 @@ def _simulate_with(cfg: SimConfig, kernel: Any) -> SimResult:
         int(tiers.formula),
         int(tiers.basis),
         float(tiers.fee_rate),
-        nb.seed_state(cfg.seed),
+    )
+    bars, liqs, t_long, t_short, t_k0, counters = kernel(
+        _params(cfg, rp), total, traders, venue, nb.seed_state(cfg.seed)
     )
     w = cfg.warmup_minutes
     ledger = _ledger(cfg, bars[w:])
