@@ -62,8 +62,9 @@ def run(
     for name, arr in arrays.items():
         eng = IncrementalEngine(name, symbol, mdl, cfg, price_bins=grid)
         lev_shape = (n_t, n_lev, n_bins) if keep else (n_t, 0, 0)
-        hm = (np.zeros((n_t, n_bins)), np.zeros((n_t, n_bins)), np.zeros(lev_shape), np.zeros(lev_shape))
-        eng.run_bars(arr, rows[name], hm, keep, profiles[name])
+        filled = (np.zeros((n_t, n_bins)), np.zeros((n_t, n_bins)), np.zeros(lev_shape), np.zeros(lev_shape))
+        eng.run_bars(arr, rows[name], filled, keep, profiles[name])
+        hm: tuple[np.ndarray, ...] = filled
         snap = rows[name]
         close = np.full(n_t, np.nan)
         close[snap[snap >= 0]] = arr[snap >= 0, nb.B_CLOSE]
