@@ -60,11 +60,6 @@ def read_depth(path: Path | str) -> pd.DataFrame:
     return _read_full(path, TableKind.DEPTH)
 
 
-def read_tiers(path: Path | str) -> pd.DataFrame:
-    """Canonical, validated margin tiers from a file or a directory holding ``tiers.parquet``."""
-    return _read_full(path, TableKind.TIERS)
-
-
 def read_liquidation_totals(path: Path | str) -> pd.DataFrame:
     """Canonical, validated liquidation totals from a file or a directory holding ``liquidation_totals.parquet``."""
     return _read_full(path, TableKind.LIQUIDATION_TOTALS)
