@@ -9,6 +9,7 @@ import pytest
 from liqmap.cli._common import filter_rows
 from liqmap.data.io import read_bars
 from liqmap.data.sample import SAMPLE_DIR
+from liqmap.data.schemas import required_columns
 from liqmap.errors import DataValidationError
 
 SERIES = [
@@ -31,12 +32,13 @@ def test_narrowed_read_equals_the_whole_files_rows(symbol, exchanges):
 
 def test_only_the_series_is_read_and_other_spellings_match(tmp_path):
     bars = read_bars(SAMPLE_DIR)
-    bars = bars[bars["exchange"] == "binance"].reset_index(drop=True)
+    bars = bars[bars["exchange"] == "binance"].reset_index(drop=True)[required_columns("bars")]  # no optional
     bars.loc[bars["symbol"] == "ETH/USDT:USDT", "symbol"] = "ETHUSDT"  # a venue spelling in the file
     path = tmp_path / "bars.parquet"
     bars.to_parquet(path, index=False)
     eth = read_bars(path, "ETH/USDT:USDT", ["binance"])
     assert set(eth["symbol"]) == {"ETH/USDT:USDT"} and len(eth) == (bars["symbol"] == "ETHUSDT").sum()
+    assert eth.equals(filter_rows(read_bars(path), ["binance"], "ETH/USDT:USDT", None, None))
 
 
 def test_bad_rows_elsewhere_do_not_block_a_series_and_its_own_name_file_rows(tmp_path):

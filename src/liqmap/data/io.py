@@ -34,7 +34,7 @@ from liqmap.data.layouts import (
     detect_layout,
     to_canonical,
 )
-from liqmap.data.schemas import SCHEMAS, TableKind, table_kind
+from liqmap.data.schemas import SCHEMAS, TableKind, required_columns, table_kind
 from liqmap.data.validate import validate, validate_fields
 from liqmap.errors import DataValidationError, UnknownSymbolError, first_line
 
@@ -148,7 +148,7 @@ def _read_series(path: Path, symbol: str, exchanges: Sequence[str] | None) -> pd
         if _format(p, None) is not FileFormat.PARQUET:
             return None
         pf = pq.ParquetFile(p)
-        if not set(SCHEMAS[TableKind.BARS].names) <= set(pf.schema_arrow.names):
+        if not set(required_columns(TableKind.BARS)) <= set(pf.schema_arrow.names):
             return None
         ids = pf.read(columns=["exchange", "symbol"])
         target = normalize_symbol(symbol)
