@@ -18,7 +18,7 @@ for each of issue 16's goals this benchmark measures. The bad-input goals (0 tra
 inputs, 0 store changes) are asserted by ``tests/robustness`` (``test_cli_hostile_inputs.py``,
 ``test_hostile_requests.py``, ``test_kill9_import.py``). Last line: one JSON object.
 
-The client is aiohttp — used by this benchmark only; it is installed with ccxt, which requires it.
+The client is ``httpx.AsyncClient`` (httpx is in the ``test`` extra).
 
     .venv/bin/python benchmarks/server.py                          # 1,000 distinct, then 50 clients × 30 s
     .venv/bin/python benchmarks/server.py --duration 5 --clients 20  # quick look
@@ -41,9 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-import aiohttp
+import httpx
 import numpy as np
-from yarl import URL
 
 from liqmap.data.sample import load_sample_into
 from liqmap.data.store import Store
@@ -113,7 +112,7 @@ def distinct_urls(last_ms: dict[tuple[str, str], int], n: int) -> list[str]:
         out += [url("/api/cascade", **q, shock_pct=x) for x in (shock, -shock, 2 * shock, -2 * shock)]
         out += [url("/api/heatmap", **q, snapshots=s) for s in (30, 60, 120, 240)]
     k = 0
-    while len(out) < n:  # the cheap routes take a cache-busting parameter (a new fast-path key each)
+    while k == 0 or len(out) < n:  # the cheap routes take a cache-busting parameter (a new fast-path key each)
         out += [url("/api/symbols", n=k), url("/", v=k)]
         k += 1
     random.Random(16).shuffle(out)
@@ -134,18 +133,18 @@ class Tally:
     other_status: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     tracebacks: int = 0  # bodies containing "Traceback"
     client_errors: list[str] = field(default_factory=list)  # connection failures, timeouts
+    client_cpu_s: float = 0.0  # CPU time of this (client) process over the timed requests
 
     def requests(self) -> int:
         return sum(len(v) for v in self.lat_ms.values())
 
 
-async def fetch(session: aiohttp.ClientSession, base: str, u: str, tally: Tally) -> None:
+async def fetch(client: httpx.AsyncClient, base: str, u: str, tally: Tally) -> None:
     t0 = time.perf_counter()
     try:
-        async with session.get(URL(base + u, encoded=True)) as r:
-            body = await r.read()
-            status = r.status
-    except (TimeoutError, aiohttp.ClientError) as exc:
+        r = await client.get(base + u)  # ``u`` is already percent-encoded; httpx keeps it as is
+        body, status = r.content, r.status_code
+    except (TimeoutError, httpx.HTTPError) as exc:
         tally.client_errors.append(f"{route_of(u)}: {type(exc).__name__}")
         return
     tally.lat_ms[route_of(u)].append((time.perf_counter() - t0) * 1e3)
@@ -157,18 +156,23 @@ async def fetch(session: aiohttp.ClientSession, base: str, u: str, tally: Tally)
         tally.tracebacks += 1
 
 
+def _client(connections: int, timeout_s: float) -> httpx.AsyncClient:
+    """A client keeping up to ``connections`` connections open, ``timeout_s`` per request phase."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout_s))
+
+
 async def run_distinct(base: str, urls: list[str]) -> tuple[Tally, float]:
     tally = Tally()
     queue: asyncio.Queue[str] = asyncio.Queue()
     for u in urls:
         queue.put_nowait(u)
 
-    async def worker(session: aiohttp.ClientSession) -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
-            await fetch(session, base, queue.get_nowait(), tally)
+            await fetch(client, base, queue.get_nowait(), tally)
 
-    timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=DISTINCT_WORKERS), timeout=timeout) as s:
+    async with _client(DISTINCT_WORKERS, 300.0) as s:
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(s) for _ in range(DISTINCT_WORKERS)))
         return tally, time.perf_counter() - t0
@@ -176,21 +180,24 @@ async def run_distinct(base: str, urls: list[str]) -> tuple[Tally, float]:
 
 async def run_sustained(base: str, mix: list[str], clients: int, seconds: float) -> tuple[Tally, float]:
     tally, warm = Tally(), Tally()
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients), timeout=timeout) as session:
+    async with _client(1, 60.0) as session:
         for u in mix:  # untimed: evicted entries of the distinct phase are recomputed here
             await fetch(session, base, u, warm)
-        stop_at = time.perf_counter() + seconds
+    # one httpx client (one connection) per simulated client: a shared pool costs the client far more CPU
+    sessions = [_client(1, 60.0) for _ in range(clients)]
+    stop_at = time.perf_counter() + seconds
 
-        async def client(k: int) -> None:
-            i = k
+    async def client(k: int) -> None:
+        i = k
+        async with sessions[k] as own:
             while time.perf_counter() < stop_at:
-                await fetch(session, base, mix[i % len(mix)], tally)
+                await fetch(own, base, mix[i % len(mix)], tally)
                 i += 7
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(client(k) for k in range(clients)))
-        elapsed = time.perf_counter() - t0
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    elapsed = time.perf_counter() - t0
+    tally.client_cpu_s = time.process_time() - cpu0
     tally.server_errors += warm.server_errors
     tally.tracebacks += warm.tracebacks
     tally.client_errors += warm.client_errors
@@ -291,7 +298,8 @@ def main() -> None:
     n_load = load.requests()
     print(
         f"\nsustained mixed load: {args.clients} clients × {load_s:.1f} s on {len(mix)} URLs "
-        f"(10 per route, cached), {n_load / load_s:,.1f} requests/s"
+        f"(10 per route, cached), {n_load / load_s:,.1f} requests/s; the client spent "
+        f"{load.client_cpu_s / max(n_load, 1) * 1e3:.2f} ms CPU per request (it shares the machine's cores)"
     )
     load_table = print_table(load)
     api_only = stats([x for r, v in load.lat_ms.items() if r != "/" for x in v])
@@ -330,6 +338,7 @@ def main() -> None:
             "seconds": round(load_s, 2),
             "requests": n_load,
             "requests_per_s": round(n_load / load_s, 1),
+            "client_cpu_ms_per_request": round(load.client_cpu_s / max(n_load, 1) * 1e3, 3),
             "routes": load_table,
             "api_routes": api_only,
         },
