@@ -3,11 +3,13 @@ done in a warm interpreter and by a library script (the "peer").
 
 Each command runs ``--n`` times as a subprocess (round-robin, after one warm-up run that fills numba's and
 Python's caches); the table shows the min and median wall time, the CPU time (user + sys, less sensitive
-to other jobs than wall time), the goal from issue 17 and whether the min meets it. Below it: ``python -c
-pass`` (the interpreter alone), the command's work in an already warm interpreter (``liqmap.cli.run`` again
-in the same process: no imports, no numba cache load) and the engine alone on the same bars, both min of
-``--n``. The peer is a Python script calling the library for what ``map --json`` computes; the CLI should
-not be slower than it. The last line is one JSON object.
+to other jobs than wall time), the goal from issue 17 and whether the min meets it. Among the rows:
+``python -c pass`` (the interpreter alone) and ``import liqmap.cli, numba, pandas`` (the floor of every engine
+command: the CLI, the JIT and the tables it runs on); the "warm work" column is the command's work in an
+already warm interpreter (``liqmap.cli.run`` again in the same process: no imports, no numba cache load);
+below the table, the engine alone on the same bars, both min of ``--n``. The peer is a Python script
+calling the library for what ``map --json`` computes; the CLI should not be slower than it.
+The last line is one JSON object.
 
     .venv/bin/python benchmarks/cli.py [--n 5] [--src DIR]
 
@@ -138,6 +140,8 @@ def main() -> None:
 
     runs: list[tuple[str, list[str], float | None]] = [("python -c pass", [sys.executable, "-c", "pass"], None)]
     runs.append(("python -c 'import liqmap.cli'", [sys.executable, "-c", "import liqmap.cli"], None))
+    floor = "import liqmap.cli, numba, pandas"  # what every engine command loads before any work
+    runs.append((f"python -c '{floor}'", [sys.executable, "-c", floor], None))
     for label, argv, goal in COMMANDS:
         runs.append((label, [sys.executable, "-c", LAUNCH, *(a.format(db=db) for a in argv)], goal))
     peer = tmp / "peer.py"
@@ -168,7 +172,7 @@ def main() -> None:
     )
 
     print(f"liqmap from {src}; {args.n} runs each after a warm-up; load average {os.getloadavg()[0]:.1f}")
-    head = f"{'command':<42} {'min s':>7} {'median s':>9} {'cpu s':>7} {'warm work s':>12} {'goal':>7}  met"
+    head = f"{'command':<46} {'min s':>7} {'median s':>9} {'cpu s':>7} {'warm work s':>12} {'goal':>7}  met"
     print(head)
     print("-" * len(head))
     rows = []
@@ -178,7 +182,7 @@ def main() -> None:
         met = "" if goal is None else ("yes" if lo < goal else "NO")
         work_s = "" if work is None else f"{work:.3f}"
         goal_s = "" if goal is None else f"< {goal:g}"
-        print(f"{label:<42} {lo:7.3f} {med:9.3f} {cpu:7.3f} {work_s:>12} {goal_s:>7}  {met}")
+        print(f"{label:<46} {lo:7.3f} {med:9.3f} {cpu:7.3f} {work_s:>12} {goal_s:>7}  {met}")
         rows.append({"command": label, "min_s": lo, "median_s": med, "cpu_s": cpu, "warm_work_s": work, "goal_s": goal})
     cli, lib = min(walls["liqmap map --json"]), min(walls["peer: library script, map --json's work"])
     print(

@@ -145,7 +145,8 @@ def test_default_path_honours_env(tmp_path, monkeypatch):
     with Store() as s:
         s.upsert("bars", make_bars(2))
     with Store(read_only=True) as s:
-        assert len(s.query_bars(None, "BTCUSDT")) == 2
+        assert s.path == tmp_path / "env.duckdb" and len(s.query_bars(None, "BTCUSDT")) == 2
+    assert (tmp_path / "env.duckdb").is_file()
 
 
 def test_many_read_only_connections_share_the_file(db_path):

@@ -15,11 +15,13 @@ from liqmap.cli import app
 from liqmap.data.sample import lighter_bars, sample_bars
 from liqmap.data.store import Store
 from liqmap.viz import fmt_usd
+from liqmap.viz._style import CLOSE_LINE, LONG, PRICE, SHORT
 
 _spec = importlib.util.spec_from_file_location("viz_helpers", Path(__file__).parents[1] / "viz" / "viz_helpers.py")
 vh = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(vh)
 
+PNG_COLOURS = {"heatmap": (CLOSE_LINE,), "liqmap": (PRICE,), "cascade": (PRICE,)}  # drawn in each chart kind
 CHARTS = ("heatmap_binance", "liqmap_binance", "liqmap_all", "liqmap_lighter", "cascade_up", "cascade_down")
 
 
@@ -40,7 +42,10 @@ def test_every_chart_and_report_is_written(demo):
     out, _, _, report = demo
     for stem in CHARTS:
         vh.assert_offline_html(out / f"{stem}.html")
-        vh.assert_png(out / f"{stem}.png", min_width=900)
+        vh.assert_png(out / f"{stem}.png", min_width=900, colours=PNG_COLOURS[stem.split("_")[0]])
+    # the cascades' bars: a rally liquidates shorts (green), a fall longs (red)
+    assert vh.colour_mask(vh.png_rgb(out / "cascade_up.png"), LONG).sum() == 0
+    assert vh.colour_mask(vh.png_rgb(out / "cascade_down.png"), SHORT).sum() == 0
     assert sorted(report["files"]) == sorted(
         [f"{s}{x}" for s in CHARTS for x in (".html", ".png")] + ["report.json", "report.md"]
     )

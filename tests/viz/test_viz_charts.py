@@ -11,6 +11,7 @@ from viz_helpers import (
     LEVERAGES,
     assert_offline_html,
     assert_png,
+    bar_heights_px,
     cluster,
     decode,
     imbalance,
@@ -24,6 +25,7 @@ from viz_helpers import (
 from liqmap.engine.results import LiqMap
 from liqmap.errors import LiqmapError
 from liqmap.viz import Backend, backend_for, fmt_price, fmt_usd, plot_cascade, plot_heatmap, plot_liqmap, save
+from liqmap.viz import _style as st
 from liqmap.viz._style import ColorScale, color_values
 from liqmap.viz.heatmap import HeatSide, _grid
 
@@ -124,7 +126,8 @@ def test_heatmap_png_is_a_real_image(tmp_path, heatmap):
         t.startswith("$") and t[-1] in "0123456789KMBT" for t in mpl_tick_texts(cbar.yaxis)
     )
     assert ax.get_title(loc="left").startswith("BTC/USDT:USDT liquidation heatmap")
-    assert_png(save(fig, tmp_path / "hm.png"))
+    rgb = assert_png(save(fig, tmp_path / "hm.png"), colours=(st.CLOSE_LINE, st.HEAT_STOPS[-1][1]))
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 500  # cells drawn along the colour scale, not flat
 
 
 def test_liqmap_html_bars_curves_price_and_cluster_labels(tmp_path, liqmap_snapshot):
@@ -194,7 +197,7 @@ def test_liqmap_png_is_a_real_image(tmp_path, liqmap_snapshot):
     labels = [t.get_text().replace("\\$", "$") for t in ax.texts]
     assert "#1 $200M longs" in labels and f"price {fmt_price(lm.price)}" in " ".join(labels)
     assert ax.get_title(loc="left").startswith("BTC/USDT:USDT liquidation map")
-    assert_png(save(fig, tmp_path / "m.png"))
+    assert_png(save(fig, tmp_path / "m.png"), colours=(*st.CATEGORICAL[: len(LEVERAGES)], st.PRICE))
 
 
 def test_cascade_html_and_png(tmp_path, cascade):
@@ -217,7 +220,10 @@ def test_cascade_html_and_png(tmp_path, cascade):
     ]  # fmt: skip
     assert all(re.fullmatch(r"\$\d+[KMB]?", t) for t in mpl_tick_texts(ax_l.yaxis))
     assert "shock" not in ax_p.get_title(loc="left") and "simulated" not in ax_p.get_title(loc="left")
-    assert_png(save(fig, tmp_path / "cascade.png"), min_width=900)
+    rgb = assert_png(save(fig, tmp_path / "cascade.png"), min_width=900, colours=(st.PRICE,))
+    heights = bar_heights_px(rgb, st.SHORT)  # a rally liquidates shorts: green bars, as tall as their amounts
+    assert len(heights) == 4
+    np.testing.assert_allclose(heights, np.array([120, 310, 90, 4]) / 310 * max(heights), atol=2)
 
 
 def test_cascade_rejects_objects_without_rounds():

@@ -45,12 +45,44 @@ def assert_offline_html(path):
     assert path.stat().st_size > 3_000_000
 
 
-def assert_png(path, min_width=1000):
+def png_rgb(path: Path) -> np.ndarray:
+    """The pixels of a PNG file, decoded, as a ``(height, width, 3)`` array of 0–255 integers."""
+    import matplotlib.image as mpimg
+
+    return np.round(mpimg.imread(path)[..., :3] * 255).astype(np.int16)
+
+
+def colour_mask(rgb: np.ndarray, colour: str, tol: int = 3) -> np.ndarray:
+    """Pixels of ``rgb`` within ``tol`` (per channel, 0–255) of the ``#rrggbb`` ``colour``."""
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return np.abs(rgb - target).max(axis=2) <= tol
+
+
+def assert_png(path, min_width=1000, colours=()):
+    """``path`` is a PNG of at least ``min_width`` × 500 pixels that decodes to a drawn chart: the chart
+    background frames it (30–95 % of the pixels), and each of ``colours`` covers at least 200 pixels.
+    Returns the decoded pixels (:func:`png_rgb`)."""
+    from liqmap.viz._style import BG
+
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width >= min_width and height >= 500
-    assert len(data) > 20_000  # a drawn chart, not an empty canvas
+    rgb = png_rgb(path)
+    assert rgb.shape == (height, width, 3)
+    background = colour_mask(rgb, BG, tol=0).mean()
+    assert 0.3 < background < 0.95, f"background covers {background:.0%} of the image"
+    for colour in colours:
+        assert colour_mask(rgb, colour).sum() >= 200, f"{colour} is (almost) absent from {path.name}"
+    return rgb
+
+
+def bar_heights_px(rgb: np.ndarray, colour: str) -> list[int]:
+    """Heights in pixels of the solid bars of ``colour``, left to right: each run of image columns holding
+    that colour is one bar, its height the most pixels of the colour in one of its columns."""
+    per_column = colour_mask(rgb, colour).sum(axis=0)
+    edges = np.flatnonzero(np.diff(np.r_[0, (per_column > 0).astype(int), 0]))
+    return [int(per_column[a:b].max()) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def mpl_drawn(fig):

@@ -7,9 +7,7 @@ not depend on the grid. Method (per side; longs only among bins below price, sho
    standard deviation ``smooth_pct`` % of price (zero outside the grid, truncated at 4 σ) and averaged over
    each bin; ``smooth_pct = 0`` disables it. The smoothed curve is zeroed on the wrong side of price.
 2. **Peaks** — ``scipy.signal.find_peaks`` on the zero-padded smoothed curve (so a peak at the edge of
-   the grid counts) keeping peaks whose prominence is at least ``prominence_frac`` × the side's maximum
-   (:func:`find_peaks`: the same algorithm and results, without importing ``scipy.signal``, which takes
-   longer to load than the whole map takes to compute).
+   the grid counts) keeping peaks whose prominence is at least ``prominence_frac`` × the side's maximum.
 3. **Merge** — peaks at most ``merge_pct`` % of price apart are merged into one cluster (chains merge too).
 4. **Band** — from its outermost peaks a cluster extends outward to where the smoothed curve (linear between
    bin centres) falls below ``rel_height`` × that peak's height (0.5: full width at half maximum), never
@@ -117,6 +115,8 @@ def key_levels(
 def _side_clusters(
     lm: LiqMap, side: Side, sigma_bins: float, prominence_frac: float, merge_usd: float, rel_height: float
 ) -> list[Cluster]:
+    from scipy.signal import find_peaks  # scipy.signal loads slowly: only when clustering
+
     bins, width = lm.price_bins, lm.bin_usd
     allowed = bins < lm.price if side is Side.LONG else bins > lm.price
     raw = np.where(allowed, lm.long_usd if side is Side.LONG else lm.short_usd, 0.0)
@@ -125,7 +125,7 @@ def _side_clusters(
     if top_height <= 0:
         return []
     padded = np.pad(smooth, 1)
-    peaks = find_peaks(padded, prominence_frac * top_height)
+    peaks, _ = find_peaks(padded, prominence=prominence_frac * top_height)
     peaks = peaks - 1
     groups = _merge(peaks, merge_usd / width)
     # Band limits: the grid's edges, the price (no band crosses it) and the valley centres between clusters.
@@ -201,34 +201,3 @@ def _merge(peaks: np.ndarray, merge_bins: float) -> list[list[int]]:
         else:
             groups.append([p])
     return groups
-
-
-def find_peaks(x: np.ndarray, prominence: float) -> np.ndarray:
-    """Indices of the local maxima of ``x`` whose prominence is at least ``prominence``: the result of
-    ``scipy.signal.find_peaks(x, prominence=prominence)[0]``, by the same algorithm (a flat peak counts
-    once, at its middle sample rounded down; the prominence is the height above the higher of the lowest
-    points on either side before a higher sample or the end), so the same floats give the same peaks.
-    A test checks it against scipy."""
-    values = np.asarray(x, dtype=np.float64).tolist()
-    n = len(values)
-    peaks: list[int] = []
-    i = 1
-    while i < n - 1:  # scipy's _local_maxima_1d
-        if values[i - 1] < values[i]:
-            ahead = i + 1
-            while ahead < n - 1 and values[ahead] == values[i]:
-                ahead += 1
-            if values[ahead] < values[i]:
-                peaks.append((i + ahead - 1) // 2)
-                i = ahead
-        i += 1
-    arr = np.asarray(values)
-    keep = []
-    for p in peaks:  # scipy's _peak_prominences with no window: walk out to a higher sample or the end
-        height = arr[p]
-        higher_left = np.flatnonzero(arr[:p] > height)
-        higher_right = np.flatnonzero(arr[p + 1 :] > height)
-        left_min = arr[(higher_left[-1] + 1 if len(higher_left) else 0) : p + 1].min()
-        right_min = arr[p : (p + 1 + higher_right[0] if len(higher_right) else n)].min()
-        keep.append(prominence <= height - max(left_min, right_min))
-    return np.asarray(peaks, dtype=np.intp)[np.asarray(keep, dtype=bool)]

@@ -98,9 +98,9 @@ def load_bars(
 
     start_ms, end_ms = parse_time_ms(start, "--start"), parse_time_ms(end, "--end")
     if input_path is not None:
-        bars = read_bars(input_path)
-        out = filter_rows(bars, exchanges, symbol, start_ms, end_ms)
+        out = filter_rows(read_bars(input_path, symbol, exchanges), exchanges, symbol, start_ms, end_ms)
         if out.empty:
+            bars = read_bars(input_path)
             found = sorted(set(zip(bars["exchange"], bars["symbol"], strict=True)))
             raise LiqmapError(
                 f"{input_path}: no bars for {normalize_symbol(symbol)} {exchanges or ''} in range; file holds {found}"

@@ -16,12 +16,14 @@ import json
 import lzma
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from liqmap.data.layouts import (
@@ -34,7 +36,7 @@ from liqmap.data.layouts import (
 )
 from liqmap.data.schemas import SCHEMAS, TableKind, table_kind
 from liqmap.data.validate import validate, validate_fields
-from liqmap.errors import DataValidationError, first_line
+from liqmap.errors import DataValidationError, UnknownSymbolError, first_line
 from liqmap.tables import BARS
 
 
@@ -46,8 +48,18 @@ class FileFormat(StrEnum):
     JSON = "json"
 
 
-def read_bars(path: Path | str) -> pd.DataFrame:
-    """Canonical, validated bars from a file or a directory holding ``bars.parquet``."""
+def read_bars(path: Path | str, symbol: str | None = None, exchanges: Sequence[str] | None = None) -> pd.DataFrame:
+    """Canonical, validated bars from a file or a directory holding ``bars.parquet``.
+
+    With ``symbol`` (any spelling; and ``exchanges``, canonical lower-case names) the result may be narrowed
+    to that series: from a canonical Parquet file only its rows are read and validated, so one map of a
+    multi-symbol file does not validate the whole file. Callers still select the rows they need; when the
+    series is absent or its rows are invalid, the whole file is read (the error names the file's rows).
+    """
+    if symbol is not None:
+        narrowed = _read_series(Path(path), symbol, exchanges)
+        if narrowed is not None:
+            return narrowed
     return _read_full(path, TableKind.BARS)
 
 
@@ -59,11 +71,6 @@ def read_liquidations(path: Path | str) -> pd.DataFrame:
 def read_depth(path: Path | str) -> pd.DataFrame:
     """Canonical, validated depth snapshots from a file or a directory holding ``depth.parquet``."""
     return _read_full(path, TableKind.DEPTH)
-
-
-def read_tiers(path: Path | str) -> pd.DataFrame:
-    """Canonical, validated margin tiers from a file or a directory holding ``tiers.parquet``."""
-    return _read_full(path, TableKind.TIERS)
 
 
 def read_liquidation_totals(path: Path | str) -> pd.DataFrame:
@@ -129,6 +136,39 @@ def write_table(df: pd.DataFrame, path: Path | str, kind: str | None = None) -> 
     else:
         frame.to_json(p, orient="records", indent=None)
     return p
+
+
+def _read_series(path: Path, symbol: str, exchanges: Sequence[str] | None) -> pd.DataFrame | None:
+    """The validated rows of a canonical bars Parquet file whose symbol (and exchange) normalise to
+    ``symbol`` (and one of ``exchanges``), read with a row filter; ``None`` if the file is anything else or
+    those rows are none or invalid."""
+    from liqmap.symbols import normalize_symbol
+
+    try:
+        p = _resolve(path, TableKind.BARS)
+        if _format(p, None) is not FileFormat.PARQUET:
+            return None
+        pf = pq.ParquetFile(p)
+        if not set(BARS.required) <= set(pf.schema_arrow.names):
+            return None
+        ids = pf.read(columns=["exchange", "symbol"])
+        target = normalize_symbol(symbol)
+        symbols = []
+        for raw in pc.unique(ids["symbol"]).to_pylist():
+            try:
+                if isinstance(raw, str) and normalize_symbol(raw) == target:
+                    symbols.append(raw)
+            except UnknownSymbolError:
+                continue  # another series' unreadable symbol is not this map's concern
+        keep = pc.field("symbol").isin(symbols)
+        if exchanges:
+            wanted = set(exchanges)
+            venues = [v for v in pc.unique(ids["exchange"]).to_pylist() if str(v).strip().lower() in wanted]
+            keep &= pc.field("exchange").isin(venues)
+        frame = pq.read_table(p, filters=keep).to_pandas()
+        return validate(TableKind.BARS, frame) if not frame.empty else None
+    except (DataValidationError, UnknownSymbolError, pa.ArrowException, OSError):
+        return None  # the full read reports it
 
 
 def _read_full(path: Path | str, kind: TableKind) -> pd.DataFrame:

@@ -111,12 +111,6 @@ class Drops:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def by_venue(self) -> dict[str, int]:
-        out: Counter[str] = Counter()
-        for (venue, _), n in self.counts.items():
-            out[venue] += n
-        return dict(out)
-
 
 def _num(value: Any, name: str, *, positive: bool = True) -> float:
     """A finite float (> 0 with ``positive``, else ≥ 0) from a venue's string or number."""
