@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
