@@ -95,6 +95,24 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
     assert body["short_usd"][7] == res.heatmap.short_usd[i].round(2).tolist()
 
 
+def test_heatmap_candles_cover_each_kept_column_venues_averaged(client, sample_db):
+    params = [("exchange", "binance"), ("exchange", "okx"), ("days", 10), ("bins", 100), ("snapshots", 40)]
+    body = client.get("/api/heatmap", params=params).json()
+    with Store(sample_db, read_only=True) as store:
+        bars = store.query_bars(["binance", "okx"], BTC, LAST_MS - 10 * DAY_MS, LAST_MS)
+    mean = bars.groupby("timestamp")[["open", "high", "low", "close"]].mean()  # the two venues averaged per bar
+    times = body["times_ms"]
+    assert len(times) == 40 and set(body["candles"]) == {"open", "high", "low", "close"}
+    for t, start in enumerate(times):  # column t: bars opening in [times[t], times[t + 1]), the last one from times[-1]
+        end = times[t + 1] if t + 1 < len(times) else LAST_MS + 1
+        col = mean[(mean.index >= start) & (mean.index < end)]
+        assert len(col) >= 1
+        want = [col["open"].iloc[0], col["high"].max(), col["low"].min(), col["close"].iloc[-1]]
+        got = [body["candles"][k][t] for k in ("open", "high", "low", "close")]
+        assert got == pytest.approx(want, rel=1e-12), t
+    assert body["candles"]["close"][-1] == pytest.approx(body["close"][-1], rel=1e-12)  # the last bar's close
+
+
 @pytest.mark.parametrize(
     ("params", "status", "message"),
     [
