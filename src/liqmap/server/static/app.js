@@ -555,10 +555,23 @@ function renderStatus(m) {
   const last = m.last_bar_ms !== m.end_ms ? ` · store's last bar ${utc(m.last_bar_ms)} UTC` : "";
   const warn = m.warnings.length ? ` · ${m.warnings.length} data warning(s) below` : "";
   setStatus(`${m.bars} bars · ${utc(m.start_ms)} → ${utc(m.end_ms)} UTC · map at ${utc(m.as_of_ms)}${last} · profile ${m.profile}${warn}`);
+  renderInputs(m);
   $("warnings").replaceChildren(...m.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
   $("warnings-panel").hidden = !m.warnings.length;
   const levels = Object.keys(m.imbalance.by_leverage || {}).map((k) => parseFloat(k));
   if (levels.length && !m.leverage_filter) $("lev-list").replaceChildren(...levels.map((v) => new Option(`${v}x`, String(v))));
+}
+
+// ---------------------------------------------------------------- input origins (SeriesInfo.inputs)
+const INPUT_LABELS = { open_interest: "OI", funding: "funding", taker_volume: "taker volume", liquidations: "realized liquidations", tiers: "tiers" };
+
+function renderInputs(m) {
+  // one badge per input: real (the venues' own), proxy or missing, with how that is known on hover
+  const n = (v) => v.toLocaleString("en-US");
+  $("inputs").replaceChildren(...m.inputs.map((s) => {
+    const count = s.state === "missing" ? "" : s.bars_with !== null ? ` ${n(s.bars_with)}/${n(m.bars)} bars` : s.stored !== null ? ` ${n(s.stored)}` : "";
+    return Object.assign(document.createElement("span"), { className: `badge ${s.state}`, textContent: `${INPUT_LABELS[s.input]} ${s.state}${count}`, title: s.detail });
+  }));
 }
 
 // ---------------------------------------------------------------- loading
