@@ -1,4 +1,4 @@
-"""Enumerations shared across liqmap (exchanges, sides, margin modes, contract types)."""
+"""Enumerations shared across liqmap (exchanges, sides, margin modes, contract types, data provenance)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,12 @@ class ContractType(StrEnum):
 
     LINEAR = "linear"
     INVERSE = "inverse"
+
+
+class Provenance(StrEnum):
+    """How a stored bar column was made when it is *not* the venue's own series, as its importer recorded it
+    (:meth:`liqmap.data.store.Store.record_provenance`; nothing recorded: the venue's own, as far as the store
+    knows)."""
+
+    PROXY = "proxy"  # another series standing in (the sample's OI: Hyperliquid's path scaled to the venue)
+    APPROXIMATED = "approximated"  # computed from the bar's other columns (the sample's quote volume)

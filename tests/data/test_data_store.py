@@ -17,6 +17,7 @@ from datafactories import MINUTE_MS, T0_MS, make_bars, make_tiers
 
 from liqmap.data.sample import load_sample_into, sample_bars
 from liqmap.data.store import Store
+from liqmap.enums import Provenance
 from liqmap.errors import DataValidationError, StoreError
 
 HOUR_MS = 3_600_000
@@ -359,3 +360,36 @@ def test_readers_in_other_processes_and_a_held_write_lock(db_path):
         writer.wait()
     with Store(db_path, read_only=True) as s:
         assert len(s.query_bars("binance", "BTCUSDT")) == 3
+
+
+def test_sample_loader_records_the_proxy_columns_and_counts_rows(store, tmp_path):
+    load_sample_into(store)
+    rec = store.provenance(["binance", "okx"], "BTCUSDT")
+    assert rec[["exchange", "field", "provenance"]].values.tolist() == [
+        [ex, field, prov]
+        for ex in ("binance", "okx")
+        for field, prov in (
+            ("open_interest", "proxy"),
+            ("open_interest_usd", "proxy"),
+            ("quote_volume", "approximated"),
+        )
+    ]
+    assert rec["note"].iloc[0].startswith("Hyperliquid's hourly OI path scaled to the venue's one real snapshot")
+    assert (
+        store.count("liquidations", ["okx"], "BTCUSDT") == 1611 and store.count("liquidations", ["binance"], "BTC") == 0
+    )
+    assert store.count("bars", ["okx"], "BTCUSDT", end_ms=1_764_932_400_000) == 1  # okx BTC opens 2025-12-05 11:00
+    with pytest.raises(StoreError, match="bars have no column 'oi'; record the provenance of one of exchange, symbol"):
+        store.record_provenance("binance", "BTCUSDT", "oi", Provenance.PROXY, "typo")
+
+
+def test_a_store_made_before_provenance_was_recorded_reads_none(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        store.upsert("bars", make_bars(3))
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE bar_provenance")
+    with Store(path, read_only=True) as old:
+        assert old.provenance(["binance"], "BTCUSDT").empty

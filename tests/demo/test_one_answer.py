@@ -1,7 +1,7 @@
 """One analysis, many renderers: on the same data and instant, ``liqmap map --json``, ``GET /api/map`` and
 the demo's ``report.json`` give exactly the same map report (levels, imbalance, asymmetry, moves,
 cascades, calibration profile), and ``map --json`` prints exactly ``GET /api/map``'s JSON but for the
-fields describing the query's window."""
+fields describing the query's window and the origin of its inputs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ SYMBOL = "BTC/USDT:USDT"
 SHARED = ("symbol", "as_of_ms", "price", "model", "profile", "settings", "clusters", "imbalance", "asymmetry")
 SHARED += ("by_move", "cascades", "warnings", "caveat")
 ROUTES = (("/api/map", []), ("/api/levels", []), ("/api/cascade", [("shock_pct", 1.0)]))
-QUERY_ONLY = {"exchanges", "start_ms", "end_ms", "last_bar_ms", "bars", "leverage_filter"}  # API-only fields
+# API-only fields: the query's window, and its inputs' origins (read from the store: recorded provenance,
+# stored liquidations — `map --json` reports neither)
+QUERY_ONLY = {"exchanges", "start_ms", "end_ms", "last_bar_ms", "bars", "leverage_filter", "inputs"}
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""The dashboard draws with liqmap.viz's look: app.js's categorical layer palette, long/short/price colours and
-short-bar hatching are those of liqmap.viz._style (as tests/viz checks app.js's HEAT scale)."""
+"""The dashboard draws with liqmap.viz's look: app.js's categorical layer palette, long/short/price colours, candle
+colours and short-bar hatching are those of liqmap.viz._style (as tests/viz checks app.js's HEAT scale)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,8 @@ def test_short_hatching_is_viz_pattern():
     assert pattern["shape"] == want["shape"] and pattern["fgcolor"].lower() == want["fgcolor"]
     assert pattern["fillmode"] == want["fillmode"]
     assert float(pattern["size"]) == want["size"] and float(pattern["solidity"]) == want["solidity"]
+
+
+def test_candle_colours_are_viz_ones():
+    colours = dict(re.findall(r'(\w+): "(#[0-9a-fA-F]{6})"', _const("CANDLE")))
+    assert colours == {"up": st.CANDLE_UP, "down": st.CANDLE_DOWN}

@@ -95,6 +95,81 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
     assert body["short_usd"][7] == res.heatmap.short_usd[i].round(2).tolist()
 
 
+def test_heatmap_candles_cover_each_kept_column_venues_averaged(client, sample_db):
+    params = [("exchange", "binance"), ("exchange", "okx"), ("days", 10), ("bins", 100), ("snapshots", 40)]
+    body = client.get("/api/heatmap", params=params).json()
+    with Store(sample_db, read_only=True) as store:
+        bars = store.query_bars(["binance", "okx"], BTC, LAST_MS - 10 * DAY_MS, LAST_MS)
+    mean = bars.groupby("timestamp")[["open", "high", "low", "close"]].mean()  # the two venues averaged per bar
+    times = body["times_ms"]
+    assert len(times) == 40 and set(body["candles"]) == {"open", "high", "low", "close"}
+    for t, start in enumerate(times):  # column t: bars opening in [times[t], times[t + 1]), the last one from times[-1]
+        end = times[t + 1] if t + 1 < len(times) else LAST_MS + 1
+        col = mean[(mean.index >= start) & (mean.index < end)]
+        assert len(col) >= 1
+        want = [col["open"].iloc[0], col["high"].max(), col["low"].min(), col["close"].iloc[-1]]
+        got = [body["candles"][k][t] for k in ("open", "high", "low", "close")]
+        assert got == pytest.approx(want, rel=1e-12), t
+    assert body["candles"]["close"][-1] == pytest.approx(body["close"][-1], rel=1e-12)  # the last bar's close
+
+
+def test_inputs_say_which_are_real_proxy_or_missing_on_the_sample(client, sample_db):
+    body = client.get("/api/map", params={"days": 90}).json()
+    inputs = {i["input"]: i for i in body["inputs"]}
+    assert list(inputs) == ["open_interest", "funding", "taker_volume", "liquidations", "tiers"]
+    with Store(sample_db, read_only=True) as store:
+        bars = store.query_bars("binance", BTC, LAST_MS - 90 * DAY_MS, LAST_MS)
+    # counted from the bars: OI is null before Hyperliquid's first reading and through its 19-hour gap
+    oi = inputs["open_interest"]
+    assert oi["bars_with"] == int(bars["open_interest"].notna().sum()) < body["bars"] == len(bars)
+    # known only from provenance: the sample loader recorded the OI as a proxy
+    assert oi["state"] == "proxy" and oi["detail"].startswith("binance proxy: Hyperliquid's hourly OI path scaled")
+    assert inputs["funding"] == {
+        "input": "funding",
+        "state": "real",
+        "bars_with": body["bars"],
+        "stored": None,
+        "detail": "the venues' own rates; the engine does not read funding",
+    }
+    taker = inputs["taker_volume"]
+    assert taker["state"] == "missing" and taker["bars_with"] == 0 and "close location" in taker["detail"]
+    assert inputs["liquidations"]["state"] == "missing" and inputs["liquidations"]["stored"] == 0  # OKX's only
+    assert (
+        inputs["tiers"]["state"] == "real" and inputs["tiers"]["detail"] == "binance: bundled table, valid from 2026-09"
+    )
+
+
+def test_inputs_count_stored_liquidations_and_name_lent_tiers(client, sample_db):
+    params = [
+        ("symbol", "ETHUSDT"),
+        ("exchange", "binance"),
+        ("exchange", "okx"),
+        ("days", 2),
+        ("tiers_from", "binance"),
+    ]
+    body = client.get("/api/heatmap", params=[*params, ("bins", 100), ("snapshots", 10)]).json()
+    inputs = {i["input"]: i for i in body["inputs"]}
+    with Store(sample_db, read_only=True) as store:
+        liqs = store.query_liquidations(["binance", "okx"], "ETH/USDT:USDT", LAST_MS - 2 * DAY_MS, LAST_MS)
+    assert inputs["liquidations"]["state"] == "real" and inputs["liquidations"]["stored"] == len(liqs) > 0
+    assert inputs["liquidations"]["detail"] == f"{len(liqs):,} realized liquidations stored in the window"
+    assert inputs["tiers"]["state"] == "proxy"  # OKX bundles no ETH table: Binance's is lent
+    assert inputs["tiers"]["detail"].startswith("binance: bundled table, valid from 2026-09; okx: lent by binance")
+    assert inputs["open_interest"]["detail"].startswith("binance, okx proxy: ")
+
+
+def test_inputs_without_recorded_provenance_are_the_venues_own(app_factory, tmp_path):
+    from liqmap.data.sample import sample_bars
+
+    db = tmp_path / "own.duckdb"
+    with Store(db) as store:  # the same bars, imported without the sample loader's record
+        store.upsert("bars", sample_bars().query("exchange == 'binance' and symbol == @BTC"))
+        assert store.provenance(["binance"], BTC).empty
+    client, _ = app_factory(db)
+    inputs = {i["input"]: i for i in client.get("/api/map", params={"days": 10}).json()["inputs"]}
+    assert inputs["open_interest"]["state"] == "real" and inputs["open_interest"]["detail"] == "the venues' own series"
+
+
 @pytest.mark.parametrize(
     ("params", "status", "message"),
     [

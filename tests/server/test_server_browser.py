@@ -25,6 +25,12 @@ def plot_data(page, div: str, trace: int, key: str):
     return page.evaluate(f"document.getElementById('{div}').data[{trace}].{key}")
 
 
+def drawn_candles(page) -> dict:
+    """The heatmap's candlestick trace: its type, x and open/high/low/close arrays as drawn."""
+    pick = "(({type, x, open, high, low, close}) => ({type, x, open, high, low, close}))"
+    return page.evaluate(f"{pick}(document.getElementById('heatmap').data[1])")
+
+
 def wait_for(page, condition: str) -> None:
     """Wait until ``condition`` holds and the page has nothing in flight (``window.liqmap.busy`` is 0)."""
     idle = "window.liqmap && !window.liqmap.busy"
@@ -56,7 +62,11 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert plot_data(page, "map", 0, "x") == m["price_bins"]
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
     hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
-    assert plot_data(page, "heatmap", 1, "y") == hm["close"] and plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
+    assert plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
+    # candles over the heatmap, as the API computed them for the drawn snapshots (no close line)
+    assert drawn_candles(page) == {"type": "candlestick", "x": hm["times_ms"], **hm["candles"]}
+    assert None not in hm["candles"]["open"] and hm["candles"]["close"][-1] == hm["close"][-1]
+    assert page.evaluate("document.getElementById('heatmap').data.filter(t => t.mode === 'lines').length") == 0
     # the bins within the price axis (the close ± 15 %) are drawn, with their values
     lo, hi = min(hm["close"]) * 0.85, max(hm["close"]) * 1.15
     inside = [i for i, p in enumerate(hm["price_bins"]) if lo <= p <= hi]
@@ -93,7 +103,7 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     eth7 = api.get("/api/heatmap", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "snapshots": 400}).json()
     assert eth7["bars"] == 169 and eth7["end_ms"] - eth7["start_ms"] == 7 * DAY_MS
     assert plot_data(page, "heatmap", 0, "x") == eth7["times_ms"]
-    assert plot_data(page, "heatmap", 1, "y") == eth7["close"]
+    assert drawn_candles(page) == {"type": "candlestick", "x": eth7["times_ms"], **eth7["candles"]}
 
     # the cascade panel: a +3 % shock
     page.fill("#shock", "3")
@@ -130,7 +140,7 @@ def test_live_toggle_redraws_on_new_bar(page, serve, writable_db, add_bar):
     wait_for(page, f"window.liqmap.map.last_bar_ms === {new_ms} && window.liqmap.cascade.last_bar_ms === {new_ms}")
     assert new_ms == before + 3_600_000
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == 77_777.0
-    assert plot_data(page, "heatmap", 1, "y")[-1] == 77_777.0
+    assert drawn_candles(page)["close"][-1] == 77_777.0  # the new bar's candle
     assert "2026-03-05 11:00" in page.inner_text("#status")
 
 
@@ -490,3 +500,35 @@ def test_several_exchanges_get_their_own_colours(page, live_server):
     ]
     assert expected["longs binance"] == CATEGORICAL[0] and expected["longs bybit"] == CATEGORICAL[1]
     assert plot_data(page, "map", 1, "y") == m["by_exchange"]["bybit"]["long_usd"]
+
+
+def test_input_badges_say_what_is_real_proxy_or_missing(page, live_server):
+    api = httpx.Client(base_url=live_server.url, timeout=60)
+    open_dashboard(page, live_server)
+    read = "bs => bs.map(b => [b.textContent, b.className, b.title])"
+    wait_for(page, "document.querySelectorAll('#inputs .badge').length === 5")
+    badges = page.eval_on_selector_all("#inputs .badge", read)
+    m = api.get("/api/map", params={"days": 30, "bins": 1000}).json()
+    # the bundled sample, Binance BTC, 30 days: OI a proxy (recorded by the sample loader), no taker volume,
+    # no realized liquidations stored for binance, binance's bundled tiers
+    assert [b[0] for b in badges] == [
+        "OI proxy 721/721 bars",
+        "funding real 721/721 bars",
+        "taker volume missing",
+        "realized liquidations missing",
+        "tiers real",
+    ]
+    assert [b[1] for b in badges] == ["badge proxy", "badge real", "badge missing", "badge missing", "badge real"]
+    assert [b[2] for b in badges] == [i["detail"] for i in m["inputs"]]  # how each is known, on hover
+    assert "Hyperliquid's hourly OI path" in badges[0][2] and "profile default" in page.inner_text("#status")
+    # OKX ticked too: its stored realized liquidations of the window are counted
+    page.check("#exchanges input[value=okx]")
+    wait_for(
+        page,
+        "window.liqmap.map.exchanges.length === 2 && document.querySelector('#inputs .badge:nth-child(4)')"
+        ".textContent.includes(' real ')",
+    )
+    both = api.get("/api/map", params=[("exchange", "binance"), ("exchange", "okx"), ("days", 30), ("bins", 1000)])
+    liq = {i["input"]: i for i in both.json()["inputs"]}["liquidations"]
+    assert page.inner_text("#inputs .badge:nth-child(4)") == f"realized liquidations real {liq['stored']:,}"
+    assert liq["stored"] > 0

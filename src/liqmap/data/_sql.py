@@ -35,7 +35,8 @@ class Transaction:
 
 
 def create_statements() -> list[str]:
-    """DDL for every canonical table plus the ``bar_series`` resolution catalogue."""
+    """DDL for every canonical table plus the ``bar_series`` resolution catalogue and the ``bar_provenance``
+    notes (which bar columns of a series are a proxy or approximated, as their importer recorded)."""
     out = []
     for kind, table in TABLES.items():
         cols = ", ".join(f"{c.name} {_DUCK_TYPES[c.dtype]}{'' if c.nullable else ' NOT NULL'}" for c in table.columns)
@@ -43,6 +44,10 @@ def create_statements() -> list[str]:
     out.append(
         "CREATE TABLE IF NOT EXISTS bar_series (exchange VARCHAR, symbol VARCHAR, step_ms BIGINT, "
         "phase_ms BIGINT, PRIMARY KEY (exchange, symbol))"
+    )
+    out.append(
+        "CREATE TABLE IF NOT EXISTS bar_provenance (exchange VARCHAR, symbol VARCHAR, field VARCHAR, "
+        "provenance VARCHAR NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (exchange, symbol, field))"
     )
     return out
 

@@ -32,7 +32,7 @@ from liqmap.data.layouts import Converted
 from liqmap.data.schemas import SCHEMAS, TableKind, primary_key, table_kind
 from liqmap.data.transform import attach_fields
 from liqmap.data.validate import validate, validate_fields
-from liqmap.enums import Exchange
+from liqmap.enums import Exchange, Provenance
 from liqmap.errors import StoreError, first_line
 from liqmap.symbols import normalize_symbol
 from liqmap.tables import BARS
@@ -69,6 +69,12 @@ class StoreReader(Protocol):
     def last_timestamp(self, kind: str, exchange: str, symbol: str) -> int | None: ...
 
     def tier_tables(self, exchanges: Sequence[str] | None, symbol: str) -> tuple[TierTable, ...]: ...
+
+    def count(
+        self, kind: str, exchanges: Sequence[str], symbol: str, start_ms: int | None = None, end_ms: int | None = None
+    ) -> int: ...
+
+    def provenance(self, exchanges: Sequence[str], symbol: str) -> pd.DataFrame: ...
 
 
 class Store:
@@ -164,6 +170,18 @@ class Store:
                     updated += int(changed.sum())
         self._wrote = True
         return updated
+
+    def record_provenance(self, exchange: str, symbol: str, field: str, provenance: Provenance, note: str) -> None:
+        """Record that bar column ``field`` of one stored series is not the venue's own series but a
+        ``provenance`` (e.g. the bundled sample's open interest: a proxy), ``note`` saying how it was made.
+        Only an importer knows this; the store keeps it until the same record is written again (a later
+        import of that column over the series does not clear it: re-create the store to drop it)."""
+        self._writable()
+        if field not in BARS.names:
+            raise StoreError(f"bars have no column {field!r}; record the provenance of one of {', '.join(BARS.names)}")
+        row = [_exchanges(exchange)[0], normalize_symbol(symbol), field, Provenance(provenance).value, note]
+        self._con.execute("INSERT OR REPLACE INTO bar_provenance VALUES (?, ?, ?, ?, ?)", row)
+        self._wrote = True
 
     def import_file(
         self,
@@ -281,6 +299,24 @@ class Store:
             exchanges = frame["exchange"].tolist()
         tables = (self.tier_table(ex, sym) for ex in dict.fromkeys(str(e).lower() for e in exchanges))
         return tuple(t for t in tables if t is not None)
+
+    def count(
+        self, kind: str, exchanges: Sequence[str], symbol: str, start_ms: int | None = None, end_ms: int | None = None
+    ) -> int:
+        """Rows of ``kind`` stored for ``symbol`` on ``exchanges`` with a timestamp in ``[start_ms, end_ms]``."""
+        k = table_kind(kind)
+        where, params = _sql.where(_exchanges(exchanges), normalize_symbol(symbol), start_ms, end_ms)
+        return int(self._rows(f"SELECT count(*) FROM {k} {where}", params)[0][0])
+
+    def provenance(self, exchanges: Sequence[str], symbol: str) -> pd.DataFrame:
+        """The recorded provenance (:meth:`record_provenance`) of the bar columns of ``symbol`` on ``exchanges``:
+        ``exchange, field, provenance, note`` (no row: nothing recorded; a store made before liqmap recorded
+        provenance has none)."""
+        if not self._rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'bar_provenance'", []):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ("exchange", "field", "provenance", "note")})
+        where, params = _sql.where(_exchanges(exchanges), normalize_symbol(symbol), None, None)
+        query = f"SELECT exchange, field, provenance, note FROM bar_provenance {where} ORDER BY exchange, field"
+        return self._frame(query, params)
 
     def symbols(self, kind: str = "bars") -> pd.DataFrame:
         """One row per stored series: exchange, symbol, first_ms, last_ms, rows, timeframe."""

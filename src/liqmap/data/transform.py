@@ -2,7 +2,8 @@
 
 :func:`attach_fields` joins sparse series (open interest snapshots, funding events, long/short ratios)
 onto bars *as of* each bar's close, never looking ahead (a series' resolution comes from
-:func:`liqmap.timeframes.bar_step_ms`).
+:func:`liqmap.timeframes.bar_step_ms`). :func:`candles` aggregates bars onto a heatmap's time columns, the one
+candle definition of the static chart and the dashboard.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from liqmap.tables import BAR_FIELDS
 from liqmap.timeframes import MS_PER_MINUTE, bar_step_ms, format_ms
 
 _EVENT_FIELDS = ("funding_rate",)
+_OHLC = ("open", "high", "low", "close")
 _FLOW = "taker_buy_volume"
 
 
@@ -69,6 +71,36 @@ def attach_fields(bars: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
             if col == "open_interest" and "open_interest_usd" not in cols:
                 out.loc[target, "open_interest_usd"] = values[have] * part.loc[target, "close"].to_numpy()
     return out
+
+
+def candles(bars: pd.DataFrame, times_ms: np.ndarray, end_ms: int | None = None) -> pd.DataFrame:
+    """The candle of each time column: ``open, high, low, close`` with one row per ``times_ms`` entry.
+
+    Column ``k`` covers the bars opening in ``[times_ms[k], times_ms[k + 1])``, the last one those from
+    ``times_ms[-1]`` up to ``end_ms`` (exclusive; ``None``: every later bar). Venues are averaged per bar
+    timestamp first; then a column's open is its first bar's, high the max, low the min, close the last
+    bar's. A column without a bar is NaN throughout (a gap, never filled).
+
+    >>> bars = pd.DataFrame({"timestamp": [0, 1, 2, 2], "open": [1.0, 2, 3, 5], "high": [2.0, 4, 4, 6],
+    ...                      "low": [0.5, 1, 2, 4], "close": [2.0, 3, 3, 5]})
+    >>> candles(bars, np.array([0, 2, 9])).to_numpy().tolist()
+    [[1.0, 4.0, 0.5, 3.0], [4.0, 5.0, 3.0, 4.0], [nan, nan, nan, nan]]
+    """
+    missing = {"timestamp", *_OHLC} - set(bars.columns)
+    if missing:
+        raise DataValidationError(f"bars for candles lack columns {sorted(missing)}; pass canonical bars")
+    times = np.asarray(times_ms, dtype=np.int64)
+    per_bar = bars.groupby("timestamp", sort=True)[list(_OHLC)].mean()
+    ts = per_bar.index.to_numpy(dtype=np.int64)
+    col = np.searchsorted(times, ts, side="right") - 1
+    keep = col >= 0
+    if end_ms is not None:
+        keep &= ts < end_ms
+    g = per_bar[keep].groupby(col[keep])
+    out = pd.DataFrame(
+        {"open": g["open"].first(), "high": g["high"].max(), "low": g["low"].min(), "close": g["close"].last()}
+    )
+    return out.reindex(np.arange(len(times))).reset_index(drop=True)
 
 
 def _flows_into_bars(part: pd.DataFrame, flows: pd.DataFrame, step: int, series: str) -> np.ndarray:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from liqmap.engine import nb
 from liqmap.engine.config import EngineConfig
-from liqmap.engine.enums import Model
+from liqmap.engine.enums import Model, TierSource
 from liqmap.errors import DataValidationError, LiqmapError, UnknownSymbolError
 from liqmap.symbols import normalize_symbol
 from liqmap.tables import BARS, TRADES, RowPolicy
@@ -203,6 +203,11 @@ def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable
     """The tier table an engine run uses for ``exchange``/``symbol``: the venue's own table from
     ``config.tier_tables`` (e.g. the store's), else a lender's (``config.tier_exchange``: its table among
     ``tier_tables``, else bundled), else the venue's bundled table, else an error saying how to get one."""
+    return tier_source(exchange, symbol, config)[0]
+
+
+def tier_source(exchange: str, symbol: str, config: EngineConfig) -> tuple[TierTable, TierSource]:
+    """:func:`resolve_tiers`'s table and where it came from (given, bundled, or lent by another venue)."""
     from liqmap.margin import get_tiers, relabel_tiers
 
     venue = exchange.lower()
@@ -210,11 +215,11 @@ def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable
     wanted = symbol if source == venue else _lender_symbol(symbol)
     given = {(str(t.exchange), t.symbol): t for t in config.tier_tables}
     if (venue, symbol) in given:
-        return given[(venue, symbol)]
+        return given[(venue, symbol)], TierSource.GIVEN
     if (source, wanted) in given:
-        return relabel_tiers(given[(source, wanted)], venue)
+        return relabel_tiers(given[(source, wanted)], venue), TierSource.LENT
     try:
-        return get_tiers(source, wanted)
+        table = get_tiers(source, wanted)
     except UnknownSymbolError:
         fetch = f"`liqmap fetch --what tiers --exchange {source} --symbol {wanted}`"
         lender = "bybit" if venue == "binance" else "binance"
@@ -226,6 +231,7 @@ def resolve_tiers(exchange: str, symbol: str, config: EngineConfig) -> TierTable
             f"no tier table for {source}:{wanted} in the store or bundled with liqmap; fetch one into the store "
             f"with {fetch}, or borrow another venue's with {lend}"
         ) from None
+    return table, TierSource.BUNDLED if source == venue else TierSource.LENT
 
 
 def liquidation_tables(

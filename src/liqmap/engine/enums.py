@@ -1,4 +1,4 @@
-"""Enumerations of the engine: position models, OI-decrease closure rules, entry distributions.
+"""Enumerations of the engine: position models, OI-decrease closure rules, entry distributions, tier sources.
 
 The ``IntEnum`` codes are what the numba kernels in :mod:`liqmap.engine.nb` branch on.
 """
@@ -43,3 +43,16 @@ class EntryDistribution(IntEnum):
     TRIANGULAR = 0  # triangular on [low, high] with its mode at the typical price (h + l + c) / 3
     UNIFORM = 1  # uniform on [low, high]
     TYPICAL = 2  # all at the typical price
+
+
+class TierSource(StrEnum):
+    """Where an engine run took a venue's tier table from (:func:`liqmap.engine._prep.tier_source`).
+
+    ``given``: the venue's own table from ``EngineConfig.tier_tables`` (the store's fetched table for every
+    caller that reads a store); ``bundled``: the venue's table bundled with liqmap; ``lent``: another venue's
+    table (``EngineConfig.tier_exchange``, CLI ``--tiers-from``), given or bundled.
+    """
+
+    GIVEN = "given"
+    BUNDLED = "bundled"
+    LENT = "lent"

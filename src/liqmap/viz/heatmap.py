@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap import CAVEAT
+from liqmap.data.transform import candles
 from liqmap.engine.results import Heatmap
 from liqmap.errors import LiqmapError
 from liqmap.timeframes import MS_PER_DAY, MS_PER_HOUR, bar_step_ms
@@ -76,21 +77,13 @@ def _grid(hm: Heatmap, side: HeatSide, window_pct: float | None, max_times: int,
     return _Grid(pd.to_datetime(times_ms, unit="ms"), prices, usd.T, close, step_ms, bin_usd)
 
 
-def _ohlc(bars: pd.DataFrame, times: pd.DatetimeIndex, step_ms: float) -> pd.DataFrame:
-    """Bars resampled onto the drawn time columns (venues averaged): ``time, open, high, low, close``."""
-    missing = {"timestamp", "open", "high", "low", "close"} - set(bars.columns)
-    if missing:
-        raise LiqmapError(f"bars for the candle overlay lack columns {sorted(missing)}; pass canonical bars")
-    b = bars.groupby("timestamp", sort=True)[["open", "high", "low", "close"]].mean().reset_index()
-    start = int(times[0].value // 1_000_000)
-    b = b[b["timestamp"] >= start]
-    col = ((b["timestamp"] - start) // max(step_ms, 1)).astype(np.int64)
-    g = b.groupby(col.to_numpy())
-    out = pd.DataFrame(
-        {"open": g["open"].first(), "high": g["high"].max(), "low": g["low"].min(), "close": g["close"].last()}
-    )
-    out["time"] = pd.to_datetime(start + out.index.to_numpy() * step_ms, unit="ms")
-    return out.reset_index(drop=True)
+def _candles(bars: pd.DataFrame, grid: _Grid) -> pd.DataFrame:
+    """:func:`liqmap.data.transform.candles` of the drawn time columns (each ``step_ms`` wide), with their
+    ``time``; columns without a bar are left out."""
+    times_ms = grid.times.as_unit("ms").asi8
+    out = candles(bars, times_ms, int(times_ms[-1] + grid.step_ms))
+    out["time"] = grid.times
+    return out.dropna().reset_index(drop=True)
 
 
 def _title(hm: Heatmap, side: HeatSide, title: str | None, simulated: bool | None) -> str:
@@ -119,7 +112,8 @@ def plot_heatmap(
     """Draw a liquidation heatmap: snapshot time on x (UTC), price on y, colour = outstanding notional on
     the dashboard's scale (:data:`liqmap.viz._style.HEAT_STOPS`), the heatmap's ``close`` as a white line.
 
-    ``bars`` (canonical bars, optional) add candles under the close line.
+    ``bars`` (canonical bars, optional) add candles under the close line: per drawn time column, venues
+    averaged (:func:`liqmap.data.transform.candles`, the dashboard's candles too).
     ``scale`` is ``log`` (default), ``quantile`` or ``linear``; empty cells show the background.
     ``window_pct`` keeps price bins within that % of the close range (``None``: all bins); more than
     ``max_times`` snapshots or ``max_bins`` bins are merged for display (time: mean, price: sum).
@@ -134,14 +128,14 @@ def plot_heatmap(
     if max_times < 1 or max_bins < 2:
         raise LiqmapError("max_times must be ≥ 1 and max_bins ≥ 2")
     grid = _grid(hm, side, window_pct, max_times, max_bins)
-    candles = None if bars is None or bars.empty else _ohlc(bars, grid.times, grid.step_ms)
+    ohlc = None if bars is None or bars.empty else _candles(bars, grid)
     head = _title(hm, side, title, simulated)
     if backend is Backend.PLOTLY:
-        return _plotly(grid, candles, scale, head, side)
-    return _mpl(grid, candles, scale, head)
+        return _plotly(grid, ohlc, scale, head, side)
+    return _mpl(grid, ohlc, scale, head)
 
 
-def _plotly(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: str, side: HeatSide) -> go.Figure:
+def _plotly(grid: _Grid, ohlc: pd.DataFrame | None, scale: st.ColorScale, head: str, side: HeatSide) -> go.Figure:
     import plotly.graph_objects as go
 
     z, ticks, labels = st.color_values(grid.usd, scale)
@@ -167,14 +161,14 @@ def _plotly(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, hea
             },
         )
     )
-    if candles is not None:
+    if ohlc is not None:
         fig.add_trace(
             go.Candlestick(
-                x=candles["time"],
-                open=candles["open"],
-                high=candles["high"],
-                low=candles["low"],
-                close=candles["close"],
+                x=ohlc["time"],
+                open=ohlc["open"],
+                high=ohlc["high"],
+                low=ohlc["low"],
+                close=ohlc["close"],
                 name="price",
                 increasing={"line": {"color": st.CANDLE_UP, "width": 1}, "fillcolor": st.CANDLE_UP},
                 decreasing={"line": {"color": st.CANDLE_DOWN, "width": 1}, "fillcolor": st.CANDLE_DOWN},
@@ -228,7 +222,7 @@ def _caveat_annotation() -> dict[str, object]:
     }
 
 
-def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: str) -> Figure:
+def _mpl(grid: _Grid, ohlc: pd.DataFrame | None, scale: st.ColorScale, head: str) -> Figure:
     import matplotlib.dates as mdates
 
     z, ticks, labels = st.color_values(grid.usd, scale)
@@ -248,13 +242,13 @@ def _mpl(grid: _Grid, candles: pd.DataFrame | None, scale: st.ColorScale, head: 
         cbar.ax.tick_params(colors=st.TEXT, labelsize=9)
         cbar.outline.set_visible(False)
         cbar.set_label("outstanding liquidation notional", color=st.TEXT)
-    if candles is not None:
-        cx = mdates.date2num(candles["time"].dt.to_pydatetime()) + step_days / 2
-        up = (candles["close"] >= candles["open"]).to_numpy()
+    if ohlc is not None:
+        cx = mdates.date2num(ohlc["time"].dt.to_pydatetime()) + step_days / 2
+        up = (ohlc["close"] >= ohlc["open"]).to_numpy()
         colors = [st.CANDLE_UP if u else st.CANDLE_DOWN for u in up]
-        ax.vlines(cx, candles["low"], candles["high"], colors=colors, linewidth=0.8)
-        body_lo = np.minimum(candles["open"], candles["close"])
-        body_h = np.maximum(np.abs(candles["close"] - candles["open"]), grid.bin_usd * 0.05)
+        ax.vlines(cx, ohlc["low"], ohlc["high"], colors=colors, linewidth=0.8)
+        body_lo = np.minimum(ohlc["open"], ohlc["close"])
+        body_h = np.maximum(np.abs(ohlc["close"] - ohlc["open"]), grid.bin_usd * 0.05)
         ax.bar(cx, body_h, bottom=body_lo, width=step_days * 0.7, color=colors, linewidth=0)
     ax.plot(x + step_days / 2, grid.close, color=st.CLOSE_LINE, linewidth=1.2, label="close")
     ax.set_xlim(x_edges[0], x_edges[-1])

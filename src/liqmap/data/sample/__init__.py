@@ -25,11 +25,22 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from liqmap.data.validate import validate, validate_fields
+from liqmap.enums import Provenance
 
 if TYPE_CHECKING:
     from liqmap.data.store import Store
 
 SAMPLE_DIR = Path(__file__).resolve().parent
+# what of the sample bars is not each venue's own series (PROVENANCE.md), as load_sample_into records it
+SAMPLE_PROVENANCE = {
+    "open_interest": (
+        Provenance.PROXY,
+        "Hyperliquid's hourly OI path scaled to the venue's one real snapshot (2026-03-07); "
+        "see the sample's PROVENANCE.md",
+    ),
+    "open_interest_usd": (Provenance.PROXY, "as open_interest: Hyperliquid's OI path scaled to the venue"),
+    "quote_volume": (Provenance.APPROXIMATED, "volume × close (the source has base volume only)"),
+}
 
 
 def sample_bars() -> pd.DataFrame:
@@ -94,9 +105,15 @@ def venue_open_interest_snapshots() -> pd.DataFrame:
 
 
 def load_sample_into(store: Store) -> dict[str, int]:
-    """Upsert the sample bars, liquidations and depth into ``store``; returns rows written per table."""
-    return {
-        "bars": store.upsert("bars", sample_bars()),
+    """Upsert the sample bars, liquidations and depth into ``store`` and record which bar columns are a proxy
+    or approximated (:data:`SAMPLE_PROVENANCE`, per series); returns rows written per table."""
+    bars = sample_bars()
+    written = {
+        "bars": store.upsert("bars", bars),
         "liquidations": store.upsert("liquidations", sample_liquidations()),
         "depth": store.upsert("depth", sample_depth()),
     }
+    for exchange, symbol in bars[["exchange", "symbol"]].drop_duplicates().itertuples(index=False):
+        for field, (provenance, note) in SAMPLE_PROVENANCE.items():
+            store.record_provenance(str(exchange), str(symbol), field, provenance, note)
+    return written

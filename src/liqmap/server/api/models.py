@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from liqmap import CAVEAT
 from liqmap.analytics.report import MapReport
+from liqmap.server.api.inputs import InputStatus
 from liqmap.server.api.pipeline import Computed
 
 
@@ -42,6 +43,10 @@ class SeriesInfo(BaseModel):
     last_bar_ms: int = Field(description="Last stored bar when this was computed (the cache key).")
     bars: int = Field(description="Bars the engine read.")
     warnings: list[str] = Field(description="Repairs the engine applied to the input (gaps, NaN OI, ...).")
+    inputs: list[InputStatus] = Field(
+        description="Which inputs are the venues' own, a proxy or missing: OI, funding, taker volume, realized "
+        "liquidations, tier tables."
+    )
     caveat: str = Field(default=CAVEAT, description="How to read a liquidation map.")
 
 
@@ -56,6 +61,7 @@ def series_info(c: Computed) -> dict[str, Any]:
         "last_bar_ms": c.window.last_bar_ms,
         "bars": len(c.bars),
         "warnings": list(c.output.warnings),
+        "inputs": c.inputs,
     }
 
 

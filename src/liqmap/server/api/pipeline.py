@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from liqmap.analytics.report import MapReport, ReportSettings
 from liqmap.engine.results import EngineOutput, LiqMap
 from liqmap.errors import LiqmapError, StoreError
+from liqmap.server.api.inputs import InputStatus, input_status
 from liqmap.server.api.params import MAX_DAYS, LeverageRange, SeriesQuery
 from liqmap.server.deps import ServerState
 from liqmap.server.fastpath import RawEntry
@@ -40,12 +41,13 @@ class Window:
 
 @dataclass(frozen=True)
 class Computed:
-    """An engine run over one query's bars."""
+    """An engine run over one query's bars, and the origin of its inputs."""
 
     query: SeriesQuery
     window: Window
     bars: pd.DataFrame
     output: EngineOutput
+    inputs: list[InputStatus]
 
 
 async def current_window(state: ServerState, q: SeriesQuery) -> Window:
@@ -105,12 +107,15 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
 
     def run() -> Computed:
         with state.engine_slots:
+            exchanges = list(q.exchanges)
             with state.services.open_store() as store:
-                bars = store.query_bars(list(q.exchanges), q.symbol, window.start_ms, window.end_ms)
+                bars = store.query_bars(exchanges, q.symbol, window.start_ms, window.end_ms)
+                provenance = store.provenance(exchanges, q.symbol)
+                liquidations = store.count("liquidations", exchanges, q.symbol, window.start_ms, window.end_ms)
             if len(bars) > MAX_BARS:
                 raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
             output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd, q.tiers_from)
-            return Computed(q, window, bars, output)
+            return Computed(q, window, bars, output, input_status(bars, provenance, liquidations, output.config))
 
     return state.engine_cache.get_or_compute(("engine", q, window), run)
 

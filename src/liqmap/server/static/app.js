@@ -6,6 +6,8 @@
 const $ = (id) => document.getElementById(id);
 // the look of liqmap.viz._style: longs red, shorts green, price amber (tests/server checks they stay equal)
 const C = { long: "#f6465d", short: "#0ecb81", accent: "#f0b90b", text: "#d1d4dc", muted: "#848e9c", grid: "#2a2e39", bg: "#0b0e11", panel: "#161b24" };
+// liqmap.viz._style.CANDLE_UP / CANDLE_DOWN: the heatmap's candles, as on the exported chart
+const CANDLE = { up: "#26a69a", down: "#ef5350" };
 const HEAT = [[0, "#0e1117"], [0.08, "#2a0f5c"], [0.3, "#7b2382"], [0.55, "#d6456b"], [0.8, "#fb9b4f"], [1, "#fcfdbf"]];
 // liqmap.viz._style.CATEGORICAL (Okabe–Ito): one colour per leverage (from the highest down) or exchange
 const CATEGORICAL = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#bbbbbb"];
@@ -283,10 +285,10 @@ function renderHeatmap(hm) {
   draw("heatmap", [
     { type: "heatmap", x: hm.times_ms, y: hm.price_bins.slice(b0, b0 + z.length), z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations", hoverinfo: "none",
       colorbar: { thickness: 10, tickfont: { color: C.muted }, tickmode: "array", tickvals: bar.tickvals, ticktext: bar.ticktext } },
-    { type: "scatter", mode: "lines", x: hm.times_ms, y: hm.close, name: "price", line: { color: "#ffffff", width: 1.3 }, hoverinfo: "skip" },
+    candleTrace(hm),
     ...liquidationDots(state.liquidations, !$("liqs").checked),
   ], layout({
-    xaxis: { type: "date", tickformatstops: DATE_TICKS, title: { text: `time (UTC) · ${utc(hm.start_ms).slice(0, 10)} → ${utc(hm.end_ms).slice(0, 10)}` } },
+    xaxis: { type: "date", rangeslider: { visible: false }, tickformatstops: DATE_TICKS, title: { text: `time (UTC) · ${utc(hm.start_ms).slice(0, 10)} → ${utc(hm.end_ms).slice(0, 10)}` } },
     yaxis: { range: [lo, hi], title: { text: "price" }, tickformat: priceTickformat(lo, hi) },
     showlegend: false, dragmode: "select", selectdirection: "h", hovermode: "closest", selections: [],
     shapes: at === null ? [] : [{ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1, line: { color: C.accent, width: 1.5, dash: "dot" } }],
@@ -303,6 +305,12 @@ function renderHeatmap(hm) {
   });
   hook("heatmap", "plotly_selected", (ev) => { if (ev && ev.range && ev.range.x) brush(ev.range.x); });
   syncScrubber(hm);
+}
+
+function candleTrace(hm) {
+  // each snapshot column's candle (GET /api/heatmap's candles, liqmap.data.transform.candles); hover reads the cell
+  const side = (color) => ({ line: { color, width: 1 }, fillcolor: color });
+  return { type: "candlestick", x: hm.times_ms, ...hm.candles, name: "price", increasing: side(CANDLE.up), decreasing: side(CANDLE.down), hoverinfo: "skip" };
 }
 
 // hover text of heatmap cell (snapshot t, bin b): long / short / total, bin width, distance to the close then,
@@ -547,10 +555,23 @@ function renderStatus(m) {
   const last = m.last_bar_ms !== m.end_ms ? ` · store's last bar ${utc(m.last_bar_ms)} UTC` : "";
   const warn = m.warnings.length ? ` · ${m.warnings.length} data warning(s) below` : "";
   setStatus(`${m.bars} bars · ${utc(m.start_ms)} → ${utc(m.end_ms)} UTC · map at ${utc(m.as_of_ms)}${last} · profile ${m.profile}${warn}`);
+  renderInputs(m);
   $("warnings").replaceChildren(...m.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
   $("warnings-panel").hidden = !m.warnings.length;
   const levels = Object.keys(m.imbalance.by_leverage || {}).map((k) => parseFloat(k));
   if (levels.length && !m.leverage_filter) $("lev-list").replaceChildren(...levels.map((v) => new Option(`${v}x`, String(v))));
+}
+
+// ---------------------------------------------------------------- input origins (SeriesInfo.inputs)
+const INPUT_LABELS = { open_interest: "OI", funding: "funding", taker_volume: "taker volume", liquidations: "realized liquidations", tiers: "tiers" };
+
+function renderInputs(m) {
+  // one badge per input: real (the venues' own), proxy or missing, with how that is known on hover
+  const n = (v) => v.toLocaleString("en-US");
+  $("inputs").replaceChildren(...m.inputs.map((s) => {
+    const count = s.state === "missing" ? "" : s.bars_with !== null ? ` ${n(s.bars_with)}/${n(m.bars)} bars` : s.stored !== null ? ` ${n(s.stored)}` : "";
+    return Object.assign(document.createElement("span"), { className: `badge ${s.state}`, textContent: `${INPUT_LABELS[s.input]} ${s.state}${count}`, title: s.detail });
+  }));
 }
 
 // ---------------------------------------------------------------- loading

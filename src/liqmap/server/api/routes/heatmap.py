@@ -6,7 +6,9 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
+from liqmap.data.transform import candles
 from liqmap.engine.results import cents
 from liqmap.errors import LiqmapError
 from liqmap.server.api.models import ERROR_RESPONSES, SeriesInfo, series_info
@@ -20,11 +22,22 @@ MAX_SNAPSHOTS = 1_000
 MAX_CELLS = 1_000_000
 
 
+class Candles(BaseModel):
+    """One candle per returned snapshot ``t``, from the bars opening in ``[times_ms[t], times_ms[t + 1])``
+    (the last: from ``times_ms[-1]`` on), venues averaged (:func:`liqmap.data.transform.candles`, as the
+    static chart's); ``null`` where no bar falls in the column."""
+
+    open: list[float | None]
+    high: list[float | None]
+    low: list[float | None]
+    close: list[float | None]
+
+
 class HeatmapResponse(SeriesInfo):
     """``long_usd[t][i]``/``short_usd[t][i]``: notional outstanding at ``times_ms[t]`` that liquidates in
-    price bin ``price_bins[i]`` (rounded to cents); ``close[t]`` is the price then. Snapshots are an evenly
-    spaced subset of the engine's when it has more than ``snapshots`` (values are states, not sums, so
-    nothing is lost between the kept ones)."""
+    price bin ``price_bins[i]`` (rounded to cents); ``close[t]`` is the price then and ``candles`` the price
+    action of each snapshot's column. Snapshots are an evenly spaced subset of the engine's when it has more
+    than ``snapshots`` (values are states, not sums, so nothing is lost between the kept ones)."""
 
     bin_usd: float
     times_ms: list[int]
@@ -32,6 +45,7 @@ class HeatmapResponse(SeriesInfo):
     price_bins: list[float]
     long_usd: list[list[float]]
     short_usd: list[list[float]]
+    candles: Candles
 
 
 def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
@@ -43,6 +57,7 @@ def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
             f"{min(n_t, snapshots)} snapshots × {n_bins} bins exceeds {MAX_CELLS:,} cells; lower snapshots or bins"
         )
     idx = np.unique(np.linspace(0, n_t - 1, min(n_t, snapshots)).round().astype(np.int64))
+    ohlc = candles(c.bars, hm.times_ms[idx])
     return HeatmapResponse(
         **series_info(c),
         bin_usd=hm.bin_usd,
@@ -51,6 +66,7 @@ def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
         price_bins=hm.price_bins.tolist(),
         long_usd=cents(hm.long_usd[idx]),
         short_usd=cents(hm.short_usd[idx]),
+        candles=Candles(**{k: [None if np.isnan(v) else v for v in ohlc[k].tolist()] for k in ohlc.columns}),
     )
 
 
