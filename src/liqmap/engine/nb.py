@@ -659,10 +659,13 @@ KERNELS = (
     "project",
     "run",
 )
-# hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call/refcount overhead)
-_INLINE = ("bin_of", "entry_cdf", "add_cell", "records")
+# hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call overhead)
+_INLINE = ("bin_of", "entry_cdf", "records")
 _STEP_PARTS = ("trigger_range", "decay", "remove_reached", "taker_mix", "oi_flow", "trade")
-_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS)
+# called per cell (leverages × entry bins, both sides, every bar): inlined, its four array arguments cost eight
+# atomic reference-count operations a call, most of a bar's time; borrowed (no NRT) they cost none
+_BORROW = ("add_cell",)
+_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS, borrow=_BORROW)
 
 bin_of_py, bin_of_nb = bin_of, _NB.bin_of
 entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
