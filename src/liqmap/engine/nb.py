@@ -592,15 +592,15 @@ def advance(
     return step(bar, tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w)
 
 
-def project(raw, bounds, st, params, lp_bin, hm_row, keep_lev) -> None:
+def project(raw, bounds, st, params, lp_bin, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
     """Add the notional that would be force-liquidated — alive notional × the side's liquidation share — to
-    the bins of its liquidation prices: ``hm_row = (long (N,), short (N,), long_by_lev (K, N),
-    short_by_lev (K, N))``. A leaf kernel: it takes the arrays it reads (also called from Python by
-    :meth:`liqmap.engine.IncrementalEngine.project`, where each array passed costs dispatch time)."""
+    the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N)). A leaf kernel: it takes the arrays
+    it reads and writes, loose (also called from Python by :meth:`liqmap.engine.IncrementalEngine.project`,
+    where numba's dispatcher unboxes loose arrays fastest)."""
     for s in range(2):
         sc = st[ST_SCALE + s] * params[P_LIQ_SHARE + s]
-        out = hm_row[0] if s == 0 else hm_row[1]
-        lev = hm_row[2] if s == 0 else hm_row[3]
+        out = out_long if s == 0 else out_short
+        lev = lev_long if s == 0 else lev_short
         for k in range(raw.shape[1]):
             for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
                 v = raw[s, k, e] * sc
@@ -630,13 +630,7 @@ def run(bars, start, snap_row, prof, tab, book, ev_i, ev_usd, n_ev, hm, keep_lev
         r = snap_row[i]
         if r >= 0:
             project(
-                book.raw,
-                book.bounds,
-                book.st,
-                tab.params,
-                tab.lp_bin,
-                (hm[0][r], hm[1][r], hm[2][r], hm[3][r]),
-                keep_lev,
+                book.raw, book.bounds, book.st, tab.params, tab.lp_bin, hm[0][r], hm[1][r], hm[2][r], hm[3][r], keep_lev
             )
     return bars.shape[0], n_ev
 
