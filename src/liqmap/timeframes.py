@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from liqmap.errors import LiqmapError
 
@@ -90,12 +90,30 @@ def bar_step_ms(timestamps: np.ndarray | pd.Series | Iterable[int]) -> int | Non
     """
     import numpy as np  # here, not at import: the CLI imports this module and must stay light
 
-    ts = np.asarray(timestamps if not isinstance(timestamps, Iterable) else list(timestamps), dtype=np.int64)
-    diffs = np.diff(np.sort(ts))
-    diffs = diffs[diffs > 0]
+    ts = _int64_times(np, timestamps)
+    diffs = np.diff(ts)
+    if ts.ndim != 1 or not (diffs.size and diffs.min() > 0):  # unless already sorted and distinct
+        diffs = np.diff(np.sort(ts))
+        diffs = diffs[diffs > 0]
     if diffs.size == 0:
         return None
-    if diffs.min() == diffs.max():  # the common case: a regular series
-        return int(diffs[0])
+    smallest = diffs.min()
+    if smallest == diffs.max():  # the common case: a regular series
+        return int(smallest)
+    if 2 * np.count_nonzero(diffs == smallest) > diffs.size:  # a gapped one: the smallest is a strict majority
+        return int(smallest)
     values, counts = np.unique(diffs, return_counts=True)
     return int(values[np.argmax(counts)])
+
+
+def _int64_times(np: Any, timestamps: Any) -> Any:
+    """``timestamps`` as an int64 array: a 1-d integer array or Series, or a float one of finite values in
+    range, is cast in place of NumPy's slow element-by-element conversion of a list, which other input
+    (lists, iterators, object or datetime arrays) still goes through, with the same result or error."""
+    if hasattr(timestamps, "dtype") and hasattr(timestamps, "__array__"):
+        arr = np.asarray(timestamps)
+        if arr.ndim == 1 and arr.dtype.kind == "i":
+            return arr.astype(np.int64, copy=False)
+        if arr.ndim == 1 and arr.dtype.kind == "f" and arr.size and -(2.0**63) <= arr.min() <= arr.max() < 2.0**63:
+            return arr.astype(np.int64)  # truncates toward zero, like int(); NaN fails the range test
+    return np.asarray(timestamps if not isinstance(timestamps, Iterable) else list(timestamps), dtype=np.int64)

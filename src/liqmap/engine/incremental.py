@@ -249,7 +249,7 @@ class IncrementalEngine:
         side's liquidation share) per liquidation-price bin."""
         n_lev, n_bins = len(self.config.leverages), len(self.grid)
         out = (np.zeros(n_bins), np.zeros(n_bins), np.zeros((n_lev, n_bins)), np.zeros((n_lev, n_bins)))
-        nb.project_nb(self._book, self._tab, out, True)
+        nb.project_nb(self.raw, self.bounds, self.st, self.params, self.lp_bin, *out, True)
         return out
 
     def liqmap(self, price: float | None = None) -> LiqMap:

@@ -400,9 +400,9 @@ def exit_near(raw, bounds, st, lp_price, s, trigger, zone, rate) -> float:
 
 
 def records(tab, book) -> tuple[Tables, Book]:
-    """``(Tables(*tab), Book(*book))``: the entry kernels called from Python (:func:`advance`, :func:`run`,
-    :func:`project`) also take plain tuples, which numba's dispatcher types in C, while a NamedTuple argument
-    is typed in Python (~3 µs a call, as much as a whole :func:`step`)."""
+    """``(Tables(*tab), Book(*book))``: the entry kernel :func:`run`, called from Python, also takes plain
+    tuples, which numba's dispatcher types in C, while a NamedTuple argument is typed in Python (~3 µs a call,
+    as much as a whole :func:`step`)."""
     return Tables(*tab), Book(*book)
 
 
@@ -592,16 +592,15 @@ def advance(
     return step(bar, tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin, prof_w)
 
 
-def project(book, tab, hm_row, keep_lev) -> None:
+def project(raw, bounds, st, params, lp_bin, out_long, out_short, lev_long, lev_short, keep_lev) -> None:
     """Add the notional that would be force-liquidated — alive notional × the side's liquidation share — to
-    the bins of its liquidation prices: ``hm_row = (long (N,), short (N,), long_by_lev (K, N),
-    short_by_lev (K, N))``; ``tab``/``book`` may be plain tuples (see :func:`records`)."""
-    tab, book = records(tab, book)
-    raw, bounds, st, lp_bin = book.raw, book.bounds, book.st, tab.lp_bin
+    the bins of its liquidation prices (``out_*`` (N,), ``lev_*`` (K, N)). A leaf kernel: it takes the arrays
+    it reads and writes, loose (also called from Python by :meth:`liqmap.engine.IncrementalEngine.project`,
+    where numba's dispatcher unboxes loose arrays fastest)."""
     for s in range(2):
-        sc = st[ST_SCALE + s] * tab.params[P_LIQ_SHARE + s]
-        out = hm_row[0] if s == 0 else hm_row[1]
-        lev = hm_row[2] if s == 0 else hm_row[3]
+        sc = st[ST_SCALE + s] * params[P_LIQ_SHARE + s]
+        out = out_long if s == 0 else out_short
+        lev = lev_long if s == 0 else lev_short
         for k in range(raw.shape[1]):
             for e in range(bounds[s, k, 0], bounds[s, k, 1] + 1):
                 v = raw[s, k, e] * sc
@@ -630,7 +629,9 @@ def run(bars, start, snap_row, prof, tab, book, ev_i, ev_usd, n_ev, hm, keep_lev
         n_ev = step(bars[i], tab, book, ev_i, ev_usd, n_ev, scratch, prof_bin[j0:j1], prof_w[j0:j1])
         r = snap_row[i]
         if r >= 0:
-            project(book, tab, (hm[0][r], hm[1][r], hm[2][r], hm[3][r]), keep_lev)
+            project(
+                book.raw, book.bounds, book.st, tab.params, tab.lp_bin, hm[0][r], hm[1][r], hm[2][r], hm[3][r], keep_lev
+            )
     return bars.shape[0], n_ev
 
 
@@ -659,10 +660,13 @@ KERNELS = (
     "project",
     "run",
 )
-# hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call/refcount overhead)
-_INLINE = ("bin_of", "entry_cdf", "add_cell", "records")
+# hot leaf kernels and the parts of step (run once per bar, ~1 µs): inlined (no call overhead)
+_INLINE = ("bin_of", "entry_cdf", "records")
 _STEP_PARTS = ("trigger_range", "decay", "remove_reached", "taker_mix", "oi_flow", "trade")
-_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS)
+# called per cell (leverages × entry bins, both sides, every bar): inlined, its four array arguments cost eight
+# atomic reference-count operations a call, most of a bar's time; borrowed (no NRT) they cost none
+_BORROW = ("add_cell",)
+_NB = compile_twins(globals(), KERNELS, inline=_INLINE + _STEP_PARTS, borrow=_BORROW)
 
 bin_of_py, bin_of_nb = bin_of, _NB.bin_of
 entry_cdf_py, entry_cdf_nb = entry_cdf, _NB.entry_cdf
