@@ -104,6 +104,70 @@ def test_serve_live_flags_need_live(tmp_path, capsys):
     assert not (tmp_path / "x.duckdb").exists()
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidations(tmp_path, make_ws, make_rest):
+    import socket
+    import threading
+    from pathlib import Path
+
+    import uvicorn
+
+    from liqmap.viz._style import fmt_price, fmt_usd
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    bars = minute_bars(HISTORY + STREAMED, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    client, feed = live_app(tmp_path, make_ws(Script(bars[HISTORY:], frame_delay_s=0.4)), make_rest(bars))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        ser = feed.runner.series[("binance", BTC)]
+        for _ in range(1200):  # warm: the history is stored, the page has a series to load
+            if ser.engine is not None:
+                break
+            time.sleep(0.05)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/?symbol=BTC/USDT:USDT&exchange=binance&days=1&live=1")
+            page.wait_for_function("() => window.liqmap.heatmap && !window.liqmap.busy", timeout=60_000)
+            loaded = page.evaluate("window.liqmap.heatmap.times_ms.length")
+            last = f"window.liqmap.map.last_bar_ms === {int(bars[-1]['t'])}"
+            done = f"window.liqmap.feed && window.liqmap.feed.length === 6 && window.liqmap.map && {last}"
+            page.wait_for_function(f"() => {done} && !window.liqmap.busy", timeout=60_000)
+            rows = page.locator("#feed-table tbody tr").all_inner_texts()
+            dots = page.evaluate(
+                "document.getElementById('heatmap').data.find(t => t.name === 'realized liquidations')"
+            )
+            visible = page.is_visible("#feed-panel")
+            drawn_ms = page.evaluate("document.getElementById('heatmap').data[0].x")
+            loaded_ms = page.evaluate("window.liqmap.heatmap.start_ms")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    assert errors == [] and visible
+    orders = [b for i, b in enumerate(bars[HISTORY:]) if i % 2 == 0][::-1]  # newest first
+    want = []
+    for b in orders:
+        ts, px = int(b["t"]) + 30_000, float(f"{b['l']:.8g}")
+        hms = time.strftime("%H:%M:%S", time.gmtime(ts / 1000))
+        want.append(f"{hms}\tbinance\tlong\t{fmt_price(px)}\t{fmt_usd(round(px * 0.014, 2))}")
+    assert rows == want
+    assert sorted(dots["x"]) == sorted(int(b["t"]) + 30_000 for b in orders)  # no order drawn twice
+    # the heatmap loaded from the store mid-stream, then grew by one snapshot per pushed bar, up to the last
+    assert drawn_ms == [b["t"] for b in bars if b["t"] >= loaded_ms] and len(drawn_ms) > loaded
+
+
 def test_a_replayed_liquidation_is_pushed_once(tmp_path):
     from liqmap.live.parsers import Liquidation
 
