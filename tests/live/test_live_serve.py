@@ -179,3 +179,52 @@ def test_a_replayed_liquidation_is_pushed_once(tmp_path):
     assert list(feed.liquidations_after(3, ("binance",), BTC)) == [a] and not list(
         feed.liquidations_after(0, ("okx",), BTC)
     )
+
+
+@pytest.mark.timeout(180)
+def test_liqmap_serve_live_end_to_end_with_alerts_and_ctrl_c(tmp_path, make_ws, make_rest):
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+    from websockets.sync.client import connect
+
+    bars = minute_bars(HISTORY + 10, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    rest, ws = make_rest(bars), make_ws(Script(bars[HISTORY:], frame_delay_s=0.2))
+    db = tmp_path / "live.duckdb"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "liqmap", "serve", "--live", "--db", str(db), "--port", str(port), "--exchange",
+           "binance", "--history-minutes", str(HISTORY), "--oi-poll-s", "0.5", "--ws-url", f"binance={ws.url}",
+           "--api-url", f"binance={rest.url}", "--alert-cascade", "1.0"]  # fmt: skip
+    env = os.environ | {"LIQMAP_LOG_DIR": str(tmp_path)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base, origin = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # the store is created at start: the API answers before any bar
+            try:
+                assert httpx.get(f"http://{base}/api/symbols", timeout=2).status_code == 200
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.1)
+        with connect(f"ws://{base}/ws/map?symbol=BTCUSDT&exchange=binance", origin=origin) as sock:
+            maps = [json.loads(sock.recv(timeout=60))]
+            while maps[-1]["last_bar_ms"] < bars[-1]["t"]:
+                maps.append(json.loads(sock.recv(timeout=60)))
+        with connect(f"ws://{base}/ws/liquidations?symbol=BTCUSDT", origin=origin) as sock:
+            liqs = json.loads(sock.recv(timeout=10))
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the server stops, the runner flushes its last batch
+        out, err = proc.communicate(timeout=60)
+    assert all(m["live"] for m in maps) and maps[-1]["bars"] == len(bars), err
+    assert liqs["count"] == 5 and set(liqs["side"]) == {"long"}
+    assert "ALERT binance BTC/USDT:USDT: cascade amplification ≥ 1" in out  # the --alert-* flags of liqmap live
+    with Store(db, read_only=True) as s:
+        assert s.query_bars("binance", BTC)["timestamp"].tolist() == [b["t"] for b in bars]
+        assert len(s.query_liquidations("binance", BTC)) == 5
