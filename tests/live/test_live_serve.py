@@ -225,6 +225,7 @@ def test_liqmap_serve_live_end_to_end_with_alerts_and_ctrl_c(tmp_path, make_ws, 
     assert all(m["live"] for m in maps) and maps[-1]["bars"] == len(bars), err
     assert liqs["count"] == 5 and set(liqs["side"]) == {"long"}
     assert "ALERT binance BTC/USDT:USDT: cascade amplification ≥ 1" in out  # the --alert-* flags of liqmap live
+    assert "binance: " in err and "map p99" in err  # the streams' status line, as liqmap live prints it
     with Store(db, read_only=True) as s:
         assert s.query_bars("binance", BTC)["timestamp"].tolist() == [b["t"] for b in bars]
         assert len(s.query_liquidations("binance", BTC)) == 5

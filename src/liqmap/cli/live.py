@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from liqmap.live.runner import LiveSettings
 
 LIVE_VENUES = ("binance", "bybit", "okx")
+STATUS_EVERY_S = 30.0
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -115,6 +117,21 @@ def alert_engine(
     return al.Alerts(rules, sink_fns, hysteresis)
 
 
+def periodic_status(every_s: float = STATUS_EVERY_S) -> Callable[[str], None]:
+    """A runner status callback printing the line to stderr at most once per ``every_s`` (pipes, logs)."""
+    import sys
+    import time
+
+    last = [-math.inf]
+
+    def status(line: str) -> None:
+        if time.monotonic() - last[0] >= every_s:
+            last[0] = time.monotonic()
+            print(line, file=sys.stderr, flush=True)
+
+    return status
+
+
 def live(
     exchange: LiveExchangeOpt = None,
     symbol: LiveSymbolOpt = None,
@@ -142,7 +159,6 @@ def live(
 ) -> None:
     """Stream 1-minute bars and realized liquidations; backfill, store, update the maps, alert. Needs network."""
     import asyncio
-    import sys
 
     from rich.console import Console
 
@@ -160,7 +176,6 @@ def live(
         alerts, flags, alerts_jsonl, webhook, lambda s: out.print(s, markup=False, highlight=False, soft_wrap=True)
     )
     if quiet:
-        status = None
         runner = LiveRunner(settings, alerts=engine)
         asyncio.run(runner.run())
     elif err.is_terminal:
@@ -171,16 +186,7 @@ def live(
             runner = LiveRunner(settings, alerts=engine, status=lambda line: view.update(Text(line)))
             asyncio.run(runner.run())
     else:  # a pipe or a log file: one status line every 30 s
-        last = [0.0]
-
-        def status(line: str) -> None:
-            import time
-
-            if time.monotonic() - last[0] >= 30:
-                last[0] = time.monotonic()
-                print(line, file=sys.stderr, flush=True)
-
-        runner = LiveRunner(settings, alerts=engine, status=status)
+        runner = LiveRunner(settings, alerts=engine, status=periodic_status())
         asyncio.run(runner.run())
     typer.echo(runner.status_line())
 

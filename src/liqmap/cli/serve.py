@@ -28,6 +28,7 @@ from liqmap.cli.live import (
     WsUrlOpt,
     alert_engine,
     live_settings,
+    periodic_status,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ def serve(
             exchange, symbol, db, ws_url, api_url, history_minutes=history_minutes, backfill=not no_backfill,
             stale_s=stale_s, oi_poll_s=oi_poll_s, model=model, profile=profile, n_bins=bins,
         )  # fmt: skip
-        feed = LiveFeed(settings, alert_engine(alerts, flags, alerts_jsonl, webhook, typer.echo))
+        # the streams' status line on stderr every 30 s, as `liqmap live` prints it into a pipe or log
+        feed = LiveFeed(settings, alert_engine(alerts, flags, alerts_jsonl, webhook, typer.echo), periodic_status())
         with Store(db):  # create the store now if needed, and fail with its message if it cannot be written
             pass
     else:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,10 +48,17 @@ class LiveSnapshot:
 
 
 class LiveFeed:
-    """A :class:`LiveRunner` over ``settings`` on its own thread; its latest maps and liquidations."""
+    """A :class:`LiveRunner` over ``settings`` on its own thread (``alerts`` and ``status`` passed on); its
+    latest maps and liquidations."""
 
-    def __init__(self, settings: LiveSettings, alerts: Any = None, keep: int = KEEP_LIQUIDATIONS) -> None:
-        self.runner = LiveRunner(settings, alerts=alerts, listeners=(self,))
+    def __init__(
+        self,
+        settings: LiveSettings,
+        alerts: Any = None,
+        status: Callable[[str], None] | None = None,
+        keep: int = KEEP_LIQUIDATIONS,
+    ) -> None:
+        self.runner = LiveRunner(settings, alerts=alerts, status=status, listeners=(self,))
         self.model = settings.model
         self.snapshots: dict[tuple[str, str], LiveSnapshot] = {}
         self.liquidations: deque[tuple[int, Liquidation]] = deque(maxlen=keep)  # (sequence number, order)
