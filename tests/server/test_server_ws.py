@@ -39,3 +39,10 @@ def test_ws_reports_bad_query_and_closes(client, query, message):
         assert message in ws.receive_json()["error"]
         closed = ws.receive()
     assert closed["type"] == "websocket.close" and closed["code"] == 1008
+
+
+def test_ws_liquidations_needs_serve_live(client):
+    with client.websocket_connect(f"{WS}/ws/liquidations?symbol=BTCUSDT") as ws:
+        assert "pushed only by `liqmap serve --live`" in ws.receive_json()["error"]
+        closed = ws.receive()
+    assert closed["type"] == "websocket.close" and closed["code"] == 1008

@@ -124,6 +124,16 @@ class Store:
         """Close the connection (idempotent)."""
         self._con.close()
 
+    def reader(self) -> Store:
+        """A read-only handle on this open store for another thread of the same process (DuckDB refuses a
+        second, read-only open of a file this process holds for writing): its own connection to the same
+        database, seeing every committed write; closing it leaves this store open. Not thread-safe itself:
+        call it from one thread at a time."""
+        handle = object.__new__(Store)
+        handle.path, handle.read_only, handle._created, handle._wrote = self.path, True, False, False
+        handle._con = self._con.cursor()
+        return handle
+
     # ------------------------------------------------------------------ writes
     def upsert(self, kind: str, df: pd.DataFrame) -> int:
         """Validate ``df`` and write it, replacing rows with the same primary key; returns rows written.

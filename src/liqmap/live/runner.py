@@ -20,18 +20,23 @@ import contextlib
 import logging
 import math
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from liqmap.live.parsers import Bar, Drops, Liquidation, Parser, parser_for
 from liqmap.live.streams import Backoff, StreamState, read_stream, stream_specs
 from liqmap.tables import BARS, LIQUIDATIONS
 from liqmap.timeframes import MS_PER_MINUTE
+
+if TYPE_CHECKING:
+    from liqmap.data.store import Store
+    from liqmap.engine.results import LiqMap
 
 log = logging.getLogger("liqmap.live")
 
@@ -68,6 +73,7 @@ class Series:
     engine: Any = None
     config: Any = None
     last_ts: int | None = None
+    first_ts: int | None = None  # the first bar the engine applied (warm start included)
     history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1440))
     oi: tuple[float, float] | None = None  # (base units, time.monotonic() of the poll)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -89,6 +95,16 @@ class Counters:
     oi_errors: int = 0
 
 
+class Listener(Protocol):
+    """Told of each streamed update on the runner's event loop (keep it short: it delays the next frame)."""
+
+    def on_map(self, series: Series, liqmap: LiqMap) -> None:
+        """A streamed closed bar was applied: ``liqmap`` is the series' updated map (a fresh copy)."""
+
+    def on_liquidation(self, liq: Liquidation) -> None:
+        """A realized liquidation arrived (parsed and checked; stored within ``flush_s``)."""
+
+
 class LiveRunner:
     """Run :class:`LiveSettings` until ``duration_s`` passes or :meth:`stop` (SIGINT/SIGTERM) is called."""
 
@@ -98,6 +114,7 @@ class LiveRunner:
         *,
         alerts: Any = None,
         status: Callable[[str], None] | None = None,
+        listeners: Sequence[Listener] = (),
     ) -> None:
         from liqmap.symbols import normalize_symbol
 
@@ -115,6 +132,7 @@ class LiveRunner:
         self.c = Counters()
         self.alerts = alerts
         self.status_cb = status
+        self.listeners = tuple(listeners)
         self.latencies_ms: deque[float] = deque(maxlen=100_000)
         self.pending_bars: list[dict[str, Any]] = []
         self.pending_liqs: list[dict[str, Any]] = []
@@ -126,6 +144,8 @@ class LiveRunner:
         self.error: BaseException | None = None
         self.alert_errors = 0
         self._dirty: dict[tuple[str, str], Series] = {}
+        self._reader_root: Store | None = None  # the store handle store_reader() derives handles from
+        self._reader_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -141,6 +161,9 @@ class LiveRunner:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 loop.add_signal_handler(sig, self.stop)
         self._store = await loop.run_in_executor(self._store_pool, lambda: Store(self.s.db))
+        root = await loop.run_in_executor(self._store_pool, self._store.reader)
+        with self._reader_lock:
+            self._reader_root = root
         tasks = [
             asyncio.create_task(
                 read_stream(
@@ -173,12 +196,20 @@ class LiveRunner:
             if self.alerts is not None and self._dirty:
                 self.evaluate_alerts()
             await self._flush()
+            with self._reader_lock:
+                self._reader_root = None
             await loop.run_in_executor(self._store_pool, self._store.close)
             self._store_pool.shutdown(wait=True)
             self._net_pool.shutdown(wait=False, cancel_futures=True)
         if self.error is not None:
             raise self.error
         return self.c
+
+    def store_reader(self) -> Store | None:
+        """A read-only handle on the runner's open store for another thread (:meth:`Store.reader`: this
+        process cannot open the file read-only while the runner writes it); None while it is not open."""
+        with self._reader_lock:
+            return None if self._reader_root is None else self._reader_root.reader()
 
     # -- frames ---------------------------------------------------------------------------------------------
     def _on_frame(self, exchange: str) -> Callable[[str | bytes, float], Any]:
@@ -191,6 +222,8 @@ class LiveRunner:
                     self.pending_liqs.append(ev.row())
                     if self.alerts is not None:
                         self.alerts.on_liquidation(ev)
+                    for listener in self.listeners:
+                        listener.on_liquidation(ev)
                 elif ev.closed:
                     await self.on_closed_bar(ev, t_recv)
                 else:
@@ -237,14 +270,18 @@ class LiveRunner:
     def _apply(self, ser: Series, row: dict[str, Any], t_recv: float | None, measure: bool = True) -> None:
         ser.engine.update(row)
         ser.last_ts = int(row["timestamp"])
+        if ser.first_ts is None:
+            ser.first_ts = ser.last_ts
         ser.history.append(row)
         ser.applied += 1
         if t_recv is not None:
-            ser.engine.liqmap()  # the updated map (what a consumer reads): part of the measured latency
+            lm = ser.engine.liqmap()  # the updated map (what a consumer reads): part of the measured latency
             if measure:
                 self.latencies_ms.append((time.perf_counter() - t_recv) * 1e3)
             if self.alerts is not None:
                 self._dirty[(ser.exchange, ser.symbol)] = ser
+            for listener in self.listeners:
+                listener.on_map(ser, lm)
 
     def evaluate_alerts(self) -> None:
         """Run the alert rules on the maps updated since the last call (one map report per series). Called
@@ -404,6 +441,7 @@ class LiveRunner:
         ser.history.extend(rows)
         ser.backfilled = len(rows)
         ser.last_ts = int(rows[-1]["timestamp"]) if rows else None
+        ser.first_ts = int(rows[0]["timestamp"]) if rows else None
         log.info("%s %s: warm start from %d stored bars", ser.exchange, ser.symbol, len(rows))
 
     def _fatal(self, exc: BaseException) -> None:

@@ -8,15 +8,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
 from liqmap import __version__
@@ -46,6 +49,9 @@ from liqmap.server.security import (
     WebsocketOriginCheck,
 )
 
+if TYPE_CHECKING:
+    from liqmap.server.live import LiveFeed
+
 log = logging.getLogger("liqmap.server")
 
 DEFAULT_CACHE_MB = 256.0
@@ -63,21 +69,36 @@ def create_app(
     poll_interval_s: float = 1.0,
     cache_mb: float = DEFAULT_CACHE_MB,
     allowed_hosts: Iterable[str] = LOCAL_HOSTS,
+    live_feed: LiveFeed | None = None,
 ) -> FastAPI:
     """A liqmap web app reading the store at ``db_path`` (read-only; ``None``: the default store path).
 
     ``services`` replaces the store/engine/analytics calls (tests); ``poll_interval_s`` is how often the
     last stored bar is re-read (cache keys and ``/ws/map`` pushes follow it); ``cache_mb`` bounds the bytes
     all caches hold together (half engine results, a quarter encoded responses, a quarter the fast path's);
-    ``allowed_hosts`` are the names the ``Host`` header (and a websocket's ``Origin``) may carry.
+    ``allowed_hosts`` are the names the ``Host`` header (and a websocket's ``Origin``) may carry;
+    ``live_feed`` (``serve --live``) is started and stopped with the app, its store shared with the routes, its
+    maps and realized liquidations pushed by ``/ws/map`` and ``/ws/liquidations``.
     """
     if poll_interval_s <= 0:
         raise ValueError(f"poll_interval_s must be > 0, got {poll_interval_s}")
     if cache_mb <= 0:
         raise ValueError(f"cache_mb must be > 0, got {cache_mb}")
-    services = services or default_services(db_path)
+    services = services or default_services(db_path, live_feed.store_reader if live_feed is not None else None)
     budget = cache_mb * 2**20
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if live_feed is not None:
+            live_feed.start()
+        try:
+            yield
+        finally:
+            if live_feed is not None:
+                await run_in_threadpool(live_feed.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,  # served offline by routes.docs
         redoc_url=None,
         title="liqmap",
@@ -94,6 +115,7 @@ def create_app(
         response_cache=LRUCache(int(budget * RESPONSE_SHARE)),
         raw_cache=LRUCache(int(budget * FASTPATH_SHARE)),
         poll_interval_s=poll_interval_s,
+        live=live_feed,
     )
     app.state.liqmap = state
     allowed_hosts = tuple(allowed_hosts)

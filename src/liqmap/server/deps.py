@@ -30,7 +30,8 @@ from liqmap.server.api.params import MAX_BINS
 from liqmap.server.cache import LRUCache
 
 if TYPE_CHECKING:
-    from liqmap.data.store import StoreReader
+    from liqmap.data.store import Store, StoreReader
+    from liqmap.server.live import LiveFeed
 
 log = logging.getLogger("liqmap.server")
 
@@ -66,8 +67,9 @@ class Services:
     validate: Callable[[dict[str, EngineOutput], str, pd.DataFrame, pd.DataFrame], dict[str, Any]]
 
 
-def default_services(db_path: Path | str | None) -> Services:
-    """The real store (opened read-only per access), engine and analytics."""
+def default_services(db_path: Path | str | None, shared: Callable[[], Store | None] | None = None) -> Services:
+    """The real store (opened read-only per access), engine and analytics. ``shared`` hands out a read-only
+    handle on a store this process holds open for writing (``serve --live``), or None when it holds none."""
     from liqmap import engine
     from liqmap.analytics.report import build_map_report
     from liqmap.data.store import Store, default_db_path
@@ -76,6 +78,9 @@ def default_services(db_path: Path | str | None) -> Services:
     store_file = Path(db_path).expanduser() if db_path is not None else default_db_path()
 
     def open_store() -> AbstractContextManager[StoreReader]:
+        handle = shared() if shared is not None else None
+        if handle is not None:
+            return handle
         attempt = 1
         while True:
             try:
@@ -227,6 +232,7 @@ class ServerState:
     response_cache: LRUCache[bytes]
     raw_cache: LRUCache[Any]  # (path, query string) → fastpath.RawEntry
     poll_interval_s: float = 1.0
+    live: LiveFeed | None = None  # serve --live: the live runner's maps and liquidations
     engine_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
 
 

@@ -665,6 +665,7 @@ async function loadMap() {
 }
 
 function syncLive() {
+  syncFeed();
   const wanted = $("live").checked ? query().toString() : null;
   if (state.ws && state.ws.params === wanted) return;
   if (state.ws) state.ws.close();
@@ -675,9 +676,109 @@ function syncLive() {
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.error) return setStatus(msg.error, true);
+    if (msg.live) return onLiveMap(msg); // serve --live: the live engine's map, nothing recomputed
     if (state.map && msg.last_bar_ms !== state.map.last_bar_ms) refresh(); // a new bar: redraw everything
   };
   state.ws = ws;
+}
+
+// ---------------------------------------------------------------- live push (liqmap serve --live)
+// /ws/map sends the live engine's map after each closed bar (live: true): the map, levels and status are redrawn
+// from it and the heatmap grows by one snapshot. /ws/liquidations sends realized liquidations as they stream in:
+// they join the heatmap's dots (sized by notional) and the feed panel. A server without --live answers
+// /ws/liquidations with {"error"}: the feed panel stays hidden.
+const FEED_ROWS = 50; // the feed panel lists the latest orders, newest first
+const STREAMED_KEEP = 5000; // streamed orders kept for the heatmap's dots
+const LIQ_KEYS = ["times_ms", "exchange", "side", "price", "notional_usd"];
+const wsURL = (path, params) => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}?${params}`;
+
+function onLiveMap(m) {
+  if (state.map && state.map.live && m.last_bar_ms === state.map.last_bar_ms) return;
+  state.map = m;
+  renderMap(m);
+  renderLevels(m);
+  renderStatus(m);
+  const merged = mergeStreamed();
+  if (!extendHeatmap(m) && merged && state.heatmap) renderHeatmap(state.heatmap);
+}
+
+function extendHeatmap(m) {
+  // one more heatmap snapshot: the live map's bins summed into the heatmap's price bins (the grids differ);
+  // true when the heatmap was redrawn
+  const hm = state.heatmap;
+  if (!hm || !hm.times_ms.length || m.as_of_ms <= hm.times_ms[hm.times_ms.length - 1]) return false;
+  const n = hm.times_ms.length, step = n > 1 ? hm.times_ms[n - 1] - hm.times_ms[n - 2] : Infinity;
+  if (m.as_of_ms - hm.times_ms[n - 1] > 1.5 * step) { // bars came before this page listened: reload once
+    refresh().then(() => { if (mergeStreamed() && state.heatmap) renderHeatmap(state.heatmap); });
+    return true;
+  }
+  const nB = hm.price_bins.length, L = new Array(nB).fill(0), S = new Array(nB).fill(0);
+  m.price_bins.forEach((p, i) => {
+    const b = Math.round((p - hm.price_bins[0]) / hm.bin_usd);
+    if (b >= 0 && b < nB) { L[b] += m.long_usd[i]; S[b] += m.short_usd[i]; }
+  });
+  hm.times_ms.push(m.as_of_ms);
+  hm.close.push(m.price);
+  hm.long_usd.push(L);
+  hm.short_usd.push(S);
+  hm.end_ms = m.as_of_ms;
+  heatCache.delete(hm);
+  renderHeatmap(hm);
+  return true;
+}
+
+function syncFeed() {
+  const wanted = $("live").checked ? new URLSearchParams([["symbol", $("symbol").value], ...checkedExchanges().map((e) => ["exchange", e])]).toString() : null;
+  if (state.wsLiqs && state.wsLiqs.params === wanted) return;
+  if (state.wsLiqs) state.wsLiqs.close();
+  state.wsLiqs = null;
+  state.feed = [];
+  state.streamed = null;
+  if (!wanted) return;
+  const ws = new WebSocket(wsURL("/ws/liquidations", wanted));
+  ws.params = wanted;
+  ws.onmessage = (ev) => onLiquidations(JSON.parse(ev.data));
+  state.wsLiqs = ws;
+}
+
+function onLiquidations(msg) {
+  $("feed-panel").hidden = !!msg.error;
+  if (msg.error) return;
+  const rows = msg.times_ms.map((t, i) => ({ t, exchange: msg.exchange[i], side: msg.side[i], price: msg.price[i], usd: msg.notional_usd[i] }));
+  state.feed = rows.reverse().concat(state.feed || []).slice(0, FEED_ROWS);
+  $("feed-table").tBodies[0].replaceChildren(...state.feed.map((o) => {
+    const tr = document.createElement("tr");
+    const cells = [new Date(o.t).toISOString().slice(11, 19), o.exchange, o.side, price(o.price), usd(o.usd)];
+    tr.append(...cells.map((text, k) => Object.assign(document.createElement("td"), { textContent: text, className: k === 2 ? `side-${o.side}` : "" })));
+    return tr;
+  }));
+  $("feed-sub").textContent = `latest ${state.feed.length} · ${msg.symbol}`;
+  appendLiquidations(msg);
+}
+
+function appendLiquidations(msg) {
+  // streamed orders are kept and joined to the stored ones drawn on the heatmap (a reload may drop them)
+  const kept = state.streamed || Object.fromEntries(LIQ_KEYS.map((k) => [k, []]));
+  state.streamed = Object.fromEntries(LIQ_KEYS.map((k) => [k, kept[k].concat(msg[k]).slice(-STREAMED_KEEP)]));
+  if (mergeStreamed() && state.heatmap) renderHeatmap(state.heatmap);
+}
+
+function mergeStreamed() {
+  // add the streamed orders the drawn list lacks (it holds those stored when it loaded); true when some were
+  const liq = state.liquidations, s = state.streamed;
+  if (!liq || !s) return false;
+  const key = (l, i) => `${l.times_ms[i]} ${l.exchange[i]} ${l.side[i]} ${l.price[i]}`;
+  const seen = new Set(liq.times_ms.map((_, i) => key(liq, i)));
+  let added = 0;
+  s.times_ms.forEach((_, i) => {
+    const k = key(s, i);
+    if (seen.has(k)) return;
+    seen.add(k);
+    for (const name of LIQ_KEYS) liq[name].push(s[name][i]);
+    added++;
+  });
+  liq.count += added;
+  return added > 0;
 }
 
 // ---------------------------------------------------------------- export what is on screen

@@ -3,7 +3,8 @@ dots on the heatmap and ticks on the map), cached per store version like ``/api/
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -18,15 +19,27 @@ from liqmap.server.api.pipeline import cached_body
 from liqmap.server.deps import ServerState, StoreBusyError, get_state
 from liqmap.symbols import normalize_symbol
 
+if TYPE_CHECKING:
+    from liqmap.live.parsers import Liquidation
+
 router = APIRouter(tags=["store"], responses=ERROR_RESPONSES)
 
 MAX_ROWS = 100_000
 DEFAULT_ROWS = 20_000
 
+SymbolParam = Annotated[
+    str,
+    Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9/:_\-]+$", description="Symbol, any common spelling."),
+]
+ExchangesParam = Annotated[
+    list[Exchange] | None, Query(description="Only these exchanges (repeat); default every stored one.")
+]
+
 
 class LiquidationsResponse(BaseModel):
     """Stored realized liquidation orders, oldest first, as parallel arrays. When more than ``limit`` match,
-    the ``limit`` largest by notional are kept (``truncated``; ``matched`` says how many there were)."""
+    the ``limit`` largest by notional are kept (``truncated``; ``matched`` says how many there were).
+    ``/ws/liquidations`` pushes the orders that just arrived in this shape too."""
 
     symbol: str
     exchanges: list[str] = Field(description="The exchanges asked for (empty: every stored one).")
@@ -45,13 +58,8 @@ class LiquidationsResponse(BaseModel):
 @router.get("/api/liquidations", response_model=LiquidationsResponse, summary="Stored realized liquidations")
 async def get_liquidations(
     state: Annotated[ServerState, Depends(get_state)],
-    symbol: Annotated[
-        str,
-        Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9/:_\-]+$", description="Symbol, any common spelling."),
-    ] = "BTC/USDT:USDT",
-    exchange: Annotated[
-        list[Exchange] | None, Query(description="Only these exchanges (repeat); default every stored one.")
-    ] = None,
+    symbol: SymbolParam = "BTC/USDT:USDT",
+    exchange: ExchangesParam = None,
     start_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS, description="First order time, UTC epoch ms.")] = None,
     end_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS, description="Last order time, UTC epoch ms.")] = None,
     limit: Annotated[
@@ -60,9 +68,7 @@ async def get_liquidations(
 ) -> Response:
     """Every stored realized liquidation of ``symbol`` in ``[start_ms, end_ms]``: time, exchange, side, price
     and notional. None stored is an empty list, not an error."""
-    exchanges = tuple(dict.fromkeys(e.value for e in exchange or []))
-    if len(exchanges) > MAX_EXCHANGES:
-        raise LiqmapError(f"at most {MAX_EXCHANGES} exchanges per request, got {len(exchanges)}")
+    exchanges = requested_exchanges(exchange)
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise LiqmapError(f"start_ms ({start_ms}) must not be after end_ms ({end_ms})")
     sym = normalize_symbol(symbol)
@@ -71,6 +77,34 @@ async def get_liquidations(
     key = None if version is None else ("liquidations", version, sym, exchanges, start_ms, end_ms, limit)
     body = await cached_body(state, key, lambda: build_liquidations(state, sym, exchanges, start_ms, end_ms, limit))
     return Response(content=body, media_type="application/json")
+
+
+def requested_exchanges(exchange: list[Exchange] | None) -> tuple[str, ...]:
+    """The distinct exchanges asked for (empty: any), at most :data:`MAX_EXCHANGES`."""
+    exchanges = tuple(dict.fromkeys(e.value for e in exchange or []))
+    if len(exchanges) > MAX_EXCHANGES:
+        raise LiqmapError(f"at most {MAX_EXCHANGES} exchanges per request, got {len(exchanges)}")
+    return exchanges
+
+
+def orders_response(symbol: str, exchanges: tuple[str, ...], orders: Sequence[Liquidation]) -> LiquidationsResponse:
+    """Realized liquidations just streamed, oldest first, in the shape of ``GET /api/liquidations``."""
+    orders = sorted(orders, key=lambda o: (o.timestamp, o.exchange))
+    times = [o.timestamp for o in orders]
+    return LiquidationsResponse(
+        symbol=symbol,
+        exchanges=list(exchanges),
+        start_ms=min(times, default=None),
+        end_ms=max(times, default=None),
+        matched=len(orders),
+        count=len(orders),
+        truncated=False,
+        times_ms=times,
+        exchange=[o.exchange for o in orders],
+        side=[o.side for o in orders],
+        price=[o.price for o in orders],
+        notional_usd=[round(o.notional_usd, 2) for o in orders],
+    )
 
 
 def build_liquidations(

@@ -1,31 +1,49 @@
-"""``WS /ws/map``: push the liquidation map whenever a new bar is stored.
+"""``WS /ws/map``: push the liquidation map on each new bar; ``WS /ws/liquidations``: push realized liquidations.
 
-Takes the query parameters of ``GET /api/map``. The server sends the current map on connect, then
-re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map (the same
-JSON as ``/api/map``) each time it changes. A bad parameter or missing data is answered with
-``{"error": message}`` and close code 1008 (by the app's exception handlers). The client sends nothing:
-its text frames are ignored; a binary frame closes the socket with code 1003 (unsupported data).
+``/ws/map`` takes the query parameters of ``GET /api/map`` and sends the current map on connect, then:
+
+* for a series that ``liqmap serve --live`` streams (one exchange it streams, its model, no
+  ``start_ms``/``end_ms``/``at_ms``): the live engine's map after each closed bar — no recompute, ``live``
+  true; the engine's own grid and the bars since its warm start (``bins``, ``days``, ``bin_usd`` do not apply);
+* otherwise: it re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map
+  each time it changes.
+
+Either way the message is the JSON of ``/api/map``. ``/ws/liquidations`` (``serve --live`` only) takes
+``symbol`` and ``exchange`` (repeat; default any) and sends the latest kept realized liquidations on
+connect, then each batch as it streams in, in the JSON of ``GET /api/liquidations``. A bad parameter or
+missing data is answered with ``{"error": message}`` and close code 1008 (by the app's exception
+handlers). The client sends nothing: its text frames are ignored; a binary frame closes the socket with
+code 1003 (unsupported data).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from liqmap.analytics.report import ReportSettings
+from liqmap.errors import LiqmapError
 from liqmap.server.api.params import LeverageRange, SeriesQuery, leverage_range, report_settings, series_query
-from liqmap.server.api.pipeline import current_window
-from liqmap.server.api.routes.maps import AtMs, Layers, map_response
+from liqmap.server.api.pipeline import cached_body, current_window, filter_leverage
+from liqmap.server.api.routes.liquidations import ExchangesParam, SymbolParam, orders_response, requested_exchanges
+from liqmap.server.api.routes.maps import AtMs, Layers, MapResponse, map_response
 from liqmap.server.deps import ServerState, get_ws_state
+from liqmap.symbols import normalize_symbol
+
+if TYPE_CHECKING:
+    from liqmap.server.live import LiveFeed, LiveSnapshot
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("liqmap.server")
 
 UNSUPPORTED_DATA = 1003
+INTERNAL_ERROR = 1011
 
 
 @router.websocket("/ws/map")
@@ -38,23 +56,163 @@ async def ws_map(
     at_ms: AtMs = None,
     layers: Layers = False,
 ) -> None:
-    """Send the map now and again after every change of the last stored bar."""
+    """Send the map now and again after every new bar (the live engine's, or recomputed from the store)."""
     await websocket.accept()
-    sent_for = -1  # the last bar the client has the map for; -1: nothing sent yet
-    try:
-        while True:  # a LiqmapError/StoreError propagates: the app's handler sends {"error"} and closes
-            window = await current_window(state, q)
-            if window.last_bar_ms != sent_for:
-                response = await map_response(state, None, q, at_ms, layers, settings, lev)
-                await websocket.send_text(bytes(response.body).decode())
-                sent_for = window.last_bar_ms
-            with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left
-                message = await asyncio.wait_for(websocket.receive(), timeout=state.poll_interval_s)
-                if message["type"] == "websocket.disconnect":
-                    return
-                if message.get("bytes") is not None:
-                    log.info("closing /ws/map: the client sent a binary frame")
-                    await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not accepted")
-                    return
+    feed = state.live
+    key = None
+    if feed is not None and feed.running and at_ms is None and q.start_ms is None and q.end_ms is None:
+        key = feed.serves(q.exchanges, q.symbol, q.model.value)
+    try:  # a LiqmapError/StoreError propagates: the app's handler sends {"error"} and closes
+        if feed is not None and key is not None and not await _push_live_maps(websocket, state, feed, key, layers,
+                                                                             settings, lev):  # fmt: skip
+            return
+        await _push_stored_maps(websocket, state, q, at_ms, layers, settings, lev)
     except WebSocketDisconnect:
         return
+
+
+async def _push_live_maps(
+    websocket: WebSocket,
+    state: ServerState,
+    feed: LiveFeed,
+    key: tuple[str, str],
+    layers: bool,
+    settings: ReportSettings,
+    lev: LeverageRange | None,
+) -> bool:
+    """Send the live engine's map of ``key`` whenever it has a new bar; False when the client left, True
+    when the runner stopped (the caller goes on from the store)."""
+    sent_for = -1
+    receive: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
+    try:
+        while True:
+            snap = feed.snapshots.get(key)
+            if snap is not None and snap.last_ms != sent_for:
+                cache_key = ("live-map", key, snap.last_ms, layers, settings, lev)
+                body = await cached_body(
+                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev)
+                )
+                await websocket.send_text(body.decode())
+                sent_for = snap.last_ms
+            if not feed.running:
+                return True
+            following = await _next_event(websocket, receive, feed.changed())
+            if following is None:
+                return False
+            receive = following
+    finally:
+        receive.cancel()
+
+
+def build_live_map(
+    snap: LiveSnapshot, layers: bool, settings: ReportSettings, lev: LeverageRange | None = None
+) -> MapResponse:
+    """The :class:`MapResponse` of a live snapshot: its map (the layers within ``lev`` if given) and the map
+    report, its impact calibrated on the runner's recent bars — what ``build_map`` gives for a stored run."""
+    import pandas as pd
+
+    from liqmap.analytics.report import build_map_report
+
+    lm = snap.liqmap if lev is None else filter_leverage(snap.liqmap, lev)
+    report = build_map_report(lm, pd.DataFrame(list(snap.bars)), settings, profile=snap.profile)
+    info = {
+        "symbol": snap.symbol,
+        "exchanges": [snap.exchange],
+        "model": snap.model,
+        "start_ms": snap.first_ms,
+        "end_ms": snap.last_ms,
+        "last_bar_ms": snap.last_ms,
+        "bars": snap.n_bars,
+        "warnings": [],
+    }
+    fields = report.to_dict() | info | lm.to_dict(layers)
+    return MapResponse(**fields, leverage_filter=lev.label if lev else "", live=True)
+
+
+async def _push_stored_maps(
+    websocket: WebSocket,
+    state: ServerState,
+    q: SeriesQuery,
+    at_ms: int | None,
+    layers: bool,
+    settings: ReportSettings,
+    lev: LeverageRange | None,
+) -> None:
+    """Poll the last stored bar every ``poll_interval_s``; send the recomputed map when it changed."""
+    sent_for = -1  # the last bar the client has the map for; -1: nothing sent yet
+    while True:
+        window = await current_window(state, q)
+        if window.last_bar_ms != sent_for:
+            response = await map_response(state, None, q, at_ms, layers, settings, lev)
+            await websocket.send_text(bytes(response.body).decode())
+            sent_for = window.last_bar_ms
+        with contextlib.suppress(TimeoutError):  # wait for the next poll; notices a client that left
+            message = await asyncio.wait_for(websocket.receive(), timeout=state.poll_interval_s)
+            if await _client_left(websocket, message):
+                return
+
+
+@router.websocket("/ws/liquidations")
+async def ws_liquidations(
+    websocket: WebSocket,
+    state: Annotated[ServerState, Depends(get_ws_state)],
+    symbol: SymbolParam = "BTC/USDT:USDT",
+    exchange: ExchangesParam = None,
+) -> None:
+    """Send the latest realized liquidations now, then each batch as it streams in (``serve --live``)."""
+    exchanges = requested_exchanges(exchange)
+    sym = normalize_symbol(symbol)
+    feed = state.live
+    if feed is None:
+        raise LiqmapError(
+            "realized liquidations are pushed only by `liqmap serve --live`; "
+            "GET /api/liquidations reads the stored ones"
+        )
+    await websocket.accept()
+    seq, first = 0, True
+    receive: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
+    try:
+        while True:
+            orders = list(feed.liquidations_after(seq, exchanges, sym))
+            seq = feed.last_seq
+            if orders or first:
+                await websocket.send_text(orders_response(sym, exchanges, orders).model_dump_json())
+                first = False
+            if not feed.running:
+                await websocket.send_json({"error": "the live runner stopped; the server log says why"})
+                await websocket.close(code=INTERNAL_ERROR)
+                return
+            following = await _next_event(websocket, receive, feed.changed())
+            if following is None:
+                return
+            receive = following
+    except WebSocketDisconnect:
+        return
+    finally:
+        receive.cancel()
+
+
+async def _next_event(
+    websocket: WebSocket, receive: asyncio.Future[Any], changed: Awaitable[bool]
+) -> asyncio.Future[Any] | None:
+    """Wait until ``changed`` completes or the client sends; the receive to wait on next, None when the
+    client left."""
+    waiter = asyncio.ensure_future(changed)
+    done, _ = await asyncio.wait({receive, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if receive not in done:
+        return receive
+    if await _client_left(websocket, receive.result()):
+        return None
+    return asyncio.ensure_future(websocket.receive())
+
+
+async def _client_left(websocket: WebSocket, message: Any) -> bool:
+    """True when ``message`` ends the socket: a disconnect, or a binary frame (closed with code 1003)."""
+    if message["type"] == "websocket.disconnect":
+        return True
+    if message.get("bytes") is not None:
+        log.info("closing %s: the client sent a binary frame", websocket.url.path)
+        await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not accepted")
+        return True
+    return False

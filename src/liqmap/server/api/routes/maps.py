@@ -53,6 +53,11 @@ class MapResponse(SeriesInfo, MapReportModel):
     long_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
     short_by_leverage: list[list[float]] = Field(default_factory=list, description="[leverage][bin], USD.")
     leverage_filter: str = Field("", description="The leverage layers kept (min_leverage/max_leverage), e.g. 50x–100x.")
+    live: bool = Field(
+        False,
+        description="Pushed by /ws/map from the live engine of `liqmap serve --live` (its grid, the bars since its "
+        "warm start; bins/days do not apply) rather than computed from the store.",
+    )
 
 
 AtMs = Annotated[
