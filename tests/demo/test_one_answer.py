@@ -23,9 +23,9 @@ SYMBOL = "BTC/USDT:USDT"
 SHARED = ("symbol", "as_of_ms", "price", "model", "profile", "settings", "clusters", "imbalance", "asymmetry")
 SHARED += ("by_move", "cascades", "warnings", "caveat")
 ROUTES = (("/api/map", []), ("/api/levels", []), ("/api/cascade", [("shock_pct", 1.0)]))
-# API-only fields: the query's window, and its inputs' origins (read from the store: recorded provenance,
-# stored liquidations — `map --json` reports neither)
-QUERY_ONLY = {"exchanges", "start_ms", "end_ms", "last_bar_ms", "bars", "leverage_filter", "inputs"}
+# API-only fields: the query's window, its inputs' origins (read from the store: recorded provenance, stored
+# liquidations — `map --json` reports neither) and whether a live engine pushed it (with its last bar's candle)
+QUERY_ONLY = {"exchanges", "start_ms", "end_ms", "last_bar_ms", "bars", "leverage_filter", "inputs", "live", "candle"}
 
 
 @pytest.fixture(scope="module")

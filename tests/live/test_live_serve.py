@@ -89,6 +89,8 @@ def test_serve_live_pushes_the_live_map_and_realized_liquidations(tmp_path, make
     assert got["total_long_usd"] == want["total_long_usd"] and got["total_short_usd"] == want["total_short_usd"]
     assert got["clusters"] == want["clusters"] and got["imbalance"] == want["imbalance"]
     assert len(maps) >= 3 and np.diff([m["last_bar_ms"] for m in maps]).min() > 0  # one push per new bar
+    final = all_bars.iloc[-1]  # each push carries its closed bar's candle (the dashboard's new heatmap column)
+    assert got["candle"] == {k: float(final[k]) for k in ("open", "high", "low", "close")}
 
     assert not stored_map["live"] and stored_map["model"] == "volume" and len(stored_map["price_bins"]) == 50
     assert stored_map["last_bar_ms"] <= last_ms
@@ -150,6 +152,10 @@ def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidat
             )
             visible = page.is_visible("#feed-panel")
             drawn_ms = page.evaluate("document.getElementById('heatmap').data[0].x")
+            candles = page.evaluate(
+                "(() => { const c = document.getElementById('heatmap').data.find(t => t.type === 'candlestick');"
+                " return [c.x, c.close]; })()"
+            )
             loaded_ms = page.evaluate("window.liqmap.heatmap.start_ms")
             browser.close()
     finally:
@@ -166,6 +172,8 @@ def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidat
     assert sorted(dots["x"]) == sorted(int(b["t"]) + 30_000 for b in orders)  # no order drawn twice
     # the heatmap loaded from the store mid-stream, then grew by one snapshot per pushed bar, up to the last
     assert drawn_ms == [b["t"] for b in bars if b["t"] >= loaded_ms] and len(drawn_ms) > loaded
+    # every column has its candle, the pushed ones too: each closes at its bar's close
+    assert candles[0] == drawn_ms and candles[1] == [float(b["c"]) for b in bars if b["t"] >= loaded_ms]
 
 
 def test_a_replayed_liquidation_is_pushed_once(tmp_path):

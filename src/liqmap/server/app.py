@@ -149,7 +149,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         return handle
 
     async def internal(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        method = request.scope.get("method", "WS")  # a websocket's scope has no method
+        log.error("internal error on %s %s", method, request.url.path, exc_info=exc)
         message = f"internal error ({type(exc).__name__}); the server log has the details"
         return JSONResponse({"detail": message}, status_code=500)
 

@@ -24,6 +24,7 @@ from liqmap.live.runner import LiveRunner, LiveSettings, Series
 
 if TYPE_CHECKING:
     from liqmap.data.store import Store
+    from liqmap.engine.config import EngineConfig
     from liqmap.engine.results import LiqMap
 
 log = logging.getLogger("liqmap.server")
@@ -40,6 +41,7 @@ class LiveSnapshot:
     symbol: str
     model: str
     profile: str
+    config: EngineConfig  # the live engine's (its tier tables: the inputs' status)
     liqmap: LiqMap
     bars: tuple[dict[str, Any], ...]  # the runner's recent bars (at most history_minutes)
     first_ms: int  # the first bar the engine applied (its warm start)
@@ -120,6 +122,7 @@ class LiveFeed:
             symbol=series.symbol,
             model=self.model,
             profile=series.config.profile,
+            config=series.config,
             liqmap=liqmap,
             bars=tuple(series.history),
             first_ms=series.first_ts,

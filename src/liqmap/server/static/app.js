@@ -719,6 +719,7 @@ function extendHeatmap(m) {
   });
   hm.times_ms.push(m.as_of_ms);
   hm.close.push(m.price);
+  for (const k of ["open", "high", "low", "close"]) hm.candles[k].push(m.candle ? m.candle[k] : null); // the pushed bar's candle
   hm.long_usd.push(L);
   hm.short_usd.push(S);
   hm.end_ms = m.as_of_ms;

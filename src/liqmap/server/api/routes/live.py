@@ -32,7 +32,7 @@ from liqmap.errors import LiqmapError
 from liqmap.server.api.params import LeverageRange, SeriesQuery, leverage_range, report_settings, series_query
 from liqmap.server.api.pipeline import cached_body, current_window, filter_leverage
 from liqmap.server.api.routes.liquidations import ExchangesParam, SymbolParam, orders_response, requested_exchanges
-from liqmap.server.api.routes.maps import AtMs, Layers, MapResponse, map_response
+from liqmap.server.api.routes.maps import AtMs, Candle, Layers, MapResponse, map_response
 from liqmap.server.deps import ServerState, get_ws_state
 from liqmap.symbols import normalize_symbol
 
@@ -89,8 +89,9 @@ async def _push_live_maps(
             snap = feed.snapshots.get(key)
             if snap is not None and snap.last_ms != sent_for:
                 cache_key = ("live-map", key, snap.last_ms, layers, settings, lev)
+                liquidations = sum(1 for _ in feed.liquidations_after(0, key[:1], key[1]))
                 body = await cached_body(
-                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev)
+                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev, liquidations)
                 )
                 await websocket.send_text(body.decode())
                 sent_for = snap.last_ms
@@ -105,16 +106,24 @@ async def _push_live_maps(
 
 
 def build_live_map(
-    snap: LiveSnapshot, layers: bool, settings: ReportSettings, lev: LeverageRange | None = None
+    snap: LiveSnapshot,
+    layers: bool,
+    settings: ReportSettings,
+    lev: LeverageRange | None = None,
+    liquidations: int = 0,
 ) -> MapResponse:
     """The :class:`MapResponse` of a live snapshot: its map (the layers within ``lev`` if given) and the map
-    report, its impact calibrated on the runner's recent bars — what ``build_map`` gives for a stored run."""
+    report, its impact calibrated on the runner's recent bars — what ``build_map`` gives for a stored run;
+    ``liquidations``: the realized ones the feed holds for the series (its inputs' status)."""
     import pandas as pd
 
     from liqmap.analytics.report import build_map_report
+    from liqmap.server.api.inputs import input_status
 
+    bars = pd.DataFrame(list(snap.bars))
     lm = snap.liqmap if lev is None else filter_leverage(snap.liqmap, lev)
-    report = build_map_report(lm, pd.DataFrame(list(snap.bars)), settings, profile=snap.profile)
+    report = build_map_report(lm, bars, settings, profile=snap.profile)
+    streamed = pd.DataFrame({"exchange": [], "field": [], "provenance": [], "note": []})  # the venues' own
     info = {
         "symbol": snap.symbol,
         "exchanges": [snap.exchange],
@@ -124,9 +133,12 @@ def build_live_map(
         "last_bar_ms": snap.last_ms,
         "bars": snap.n_bars,
         "warnings": [],
+        "inputs": input_status(bars, streamed, liquidations, snap.config),
     }
     fields = report.to_dict() | info | lm.to_dict(layers)
-    return MapResponse(**fields, leverage_filter=lev.label if lev else "", live=True)
+    last = snap.bars[-1]
+    candle = Candle(open=last["open"], high=last["high"], low=last["low"], close=last["close"])
+    return MapResponse(**fields, leverage_filter=lev.label if lev else "", live=True, candle=candle)
 
 
 async def _push_stored_maps(

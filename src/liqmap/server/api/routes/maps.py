@@ -30,6 +30,15 @@ class ExchangeLayer(BaseModel):
     short_usd: list[float]
 
 
+class Candle(BaseModel):
+    """One bar's open, high, low and close."""
+
+    open: float
+    high: float
+    low: float
+    close: float
+
+
 class MapResponse(SeriesInfo, MapReportModel):
     """Outstanding long/short liquidation notional per price bin at ``as_of_ms`` (``LiqMap.to_dict()``, the
     JSON that ``liqmap map --json`` prints too), and the map report (``MapReport.to_dict()``: clusters,
@@ -57,6 +66,9 @@ class MapResponse(SeriesInfo, MapReportModel):
         False,
         description="Pushed by /ws/map from the live engine of `liqmap serve --live` (its grid, the bars since its "
         "warm start; bins/days do not apply) rather than computed from the store.",
+    )
+    candle: Candle | None = Field(
+        None, description="A live push's closed bar (the heatmap column it adds); null for maps from the store."
     )
 
 
