@@ -108,7 +108,7 @@ def test_named_schemas_and_every_kind_covered():
 
 
 def test_store_ddl_comes_from_the_vocabulary():
-    bars, *_, series = _sql.create_statements()
+    bars, *_, series, provenance = _sql.create_statements()
     assert bars == (
         "CREATE TABLE IF NOT EXISTS bars (exchange VARCHAR NOT NULL, symbol VARCHAR NOT NULL, timestamp BIGINT "
         "NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, "
@@ -116,6 +116,7 @@ def test_store_ddl_comes_from_the_vocabulary():
         "open_interest_usd DOUBLE, funding_rate DOUBLE, mark_price DOUBLE, long_short_ratio DOUBLE)"
     )
     assert series.startswith("CREATE TABLE IF NOT EXISTS bar_series")
+    assert provenance.startswith("CREATE TABLE IF NOT EXISTS bar_provenance")  # catalogues, not canonical tables
 
 
 def test_engine_columns_are_the_bars_vocabulary():
