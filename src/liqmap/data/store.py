@@ -561,5 +561,5 @@ def _exchanges(exchanges: str | Sequence[str] | None) -> list[str] | None:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as dicts keyed by column name."""
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    """The rows of ``frame`` as dicts keyed by column name (the store's frames have string columns)."""
+    return cast("list[dict[str, Any]]", frame.to_dict("records"))

@@ -89,9 +89,8 @@ async def _push_live_maps(
             snap = feed.snapshots.get(key)
             if snap is not None and snap.last_ms != sent_for:
                 cache_key = ("live-map", key, snap.last_ms, layers, settings, lev)
-                liquidations = sum(1 for _ in feed.liquidations_after(0, key[:1], key[1]))
                 body = await cached_body(
-                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev, liquidations)
+                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev, feed)
                 )
                 await websocket.send_text(body.decode())
                 sent_for = snap.last_ms
@@ -110,11 +109,11 @@ def build_live_map(
     layers: bool,
     settings: ReportSettings,
     lev: LeverageRange | None = None,
-    liquidations: int = 0,
+    feed: LiveFeed | None = None,
 ) -> MapResponse:
     """The :class:`MapResponse` of a live snapshot: its map (the layers within ``lev`` if given) and the map
     report, its impact calibrated on the runner's recent bars — what ``build_map`` gives for a stored run;
-    ``liquidations``: the realized ones the feed holds for the series (its inputs' status)."""
+    ``feed``'s realized liquidations of the series count towards its inputs' status (built once per bar: cached)."""
     import pandas as pd
 
     from liqmap.analytics.report import build_map_report
@@ -124,6 +123,7 @@ def build_live_map(
     lm = snap.liqmap if lev is None else filter_leverage(snap.liqmap, lev)
     report = build_map_report(lm, bars, settings, profile=snap.profile)
     streamed = pd.DataFrame({"exchange": [], "field": [], "provenance": [], "note": []})  # the venues' own
+    liquidations = 0 if feed is None else sum(1 for _ in feed.liquidations_after(0, (snap.exchange,), snap.symbol))
     info = {
         "symbol": snap.symbol,
         "exchanges": [snap.exchange],
