@@ -6,7 +6,10 @@ minutes (2024-08-08 23:55:00 → 23:57:59 UTC) cut from ``../shared/data/orderbo
 to 1-minute klines; a longer series repeats the three recorded minutes with timestamps shifted by whole
 minutes (minute k carries recorded minute k mod 3) — real trades, synthetic continuation. Every venue's
 frames carry the same bars in its own format (docstrings of ``liqmap.live.parsers``); liquidation frames
-are the venues' documented example payloads with symbol, time and price moved onto this series.
+are the venues' documented example payloads with symbol, time and price moved onto this series. With
+``ticks`` each bar also gets a mark-price frame (close × (1 + ``MARK_BASIS``), stamped 59 s into the minute)
+and, on Bybit and OKX, two trade frames: the recorded minute's taker buys and taker sells, each summed at its
+VWAP (so the minute's taker-buy share is the recorded one).
 
 Faults: ``drop_after`` closes the first connection after that many frames, ``silence_s`` stops the second one for that
 long after ``silence_after`` frames, ``malformed`` inserts bad frames (not JSON, NaN price, negative size,
@@ -32,6 +35,7 @@ import pandas as pd
 FIXTURE = Path(__file__).parent / "fixtures" / "binance_btcusdt_trades_2024-08-08.csv.gz"
 FIRST_MINUTE_MS = 28_719_355 * 60_000  # 2024-08-08 23:55 UTC
 MINUTE_MS = 60_000
+MARK_BASIS = 2e-4  # the fake's mark sits this far above the last price
 sys.path.insert(0, str(Path(__file__).parents[1] / "data"))  # tests/data/fakeexchange.py
 
 
@@ -86,6 +90,48 @@ def bybit_liquidation(ts: int, price: float, qty: float, side: str = "Buy", symb
     return json.dumps({"topic": f"allLiquidation.{symbol}", "type": "snapshot", "ts": ts, "data": [d]})
 
 
+def binance_mark(ts: int, price: float, symbol: str = "BTCUSDT") -> str:
+    data = {"e": "markPriceUpdate", "E": ts, "s": symbol, "p": _f(price), "i": _f(price), "P": _f(price),
+            "r": "0.0001", "T": ts + 3_600_000}  # fmt: skip
+    return json.dumps({"stream": f"{symbol.lower()}@markPrice@1s", "data": data})
+
+
+def bybit_mark(ts: int, price: float, symbol: str = "BTCUSDT") -> str:
+    data = {"symbol": symbol, "markPrice": _f(price), "indexPrice": _f(price), "fundingRate": "0.0001"}
+    return json.dumps({"topic": f"tickers.{symbol}", "type": "delta", "cs": 1, "ts": ts, "data": data})
+
+
+def bybit_trade(ts: int, price: float, qty: float, taker: str, symbol: str = "BTCUSDT") -> str:
+    d = {"T": ts, "s": symbol, "S": taker, "v": _f(qty), "p": _f(price), "L": "PlusTick", "i": "1", "BT": False}
+    return json.dumps({"topic": f"publicTrade.{symbol}", "type": "snapshot", "ts": ts, "data": [d]})
+
+
+def okx_mark(ts: int, price: float, inst: str = "BTC-USDT-SWAP") -> str:
+    d = {"instType": "SWAP", "instId": inst, "markPx": _f(price), "ts": str(ts)}
+    return json.dumps({"arg": {"channel": "mark-price", "instId": inst}, "data": [d]})
+
+
+def okx_trades(trades: list[tuple[int, float, float, str]], inst: str = "BTC-USDT-SWAP") -> str:
+    """One ``trades`` frame of ``(ts, price, contracts, taker side)``."""
+    data = [{"instId": inst, "tradeId": str(k), "px": _f(px), "sz": _f(sz), "side": side, "ts": str(ts), "count": "1"}
+            for k, (ts, px, sz, side) in enumerate(trades)]  # fmt: skip
+    return json.dumps({"arg": {"channel": "trades", "instId": inst}, "data": data})
+
+
+def tick_frames(venue: str, b: dict[str, float]) -> list[str]:
+    """A bar's mark-price frame and (Bybit, OKX) its taker-buy and taker-sell trade frames."""
+    t, mark = int(b["t"]), b["c"] * (1 + MARK_BASIS)
+    if venue == "binance":
+        return [binance_mark(t + 59_000, mark)]
+    vwap = b["q"] / b["v"]
+    buy, sell = b["V"], b["v"] - b["V"]
+    if venue == "bybit":
+        return [bybit_trade(t + 10_000, vwap, buy, "Buy"), bybit_trade(t + 20_000, vwap, sell, "Sell"),
+                bybit_mark(t + 59_000, mark)]  # fmt: skip
+    return [okx_trades([(t + 10_000, vwap, buy / 0.01, "buy"), (t + 20_000, vwap, sell / 0.01, "sell")]),
+            okx_mark(t + 59_000, mark)]  # fmt: skip
+
+
 def okx_candle(b: dict[str, float], closed: bool, inst: str = "BTC-USDT-SWAP") -> str:
     row = [str(b["t"]), _f(b["o"]), _f(b["h"]), _f(b["l"]), _f(b["c"]), _f(b["v"] / 0.01), _f(b["v"]), _f(b["q"]),
            "1" if closed else "0"]  # fmt: skip
@@ -120,6 +166,7 @@ class Script:
     silence_after: int | None = None
     silence_s: float = 0.0
     malformed: bool = False
+    ticks: bool = False  # mark-price and (Bybit, OKX) trade frames before each closed bar
     duplicate: bool = False
     reorder: bool = False
     linger_s: float = 60.0  # keep the connection open (silent) after the script
@@ -132,7 +179,9 @@ class Script:
         out: list[str] = []
         closed = []
         for i, b in enumerate(self.bars):
-            if channel != "liquidations":
+            if self.ticks and channel != "candles":
+                out.extend(tick_frames(venue, b))
+            if channel != "public":
                 for j in range(self.forming_per_bar):
                     part = dict(b, c=b["o"] + (b["c"] - b["o"]) * (j + 1) / (self.forming_per_bar + 1))
                     part["h"], part["l"] = max(part["h"], part["c"]), min(part["l"], part["c"])
@@ -211,7 +260,7 @@ class FakeWs:
         elif path.startswith("/ws/v5/business"):
             venue, channel = "okx", "candles"
         elif path.startswith("/ws/v5/public"):
-            venue, channel = "okx", "liquidations"
+            venue, channel = "okx", "public"
         else:
             await ws.close(1008, "no such path")
             return

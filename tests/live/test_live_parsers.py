@@ -7,7 +7,17 @@ import logging
 
 import pytest
 
-from liqmap.live.parsers import Bar, BinanceParser, BybitParser, Drops, Liquidation, OkxParser, parser_for
+from liqmap.live.parsers import (
+    Bar,
+    BinanceParser,
+    BybitParser,
+    Drops,
+    Liquidation,
+    Mark,
+    OkxParser,
+    Trade,
+    parser_for,
+)
 
 BTC = "BTC/USDT:USDT"
 
@@ -72,6 +82,39 @@ def test_okx_liquidation_contracts_times_ct_val_and_candle_volccy():
     assert p.parse("pong") == [] and p.parse('{"event": "subscribe", "arg": {}}') == []
 
 
+def test_mark_prices_of_the_three_venues_and_a_bybit_delta_without_one():
+    binance = {"e": "markPriceUpdate", "E": 1562305380000, "s": "BTCUSDT", "p": "11794.15000000",
+               "i": "11784.62659091", "P": "11784.25641265", "r": "0.00038167", "T": 1562306400000}  # fmt: skip
+    frame = json.dumps({"stream": "btcusdt@markPrice@1s", "data": binance})
+    assert BinanceParser({"BTCUSDT": BTC}).parse(frame) == [Mark("binance", BTC, 1562305380000, 11794.15)]
+    tick = {"topic": "tickers.BTCUSDT", "type": "snapshot", "cs": 24987956059, "ts": 1673272861686,
+            "data": {"symbol": "BTCUSDT", "lastPrice": "17216.00", "markPrice": "17217.33"}}  # fmt: skip
+    p = BybitParser({"BTCUSDT": BTC})
+    assert p.parse(json.dumps(tick)) == [Mark("bybit", BTC, 1673272861686, 17217.33)]
+    tick["type"], tick["data"] = "delta", {"symbol": "BTCUSDT", "lastPrice": "17220.00"}
+    assert p.parse(json.dumps(tick)) == [] and p.drops.total == 0  # only the fields that changed
+    okx = {"arg": {"channel": "mark-price", "instId": "BTC-USDT-SWAP"},
+           "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "markPx": "42310.6",
+                     "ts": "1630049139746"}]}  # fmt: skip
+    assert OkxParser({"BTC-USDT-SWAP": BTC}).parse(json.dumps(okx)) == [Mark("okx", BTC, 1630049139746, 42310.6)]
+
+
+def test_trades_carry_the_taker_side_and_okx_contracts_become_btc():
+    bybit = {"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": 1672304486868,
+             "data": [{"T": 1672304486865, "s": "BTCUSDT", "S": "Buy", "v": "0.001", "p": "16578.50",
+                       "L": "PlusTick", "i": "20f43950-d8dd-5b31-9112-a178eb6023af", "BT": False},
+                      {"T": 1672304486866, "s": "BTCUSDT", "S": "Sell", "v": "0.25", "p": "16578.00"}]}  # fmt: skip
+    assert BybitParser({"BTCUSDT": BTC}).parse(json.dumps(bybit)) == [
+        Trade("bybit", BTC, 1672304486865, 16578.5, 0.001, True),
+        Trade("bybit", BTC, 1672304486866, 16578.0, 0.25, False),
+    ]
+    okx = {"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"},
+           "data": [{"instId": "BTC-USDT-SWAP", "tradeId": "130639474", "px": "42219.9", "sz": "12", "side": "sell",
+                     "ts": "1630048897897", "count": "3"}]}  # fmt: skip
+    (trade,) = OkxParser({"BTC-USDT-SWAP": BTC}).parse(json.dumps(okx))
+    assert trade == Trade("okx", BTC, 1630048897897, 42219.9, pytest.approx(0.12), False)  # 12 × 0.01 BTC
+
+
 @pytest.mark.parametrize(
     ("venue", "frame", "reason"),
     [
@@ -81,7 +124,9 @@ def test_okx_liquidation_contracts_times_ct_val_and_candle_volccy():
         ("bybit", '{"topic": "allLiquidation.BTCUSDT", "data": [{"T": 1692266434010, "s": "BTCUSDT", "S": "Buy", "v": "1", "p": "NaN"}]}', "NaN/inf price"),  # noqa: E501
         ("bybit", '{"topic": "kline.1.BTCUSDT", "data": "oops"}', "unexpected shape"),
         ("okx", '{"arg": {"channel": "candle1m", "instId": "BTC-USDT-SWAP"}, "data": [["x", "1", "1", "1", "1", "1", "1", "1", "1"]]}', "unreadable timestamp"),  # noqa: E501
-        ("okx", '{"arg": {"channel": "trades"}, "data": []}', "unknown channel"),
+        ("okx", '{"arg": {"channel": "books"}, "data": []}', "unknown channel"),
+        ("okx", '{"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"}, "data": [{"px": "1", "sz": "1", "side": "hold", "ts": "1692266434010"}]}', "unknown side"),  # noqa: E501
+        ("binance", '{"e": "markPriceUpdate", "E": 1562305380000, "s": "BTCUSDT", "p": "0"}', "zero mark price"),
     ],
 )  # fmt: skip
 def test_bad_frames_are_counted_and_dropped_never_raised(venue, frame, reason):

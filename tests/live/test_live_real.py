@@ -16,7 +16,7 @@ BTC = "BTC/USDT:USDT"
 @pytest.mark.parametrize("exchange", ["binance", "bybit", "okx"])
 def test_a_real_stream_yields_btc_minute_bars(exchange):
     parser = parser_for(exchange, [BTC])
-    spec = next(s for s in stream_specs(exchange, [BTC]) if "liquidations" not in s.name)
+    spec = next(s for s in stream_specs(exchange, [BTC]) if s.name != "okx public")
     bars: list[Bar] = []
 
     async def main() -> None:

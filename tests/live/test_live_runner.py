@@ -107,6 +107,29 @@ def test_three_venues_each_get_a_warm_engine(tmp_path, make_ws, make_rest):
     assert np.allclose(okx["quantity"], 0.13)  # 13 contracts × 0.01 BTC
 
 
+def test_streamed_mark_prices_and_trades_ride_on_the_closed_bars(tmp_path, make_ws, make_rest):
+    from fakews import MARK_BASIS
+
+    bars = minute_bars(12)
+    rest = make_rest([])
+    # three forming updates per bar keep OKX's candle connection behind its public one (trades, marks)
+    ws = make_ws(Script(bars, ticks=True, forming_per_bar=3, frame_delay_s=0.02))
+    runner = LiveRunner(settings(tmp_path, ws, rest, exchanges=("binance", "bybit", "okx")))
+    run_until(runner, lambda r: all(s.applied >= 12 for s in r.series.values()))
+    assert runner.c.marks == 3 * 12 and runner.c.trades == 2 * 2 * 12 and runner.drops.total == 0
+    with Store(tmp_path / "live.duckdb", read_only=True) as s:
+        stored = {ex: s.query_bars(ex, BTC) for ex in ("binance", "bybit", "okx")}
+    close = np.array([b["c"] for b in bars])
+    taker_buy = np.array([b["V"] for b in bars])  # the recorded minutes' taker-buy BTC
+    for ex, df in stored.items():
+        assert len(df) == 12, ex
+        assert np.allclose(df["mark_price"], close * (1 + MARK_BASIS), rtol=1e-7), ex
+    assert np.allclose(stored["binance"]["taker_buy_volume"], taker_buy, rtol=1e-7)  # the kline's own `V`
+    for ex in ("bybit", "okx"):  # from the trades: volume × taker-buy share; the first minute was partial
+        tbv = stored[ex]["taker_buy_volume"].to_numpy()
+        assert np.isnan(tbv[0]) and np.allclose(tbv[1:], taker_buy[1:], rtol=1e-6), ex
+
+
 def test_alerts_on_the_live_maps_and_realized_stream(tmp_path, make_ws, make_rest):
     from liqmap.live.alerts import Alerts, Rule
 

@@ -1,13 +1,15 @@
-"""Edge parsers: one venue's raw websocket frame → canonical bar and liquidation rows.
+"""Edge parsers: one venue's raw websocket frame → bars, liquidations, mark prices and trades.
 
-Each parser takes the frame's text, returns a list of :class:`Bar` / :class:`Liquidation` and never raises:
+Each parser takes the frame's text, returns a list of :class:`Bar` / :class:`Liquidation` / :class:`Mark` /
+:class:`Trade` and never raises:
 a frame that does not parse, a NaN or non-positive price, a negative or zero size, a symbol that was not
 subscribed, is counted in :class:`Drops` (per venue and reason) and logged once per venue + reason, then
 dropped. Control frames (subscription acks, pongs) are ignored silently. Sides are normalised to the
 liquidated **position** here, once: a Binance ``forceOrder`` SELL order liquidates a LONG, Bybit's
 ``allLiquidation`` ``S`` already names the position (``Buy`` = a long was liquidated), OKX gives ``posSide``
-(``long``/``short``; in net mode the order ``side``: ``sell`` = a long). Quantities are base units (OKX's
-contract counts × the instrument's contract value, ``liqmap.data.contracts``).
+(``long``/``short``; in net mode the order ``side``: ``sell`` = a long); a trade's ``taker_buy`` says the
+taker bought. Quantities are base units (OKX's contract counts × the instrument's contract value,
+``liqmap.data.contracts``).
 """
 
 from __future__ import annotations
@@ -87,7 +89,29 @@ class Liquidation:
         }
 
 
-Event = Bar | Liquidation
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A mark-price update (the price liquidations trigger on)."""
+
+    exchange: str
+    symbol: str
+    timestamp: int
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One public trade; ``taker_buy`` is True when the taker bought (lifted the offer)."""
+
+    exchange: str
+    symbol: str
+    timestamp: int
+    price: float
+    quantity: float
+    taker_buy: bool
+
+
+Event = Bar | Liquidation | Mark | Trade
 
 
 class BadFrameError(ValueError):
@@ -174,6 +198,14 @@ def _bar(exchange: str, symbol: str, ts: Any, o: Any, h: Any, lo: Any, c: Any, v
     return bar
 
 
+def _taker_buy(side: Any) -> bool:
+    """A trade's taker side (``Buy``/``buy`` → True, ``Sell``/``sell`` → False)."""
+    taker = {"buy": True, "sell": False}.get(str(side).lower())
+    if taker is None:
+        raise BadFrameError("unknown side")
+    return taker
+
+
 class Parser:
     """Base: ``symbols`` maps the venue's instrument id (as it appears in frames) to liqmap's symbol."""
 
@@ -212,7 +244,7 @@ class Parser:
 
 
 class BinanceParser(Parser):
-    """Binance USDⓈ-M combined streams ``<symbol>@kline_1m`` and ``<symbol>@forceOrder``.
+    """Binance USDⓈ-M combined streams ``<symbol>@kline_1m``, ``<symbol>@forceOrder`` and ``<symbol>@markPrice@1s``.
 
     Source: Binance USDⓈ-M Futures docs, "Websocket Market Streams" → "Kline/Candlestick Streams" and
     "Liquidation Order Streams" (developers.binance.com/docs/derivatives/usds-margined-futures/
@@ -233,6 +265,13 @@ class BinanceParser(Parser):
 
     Binance pushes at most one liquidation per symbol per 1,000 ms (a snapshot), so this stream
     undercounts during cascades (../shared/docs/exchange-mechanics.md).
+
+    Mark price example (same page, "Mark Price Stream", pushed every 1,000 ms; ``p`` mark, ``i`` index)::
+
+        {"e": "markPriceUpdate", "E": 1562305380000, "s": "BTCUSDT", "p": "11794.15000000",
+         "i": "11784.62659091", "P": "11784.25641265", "r": "0.00038167", "T": 1562306400000}
+
+    No trade stream: the kline's ``V`` already is the minute's taker-buy volume.
     """
 
     venue = "binance"
@@ -260,12 +299,15 @@ class BinanceParser(Parser):
             qty = _first_positive(o.get("z"), o["q"], name="quantity")  # filled, else the order's quantity
             price = _first_positive(o.get("ap"), o["p"], name="price")  # average fill, else the order price
             yield Liquidation(self.venue, sym, _ts(o["T"]), side, price, qty)
+        elif kind == "markPriceUpdate":
+            yield Mark(self.venue, self._symbol(data["s"]), _ts(data["E"]), _num(data["p"], "mark price"))
         else:
             raise BadFrameError("unknown event")
 
 
 class BybitParser(Parser):
-    """Bybit v5 public linear topics ``kline.1.<SYMBOL>`` and ``allLiquidation.<SYMBOL>``.
+    """Bybit v5 public linear topics ``kline.1.<SYMBOL>``, ``allLiquidation.<SYMBOL>``, ``tickers.<SYMBOL>`` and
+    ``publicTrade.<SYMBOL>``.
 
     Source: Bybit v5 docs, WebSocket Stream → Public → "Kline" and "All Liquidation"
     (bybit-exchange.github.io/docs/v5/websocket/public/kline, …/all-liquidation; the payload also in ccxt
@@ -282,6 +324,19 @@ class BybitParser(Parser):
 
         {"topic": "allLiquidation.ROSEUSDT", "type": "snapshot", "ts": 1739502303204,
          "data": [{"T": 1739502302929, "s": "ROSEUSDT", "S": "Sell", "v": "20000", "p": "0.04499"}]}
+
+    Tickers (…/public/ticker; a snapshot, then deltas carrying only the fields that changed — a delta without
+    ``markPrice`` is skipped; the example in ccxt 4.5.90's ``ccxt/pro/bybit.py``, shortened)::
+
+        {"topic": "tickers.BTCUSDT", "type": "snapshot", "cs": 24987956059, "ts": 1673272861686,
+         "data": {"symbol": "BTCUSDT", "lastPrice": "17216.00", "markPrice": "17217.33",
+                  "indexPrice": "17227.36", "openInterest": "68744.761", "fundingRate": "-0.000212"}}
+
+    Public trades (…/public/trade; ``S`` the taker's side, ``v`` base units)::
+
+        {"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": 1672304486868,
+         "data": [{"T": 1672304486865, "s": "BTCUSDT", "S": "Buy", "v": "0.001", "p": "16578.50",
+                   "L": "PlusTick", "i": "20f43950-d8dd-5b31-9112-a178eb6023af", "BT": false}]}
     """
 
     venue = "bybit"
@@ -309,12 +364,23 @@ class BybitParser(Parser):
                 if side is None:
                     raise BadFrameError("unknown side")
                 yield Liquidation(self.venue, sym, _ts(d["T"]), side, _num(d["p"], "price"), _num(d["v"], "quantity"))
+        elif kind == "tickers":
+            mark = msg["data"].get("markPrice")
+            if mark is not None:
+                yield Mark(self.venue, self._symbol(rest), _ts(msg["ts"]), _num(mark, "mark price"))
+        elif kind == "publicTrade":
+            for d in msg["data"]:
+                yield Trade(
+                    self.venue, self._symbol(d["s"]), _ts(d["T"]), _num(d["p"], "price"), _num(d["v"], "quantity"),
+                    _taker_buy(d["S"]),
+                )  # fmt: skip
         else:
             raise BadFrameError("unknown topic")
 
 
 class OkxParser(Parser):
-    """OKX v5 channels ``candle1m`` (business endpoint) and ``liquidation-orders`` (public, ``instType`` SWAP).
+    """OKX v5 channels ``candle1m`` (business endpoint), ``liquidation-orders`` (``instType`` SWAP), ``mark-price``
+    and ``trades`` (public endpoint).
 
     Source: OKX v5 API docs, WebSocket → Public → "Candlesticks channel" and "Liquidation orders channel"
     (www.okx.com/docs-v5/en/#public-data-websocket-liquidation-orders-channel; the liquidation payload also in
@@ -336,6 +402,15 @@ class OkxParser(Parser):
 
     The channel pushes every SWAP instrument's liquidations: those of instruments not subscribed are
     counted in :attr:`ignored`, not as bad frames.
+
+    Mark price ("Mark price channel"; pushed every 200 ms on a change, else every 10 s) and trades ("Trades
+    channel"; ``side`` the taker's, ``sz`` contracts for swaps — × ``ctVal``)::
+
+        {"arg": {"channel": "mark-price", "instId": "BTC-USDT-SWAP"},
+         "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "markPx": "42310.6", "ts": "1630049139746"}]}
+        {"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"},
+         "data": [{"instId": "BTC-USDT-SWAP", "tradeId": "130639474", "px": "42219.9", "sz": "12",
+                   "side": "buy", "ts": "1630048897897", "count": "3"}]}
     """
 
     venue = "okx"
@@ -380,6 +455,16 @@ class OkxParser(Parser):
                         raise BadFrameError("unknown side")
                     qty = _num(x["sz"], "quantity") * self.ct_val[inst]
                     yield Liquidation(self.venue, sym, _ts(x["ts"]), side, _num(x["bkPx"], "price"), qty)
+        elif channel == "mark-price":
+            sym = self._symbol(arg["instId"])
+            for d in msg["data"]:
+                yield Mark(self.venue, sym, _ts(d["ts"]), _num(d["markPx"], "mark price"))
+        elif channel == "trades":
+            inst = str(arg["instId"])
+            sym = self._symbol(inst)
+            for d in msg["data"]:
+                qty = _num(d["sz"], "quantity") * self.ct_val[inst]
+                yield Trade(self.venue, sym, _ts(d["ts"]), _num(d["px"], "price"), qty, _taker_buy(d["side"]))
         else:
             raise BadFrameError("unknown channel")
 

@@ -10,7 +10,10 @@ applied; a bar at or before the last applied one (duplicate, out of order) is dr
 Bars and realized liquidations go to the store in small batches every ``flush_s`` (each one
 ``Store.upsert`` transaction, keyed: a restart that re-sends a stored row changes nothing). Store and
 REST work runs on worker threads so the event loop keeps reading frames. Open interest is polled over REST
-every ``oi_poll_s`` (no OI stream exists) and attached to the next closed bar when fresh.
+every ``oi_poll_s`` (no OI stream exists) and attached to the next closed bar when fresh. The streamed mark
+price rides on the closed bar as its ``mark_price`` (the last mark stamped in the bar's minute), and where the kline
+has no taker-buy volume (Bybit, OKX) the streamed trades give it: the bar's volume × the minute's taker-buy
+share of traded quantity, for minutes the trade stream covered from their start.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from liqmap.live.parsers import Bar, Drops, Liquidation, Parser, parser_for
-from liqmap.live.streams import Backoff, StreamState, read_stream, stream_specs
+from liqmap.live.parsers import Bar, Drops, Liquidation, Mark, Parser, Trade, parser_for
+from liqmap.live.streams import Backoff, StreamSpec, StreamState, read_stream, stream_specs
 from liqmap.tables import BARS, LIQUIDATIONS
 from liqmap.timeframes import MS_PER_MINUTE
 
@@ -76,6 +79,10 @@ class Series:
     first_ts: int | None = None  # the first bar the engine applied (warm start included)
     history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1440))
     oi: tuple[float, float] | None = None  # (base units, time.monotonic() of the poll)
+    marks: dict[int, tuple[float, int]] = field(default_factory=dict)  # minute → (its last mark, time in ms)
+    taker: dict[int, list[float]] = field(default_factory=dict)  # minute → [taker-buy qty, traded qty]
+    trades_from_ms: int | None = None  # the first minute the trade stream covered from its start
+    trade_connects: int = 0  # the trade stream's connection the coverage belongs to
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     applied: int = 0
     backfilled: int = 0
@@ -86,6 +93,9 @@ class Counters:
     bars_stored: int = 0
     liqs_stored: int = 0
     liqs_seen: int = 0
+    marks: int = 0
+    trades: int = 0
+    trades_late: int = 0  # trades of a minute already applied (another connection's closed bar came first)
     duplicates: int = 0
     forming: int = 0
     gaps_filled: int = 0
@@ -168,7 +178,7 @@ class LiveRunner:
             asyncio.create_task(
                 read_stream(
                     sp,
-                    self._on_frame(sp.exchange),
+                    self._on_frame(sp),
                     self.states[sp.name],
                     self.stop_event,
                     stale_s=self.s.stale_s,
@@ -212,12 +222,17 @@ class LiveRunner:
             return None if self._reader_root is None else self._reader_root.reader()
 
     # -- frames ---------------------------------------------------------------------------------------------
-    def _on_frame(self, exchange: str) -> Callable[[str | bytes, float], Any]:
-        parser = self.parsers[exchange]
+    def _on_frame(self, spec: StreamSpec) -> Callable[[str | bytes, float], Any]:
+        parser = self.parsers[spec.exchange]
+        state = self.states[spec.name]
 
         async def handle(frame: str | bytes, t_recv: float) -> None:
             for ev in parser.parse(frame):
-                if isinstance(ev, Liquidation):
+                if isinstance(ev, Trade):
+                    self.on_trade(ev, state.connects)
+                elif isinstance(ev, Mark):
+                    self.on_mark(ev)
+                elif isinstance(ev, Liquidation):
                     self.c.liqs_seen += 1
                     self.pending_liqs.append(ev.row())
                     if self.alerts is not None:
@@ -230,6 +245,50 @@ class LiveRunner:
                     self.c.forming += 1
 
         return handle
+
+    def on_mark(self, mark: Mark) -> None:
+        """Keep the last mark price of each minute (the bar's ``mark_price``: the mark at its close)."""
+        ser = self.series.get((mark.exchange, mark.symbol))
+        if ser is None:
+            return
+        self.c.marks += 1
+        minute = mark.timestamp - mark.timestamp % MS_PER_MINUTE
+        last = ser.marks.get(minute)
+        if last is None or mark.timestamp >= last[1]:
+            ser.marks[minute] = (mark.price, mark.timestamp)
+
+    def on_trade(self, trade: Trade, connects: int) -> None:
+        """Add a trade to its minute's taker-buy and traded quantities. After a (re)connect (``connects``
+        changed) the minute in progress is partial: coverage starts at the next one."""
+        ser = self.series.get((trade.exchange, trade.symbol))
+        if ser is None:
+            return
+        minute = trade.timestamp - trade.timestamp % MS_PER_MINUTE
+        if connects != ser.trade_connects:
+            ser.trade_connects, ser.trades_from_ms = connects, minute + MS_PER_MINUTE
+        self.c.trades += 1
+        if ser.last_ts is not None and minute <= ser.last_ts:
+            self.c.trades_late += 1
+            return
+        if ser.trades_from_ms is not None and minute >= ser.trades_from_ms:
+            acc = ser.taker.setdefault(minute, [0.0, 0.0])
+            acc[0] += trade.quantity if trade.taker_buy else 0.0
+            acc[1] += trade.quantity
+
+    def _streamed_fields(self, ser: Series, bar: Bar, row: dict[str, Any]) -> None:
+        """Attach the polled OI, the bar's last streamed mark and, when the kline has none, the taker-buy
+        volume from the minute's streamed trades to ``row``."""
+        if ser.oi is not None and time.monotonic() - ser.oi[1] <= 2.5 * max(self.s.oi_poll_s, 1.0):
+            row["open_interest"] = ser.oi[0]
+        mark = ser.marks.pop(bar.timestamp, None)
+        if mark is not None:
+            row["mark_price"] = mark[0]
+        acc = ser.taker.pop(bar.timestamp, None)
+        if row["taker_buy_volume"] is None and acc is not None and acc[1] > 0:
+            row["taker_buy_volume"] = bar.volume * acc[0] / acc[1]
+        for per_minute in (ser.marks, ser.taker):
+            for minute in [m for m in per_minute if m < bar.timestamp]:
+                del per_minute[minute]
 
     async def on_closed_bar(self, bar: Bar, t_recv: float | None = None) -> None:
         """Apply one closed bar: warm start or backfill first where needed; duplicates are dropped."""
@@ -262,8 +321,7 @@ class LiveRunner:
                 if ser.last_ts + MS_PER_MINUTE < bar.timestamp:
                     self.c.gaps_unfilled += 1
             row = bar.row()
-            if ser.oi is not None and time.monotonic() - ser.oi[1] <= 2.5 * max(self.s.oi_poll_s, 1.0):
-                row["open_interest"] = ser.oi[0]
+            self._streamed_fields(ser, bar, row)
             self._apply(ser, row, t_recv, measure=not waited)
             self.pending_bars.append(row)
 
@@ -506,7 +564,8 @@ class LiveRunner:
         c = self.c
         parts.append(
             f"bars {sum(x.applied for x in self.series.values())} applied / {c.bars_stored} stored, "
-            f"liqs {c.liqs_seen}, dup {c.duplicates}, dropped {self.drops.total}, gaps {c.gaps_filled} filled"
+            f"liqs {c.liqs_seen}, marks {c.marks}, trades {c.trades}, dup {c.duplicates}, "
+            f"dropped {self.drops.total}, gaps {c.gaps_filled} filled"
             f"{f' {c.gaps_unfilled} open' if c.gaps_unfilled else ''}, map p99 {p99}"
         )
         return " | ".join(parts)

@@ -7,12 +7,17 @@ one, and liquidation sides are passed through raw and differ per venue — and i
 each connect. Reading the raw frames lets :mod:`liqmap.live.parsers` normalise at the edge with the venues'
 own closed flags, and lets tests point a connection at a local server with one URL.
 
-* binance: ``wss://fstream.binance.com/stream?streams=btcusdt@kline_1m/btcusdt@forceOrder`` (subscribed by
-  the URL; the server's protocol pings are answered by ``websockets``);
-* bybit: ``wss://stream.bybit.com/v5/public/linear``, then
-  ``{"op": "subscribe", "args": ["kline.1.BTCUSDT", "allLiquidation.BTCUSDT"]}``; ``{"op": "ping"}`` every 20 s;
+* binance: ``wss://fstream.binance.com/stream?streams=btcusdt@kline_1m/btcusdt@forceOrder/btcusdt@markPrice@1s``
+  (subscribed by the URL; the server's protocol pings are answered by ``websockets``); no trade stream — the
+  kline carries the minute's taker-buy volume;
+* bybit: ``wss://stream.bybit.com/v5/public/linear``, then ``{"op": "subscribe", "args": ["kline.1.BTCUSDT",
+  "allLiquidation.BTCUSDT", "tickers.BTCUSDT", "publicTrade.BTCUSDT"]}``; ``{"op": "ping"}`` every 20 s;
 * okx: ``wss://ws.okx.com:8443/ws/v5/business`` for ``candle1m`` (OKX serves candles on the business URL) and
-  ``…/ws/v5/public`` for ``{"channel": "liquidation-orders", "instType": "SWAP"}``; text ``ping`` every 25 s.
+  ``…/ws/v5/public`` for ``{"channel": "liquidation-orders", "instType": "SWAP"}``, ``mark-price`` and
+  ``trades``; text ``ping`` every 25 s.
+
+Trades are streamed where the venue's kline has no taker-buy volume (Bybit, OKX): the runner sums them per
+minute into the bar's taker-buy share.
 """
 
 from __future__ import annotations
@@ -49,23 +54,25 @@ class StreamSpec:
 
 
 def stream_specs(exchange: str, symbols: Sequence[str], base: str | None = None) -> list[StreamSpec]:
-    """The connections ``exchange`` needs for 1-minute bars and liquidations of ``symbols``; ``base``
-    replaces the venue's scheme + host (a local fake exchange in tests)."""
+    """The connections ``exchange`` needs for 1-minute bars, liquidations, mark prices and (Bybit, OKX) trades
+    of ``symbols``; ``base`` replaces the venue's scheme + host (a local fake exchange in tests)."""
     root = (base or DEFAULT_WS[exchange]).rstrip("/")
     ids = [venue_id(exchange, s) for s in symbols]
     if exchange == "binance":
-        names = [f"{i.lower()}@{kind}" for i in ids for kind in ("kline_1m", "forceOrder")]
+        names = [f"{i.lower()}@{kind}" for i in ids for kind in ("kline_1m", "forceOrder", "markPrice@1s")]
         return [StreamSpec("binance", exchange, f"{root}/stream?streams={'/'.join(names)}")]
     if exchange == "bybit":
-        args = [t for i in ids for t in (f"kline.1.{i}", f"allLiquidation.{i}")]
+        args = [t for i in ids for t in (f"kline.1.{i}", f"allLiquidation.{i}", f"tickers.{i}", f"publicTrade.{i}")]
         sub = json.dumps({"op": "subscribe", "args": args})
         return [StreamSpec("bybit", exchange, f"{root}/v5/public/linear", (sub,), json.dumps({"op": "ping"}), 20.0)]
     if exchange == "okx":
         candles = json.dumps({"op": "subscribe", "args": [{"channel": "candle1m", "instId": i} for i in ids]})
-        liqs = json.dumps({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]})
+        public = [{"channel": "liquidation-orders", "instType": "SWAP"}]
+        public += [{"channel": ch, "instId": i} for i in ids for ch in ("mark-price", "trades")]
+        sub = json.dumps({"op": "subscribe", "args": public})
         return [
             StreamSpec("okx candles", exchange, f"{root}/ws/v5/business", (candles,), "ping", 25.0),
-            StreamSpec("okx liquidations", exchange, f"{root}/ws/v5/public", (liqs,), "ping", 25.0),
+            StreamSpec("okx public", exchange, f"{root}/ws/v5/public", (sub,), "ping", 25.0),
         ]
     raise ValueError(f"no live streams for {exchange!r}: use binance, bybit or okx")
 
