@@ -4,11 +4,13 @@ rates for 3 venues × 5 symbols, memory over one simulated hour (fast-forwarded)
 Frames are the venues' own formats (tests/live/fakews.py) carrying the recorded Binance BTCUSDT minutes of
 2024-08-08 (../shared/data/orderbook, repeated; other symbols are the same path scaled to their price), fed to
 :class:`liqmap.live.runner.LiveRunner`'s frame handler in-process — what happens after a websocket ``recv``:
-parse, closed bar → ``IncrementalEngine.update`` + ``liqmap()`` (+ the alert rules' map report), liquidations
-buffered and written to a DuckDB store every simulated 60 s. Rates assumed per venue and symbol: a kline update
-every 250 ms (Binance's documented kline push; Bybit and OKX push no faster) and one liquidation per second
-(Binance's forceOrder cap is one per symbol per second; real rates are mostly far lower) — 75 frames/s for
-15 streams, an upper bound on the real rate.
+parse, closed bar → ``IncrementalEngine.update`` + ``liqmap()`` (+ the alert rules' map report), mark prices
+and trades kept per minute, liquidations buffered and written to a DuckDB store every simulated 60 s. Rates
+assumed per venue and symbol, upper bounds on the real ones: a kline update every 250 ms (Binance's documented
+kline push; Bybit and OKX push no faster); one liquidation per second (Binance's forceOrder cap is one per
+symbol per second; real rates are mostly far lower); mark prices every 1 s (Binance ``@markPrice@1s``), 100 ms
+(Bybit ``tickers``) and 200 ms (OKX ``mark-price``); on Bybit and OKX (the trade streams) one trade frame per
+trade at 48 trades/s — the recorded Binance BTCUSDT rate (8,714 trades in three minutes), for every symbol.
 
     .venv/bin/python benchmarks/live.py [--minutes 60] [--no-alerts]
 """
@@ -31,17 +33,24 @@ from fakews import (  # noqa: E402
     FIRST_MINUTE_MS,
     binance_force_order,
     binance_kline,
+    binance_mark,
     bybit_kline,
     bybit_liquidation,
+    bybit_mark,
+    bybit_trade,
     minute_bars,
     okx_candle,
     okx_liquidation,
+    okx_mark,
+    okx_trades,
 )
 
 SYMBOLS = {"BTC": 1.0, "ETH": 1 / 25.0, "SOL": 1 / 420.0, "DOGE": 1 / 480_000.0, "HYPE": 1 / 1_900.0}
 VENUES = ("binance", "bybit", "okx")
 KLINES_PER_MIN = 240  # one update every 250 ms
 LIQS_PER_MIN = 60
+MARKS_PER_MIN = {"binance": 60, "bybit": 600, "okx": 300}
+TRADES_PER_MIN = {"binance": 0, "bybit": 2_880, "okx": 2_880}  # 48/s: the recorded BTCUSDT trade rate
 
 
 def rss_mb() -> float:
@@ -72,24 +81,50 @@ def _liquidation(venue: str, coin: str, ts: int, b: dict[str, float], k: float) 
     return okx_liquidation(ts, b["l"], 13.0, "long", f"{coin}-USDT-SWAP")
 
 
+def _mark(venue: str, coin: str, ts: int, price: float) -> str:
+    if venue == "binance":
+        return binance_mark(ts, price, f"{coin}USDT")
+    if venue == "bybit":
+        return bybit_mark(ts, price, f"{coin}USDT")
+    return okx_mark(ts, price, f"{coin}-USDT-SWAP")
+
+
+def _trade(venue: str, coin: str, ts: int, b: dict[str, float], j: int, n: int) -> str:
+    """Trade ``j`` of ``n`` in the minute: even ones taker buys, odd ones taker sells, summing to the bar's
+    taker-buy and taker-sell volume."""
+    buy = j % 2 == 0
+    qty = (b["V"] if buy else b["v"] - b["V"]) / (n // 2)
+    if venue == "bybit":
+        return bybit_trade(ts, b["c"], qty, "Buy" if buy else "Sell", f"{coin}USDT")
+    return okx_trades([(ts, b["c"], qty / 0.01, "buy" if buy else "sell")], f"{coin}-USDT-SWAP")
+
+
 def minute_frames(bar: dict[str, float]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """One minute of frames for every venue × symbol, interleaved as they would arrive: the forming
-    updates and liquidations, then the 15 closed bars (which arrive together at the minute's end)."""
-    per: list[list[tuple[str, str]]] = []
+    """One minute of frames for every venue × symbol in the order of their timestamps: the forming
+    updates, liquidations, mark prices and trades, then the 15 closed bars (which arrive together at the
+    minute's end)."""
+    timed: list[tuple[float, str, str]] = []
     closed: list[tuple[str, str]] = []
     for coin, k in SYMBOLS.items():
         b = scaled(bar, k)
+        t0 = int(b["t"])
         for venue in VENUES:
-            frames = []
             for j in range(KLINES_PER_MIN - 1):
                 part = dict(b, c=b["o"] + (b["c"] - b["o"]) * (j + 1) / KLINES_PER_MIN)
                 part["h"], part["l"] = max(b["h"], part["c"]), min(b["l"], part["c"])
-                frames.append((venue, _kline(venue, coin, part, False)))
-                if j % (KLINES_PER_MIN // LIQS_PER_MIN) == 0:
-                    frames.append((venue, _liquidation(venue, coin, int(b["t"]) + 250 * j, b, k)))
-            per.append(frames)
+                timed.append((250.0 * (j + 1), venue, _kline(venue, coin, part, False)))
+            for j in range(LIQS_PER_MIN):
+                timed.append((1000.0 * j + 1, venue, _liquidation(venue, coin, t0 + 1000 * j + 1, b, k)))
+            step = 60_000 // MARKS_PER_MIN[venue]
+            for j in range(MARKS_PER_MIN[venue]):
+                timed.append((step * j + 2.0, venue, _mark(venue, coin, t0 + step * j + 2, b["c"])))
+            n = TRADES_PER_MIN[venue]
+            for j in range(n):
+                ts = t0 + 3 + j * 59_990 // n
+                timed.append((float(ts - t0), venue, _trade(venue, coin, ts, b, j, n)))
             closed.append((venue, _kline(venue, coin, b, True)))
-    return [f for group in zip(*per, strict=True) for f in group], closed
+    timed.sort(key=lambda x: x[0])
+    return [(venue, frame) for _, venue, frame in timed], closed
 
 
 def main() -> None:
@@ -114,7 +149,9 @@ def main() -> None:
     alerts = None if args.no_alerts else Alerts(rules, [])
     runner = LiveRunner(settings, alerts=alerts)
     runner._store = Store(settings.db)
-    handlers = {v: runner._on_frame(v) for v in VENUES}
+    for state in runner.states.values():
+        state.connects = 1  # as after the first connect: the trade streams cover minutes from the next one
+    handlers = {sp.exchange: runner._on_frame(sp) for sp in runner.specs}  # OKX: its public connection's
     bars = minute_bars(args.minutes + 1, FIRST_MINUTE_MS)
 
     async def feed(minute: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
@@ -153,7 +190,8 @@ def main() -> None:
     applied = sum(s.applied for s in runner.series.values())
     print(f"replayed: {args.minutes} simulated minutes, 3 venues × 5 symbols, {n_frames:,} frames "
           f"({n_frames / sim_s:.0f}/s simulated), {applied} closed bars applied, {runner.c.liqs_stored:,} "
-          f"liquidations stored, {runner.drops.total} frames dropped; alerts {'on' if alerts else 'off'}"
+          f"liquidations stored, {runner.c.marks:,} marks, {runner.c.trades:,} trades, {runner.drops.total} frames "
+          f"dropped; alerts {'on' if alerts else 'off'}"
           f"{f' ({len(alerts.fired)} fired)' if alerts else ''}")  # fmt: skip
     print(f"throughput: {n_frames / cpu:,.0f} frames parsed+applied per CPU-second "
           f"({n_frames / wall:,.0f}/s wall, one thread)")  # fmt: skip
