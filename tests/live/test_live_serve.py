@@ -20,11 +20,11 @@ HISTORY, STREAMED = 40, 12  # 52 bars: all inside the runner's recent-bars windo
 WS = "ws://127.0.0.1"
 
 
-def live_app(tmp_path, ws, rest) -> tuple[TestClient, LiveFeed]:
+def live_app(tmp_path, ws, rest, exchanges: tuple[str, ...] = ("binance",)) -> tuple[TestClient, LiveFeed]:
     settings = LiveSettings(
-        exchanges=("binance",), symbols=(BTC,), db=tmp_path / "live.duckdb", ws_urls={"binance": ws.url},
-        api_urls={"binance": rest.url}, history_minutes=HISTORY, flush_s=0.1, oi_poll_s=0.05, stale_s=30.0,
-        n_bins=200,
+        exchanges=exchanges, symbols=(BTC,), db=tmp_path / "live.duckdb", ws_urls=dict.fromkeys(exchanges, ws.url),
+        api_urls=dict.fromkeys(exchanges, rest.url), history_minutes=HISTORY, flush_s=0.1, oi_poll_s=0.05,
+        stale_s=30.0, n_bins=200,
     )  # fmt: skip
     feed = LiveFeed(settings)
     return TestClient(create_app(settings.db, live_feed=feed, poll_interval_s=0.1), base_url="http://127.0.0.1"), feed
@@ -94,6 +94,34 @@ def test_serve_live_pushes_the_live_map_and_realized_liquidations(tmp_path, make
 
     assert not stored_map["live"] and stored_map["model"] == "volume" and len(stored_map["price_bins"]) == 50
     assert stored_map["last_bar_ms"] <= last_ms
+
+
+@pytest.mark.timeout(90)
+def test_a_multi_venue_query_gets_the_venues_live_maps_summed_on_one_grid(tmp_path, make_ws, make_rest):
+    from liqmap.engine.results import cents, combine
+
+    bars = minute_bars(HISTORY + STREAMED, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    # REST serves Binance's history only (Bybit and OKX start from their first streamed bar); with marks, trades
+    ws = make_ws(Script(bars[HISTORY:], frame_delay_s=0.05, ticks=True, forming_per_bar=3))
+    venues = ("binance", "bybit", "okx")
+    client, feed = live_app(tmp_path, ws, make_rest(bars), venues)
+    query = f"{WS}/ws/map?symbol=BTCUSDT&exchange=binance&exchange=bybit&exchange=okx&layers=true"
+    with client, client.websocket_connect(query) as sock:
+        got = sock.receive_json()
+        while got["bars"] < len(bars) + 2 * STREAMED:  # until every venue has applied its last streamed bar
+            got = sock.receive_json()
+        engines = {ex: feed.runner.series[(ex, BTC)].engine for ex in venues}
+    grids = [e.grid for e in engines.values()]
+    assert all(np.array_equal(g, grids[0]) for g in grids)  # the first warm venue's grid, shared
+    want = combine([e.liqmap() for e in engines.values()]).to_dict(layers=True)
+    assert got["live"] and got["exchanges"] == list(venues) and got["last_bar_ms"] == int(bars[-1]["t"])
+    for key in ("price", "price_bins", "long_usd", "short_usd", "long_by_leverage", "short_by_leverage"):
+        assert got[key] == want[key], key
+    assert got["price"] == pytest.approx(np.mean([e.liqmap().price for e in engines.values()]))
+    for ex, e in engines.items():  # each venue's own map inside, as a batch run over several venues gives
+        assert got["by_exchange"][ex]["long_usd"] == cents(e.liqmap().long_usd), ex
+    inputs = {i["input"]: i for i in got["inputs"]}  # streamed marks on every bar, taker flow on every venue's
+    assert inputs["mark_price"]["state"] == "real" and inputs["taker_volume"]["state"] == "real"
 
 
 def test_serve_live_flags_need_live(tmp_path, capsys):

@@ -116,7 +116,7 @@ def test_heatmap_candles_cover_each_kept_column_venues_averaged(client, sample_d
 def test_inputs_say_which_are_real_proxy_or_missing_on_the_sample(client, sample_db):
     body = client.get("/api/map", params={"days": 90}).json()
     inputs = {i["input"]: i for i in body["inputs"]}
-    assert list(inputs) == ["open_interest", "funding", "taker_volume", "liquidations", "tiers"]
+    assert list(inputs) == ["open_interest", "funding", "taker_volume", "mark_price", "liquidations", "tiers"]
     with Store(sample_db, read_only=True) as store:
         bars = store.query_bars("binance", BTC, LAST_MS - 90 * DAY_MS, LAST_MS)
     # counted from the bars: OI is null before Hyperliquid's first reading and through its 19-hour gap
@@ -133,6 +133,8 @@ def test_inputs_say_which_are_real_proxy_or_missing_on_the_sample(client, sample
     }
     taker = inputs["taker_volume"]
     assert taker["state"] == "missing" and taker["bars_with"] == 0 and "close location" in taker["detail"]
+    mark = inputs["mark_price"]  # the sample has none: liquidations trigger on the last price
+    assert mark["state"] == "missing" and mark["bars_with"] == 0 and "last price" in mark["detail"]
     assert inputs["liquidations"]["state"] == "missing" and inputs["liquidations"]["stored"] == 0  # OKX's only
     assert (
         inputs["tiers"]["state"] == "real" and inputs["tiers"]["detail"] == "binance: bundled table, valid from 2026-09"

@@ -7,6 +7,7 @@ position notional (USD, at entry) whose liquidation price falls in each bin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -228,6 +229,13 @@ class Heatmap:
         return out
 
 
+def _total(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        out += a
+    return out
+
+
 @dataclass(frozen=True)
 class EngineResult:
     """What :func:`liqmap.engine.run` returns: the heatmap, predicted events, the grid and the final books.
@@ -255,22 +263,38 @@ class EngineResult:
         i = hm.index_at(at_ms)
         if i < len(hm.times_ms) - 1 or self.model == "uniform":
             return hm.at(at_ms)
-        parts = {name: eng.project() for name, eng in self.engines.items()}
-        total = [sum(p[j] for p in parts.values()) for j in range(4)]
-        return LiqMap(
-            symbol=hm.symbol,
-            as_of_ms=int(hm.times_ms[i]),
-            price=float(hm.close[i]),
-            price_bins=self.grid,
-            long_usd=total[0],
-            short_usd=total[1],
-            leverages=hm.leverages,
-            long_by_leverage=total[2],
-            short_by_leverage=total[3],
-            by_exchange={name: (p[0], p[1]) for name, p in parts.items()},
-            model=self.model,
-            profile=self.config.profile,
-        )
+        venues = [eng.liqmap() for eng in self.engines.values()]
+        return combine(venues, price=float(hm.close[i]), as_of_ms=int(hm.times_ms[i]))
+
+
+def combine(maps: Sequence[LiqMap], *, price: float | None = None, as_of_ms: int | None = None) -> LiqMap:
+    """One symbol's map across venues: the venues' maps (on one price grid) summed, per leverage too, each
+    venue kept in ``by_exchange``; ``price`` defaults to the venues' mean, ``as_of_ms`` to the latest."""
+    if not maps:
+        raise ValueError("combine() needs at least one map")
+    first = maps[0]
+    if any(m.symbol != first.symbol or not np.array_equal(m.price_bins, first.price_bins) for m in maps):
+        raise ValueError("combine() takes maps of one symbol on one price grid")
+    layers = [
+        (m.long_by_leverage, m.short_by_leverage)
+        for m in maps
+        if m.long_by_leverage is not None and m.short_by_leverage is not None and m.leverages == first.leverages
+    ]
+    layered = len(layers) == len(maps)
+    return LiqMap(
+        symbol=first.symbol,
+        as_of_ms=max(m.as_of_ms for m in maps) if as_of_ms is None else as_of_ms,
+        price=float(np.mean([m.price for m in maps])) if price is None else price,
+        price_bins=first.price_bins,
+        long_usd=_total([m.long_usd for m in maps]),
+        short_usd=_total([m.short_usd for m in maps]),
+        leverages=first.leverages if layered else (),
+        long_by_leverage=_total([lng for lng, _ in layers]) if layered else None,
+        short_by_leverage=_total([sht for _, sht in layers]) if layered else None,
+        by_exchange={name: pair for m in maps for name, pair in m.by_exchange.items()},
+        model=first.model,
+        profile=first.profile,
+    )
 
 
 class EngineOutput(Protocol):

@@ -156,6 +156,7 @@ class LiveRunner:
         self._dirty: dict[tuple[str, str], Series] = {}
         self._reader_root: Store | None = None  # the store handle store_reader() derives handles from
         self._reader_lock = threading.Lock()
+        self.grids: dict[str, tuple[float, float]] = {}  # symbol → its price range, shared by every venue
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -459,7 +460,9 @@ class LiveRunner:
         return eng, cfg, rows
 
     def engine_config(self, ser: Series, rows: Sequence[dict[str, Any]], first: Bar) -> Any:
-        """The fixed-grid config of ``ser``: the profile's, the store's tier tables, ± ``grid_pad_pct``."""
+        """The fixed-grid config of ``ser``: the profile's, the store's tier tables, ± ``grid_pad_pct`` around
+        the history's range — the first venue's of the symbol, so every venue's map is on one grid (their
+        sum is the symbol's map across venues)."""
         import pandas as pd
 
         from liqmap.engine.options import engine_config
@@ -473,7 +476,7 @@ class LiveRunner:
             profile=self.s.profile,
             tiers_from=self.s.tiers_from,
             tier_tables=self._store.tier_tables([ser.exchange], ser.symbol),
-            price_range=(min(lows) * (1 - pad), max(highs) * (1 + pad)),
+            price_range=self.grids.setdefault(ser.symbol, (min(lows) * (1 - pad), max(highs) * (1 + pad))),
             n_bins=self.s.n_bins,
         )
 

@@ -166,10 +166,11 @@ class LiveFeed:
         assert self._changed is not None, "LiveFeed.start() was not called"
         return self._changed.wait()
 
-    def serves(self, exchanges: tuple[str, ...], symbol: str, model: str) -> tuple[str, str] | None:
-        """The live series a map query maps onto (one venue the runner streams, its model), else None."""
-        key = (exchanges[0], symbol)
-        return key if len(exchanges) == 1 and model == self.model and key in self.runner.series else None
+    def serves(self, exchanges: tuple[str, ...], symbol: str, model: str) -> tuple[tuple[str, str], ...] | None:
+        """The live series a map query maps onto (every venue it asks for streamed by the runner, its model;
+        the venues of a symbol share one grid), else None."""
+        keys = tuple((ex, symbol) for ex in exchanges)
+        return keys if model == self.model and all(k in self.runner.series for k in keys) else None
 
     def liquidations_after(self, seq: int, exchanges: tuple[str, ...], symbol: str) -> Iterator[Liquidation]:
         """The kept realized liquidations of ``symbol`` (on ``exchanges``; empty: any) after sequence ``seq``."""

@@ -20,6 +20,7 @@ class Input(StrEnum):
     OPEN_INTEREST = "open_interest"
     FUNDING = "funding"
     TAKER_VOLUME = "taker_volume"
+    MARK_PRICE = "mark_price"
     LIQUIDATIONS = "liquidations"
     TIERS = "tiers"
 
@@ -49,16 +50,19 @@ _COLUMNS = {
     Input.OPEN_INTEREST: ("open_interest", "open_interest_usd"),
     Input.FUNDING: ("funding_rate",),
     Input.TAKER_VOLUME: ("taker_buy_volume",),
+    Input.MARK_PRICE: ("mark_price",),
 }
 _ABSENT = {
     Input.OPEN_INTEREST: "absent: the oi-delta model cannot run; volume and uniform run without it",
     Input.FUNDING: "absent; the engine does not read funding",
     Input.TAKER_VOLUME: "absent: the engine splits each bar by its close location (close − low) / (high − low)",
+    Input.MARK_PRICE: "absent: liquidations trigger on the last price's range (no mark–last basis)",
 }
 _OWN = {
     Input.OPEN_INTEREST: "the venues' own series",
     Input.FUNDING: "the venues' own rates; the engine does not read funding",
     Input.TAKER_VOLUME: "the venues' own taker-buy volume",
+    Input.MARK_PRICE: "the venues' own mark price at each bar's close",
 }
 _TIER_SOURCE = {TierSource.GIVEN: "the store's table", TierSource.BUNDLED: "bundled table", TierSource.LENT: "lent"}
 

@@ -563,7 +563,7 @@ function renderStatus(m) {
 }
 
 // ---------------------------------------------------------------- input origins (SeriesInfo.inputs)
-const INPUT_LABELS = { open_interest: "OI", funding: "funding", taker_volume: "taker volume", liquidations: "realized liquidations", tiers: "tiers" };
+const INPUT_LABELS = { open_interest: "OI", funding: "funding", taker_volume: "taker volume", mark_price: "mark", liquidations: "realized liquidations", tiers: "tiers" };
 
 function renderInputs(m) {
   // one badge per input: real (the venues' own), proxy or missing, with how that is known on hover

@@ -2,9 +2,10 @@
 
 ``/ws/map`` takes the query parameters of ``GET /api/map`` and sends the current map on connect, then:
 
-* for a series that ``liqmap serve --live`` streams (one exchange it streams, its model, no
-  ``start_ms``/``end_ms``/``at_ms``): the live engine's map after each closed bar — no recompute, ``live``
-  true; the engine's own grid and the bars since its warm start (``bins``, ``days``, ``bin_usd`` do not apply);
+* for series that ``liqmap serve --live`` streams (exchanges it streams, its model, no
+  ``start_ms``/``end_ms``/``at_ms``): the live engines' map after each closed bar — no recompute, ``live``
+  true; the engines' own grid (one per symbol) and the bars since their warm start (``bins``, ``days``,
+  ``bin_usd`` do not apply); several exchanges: their maps summed once every one has a map;
 * otherwise: it re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map
   each time it changes.
 
@@ -59,12 +60,12 @@ async def ws_map(
     """Send the map now and again after every new bar (the live engine's, or recomputed from the store)."""
     await websocket.accept()
     feed = state.live
-    key = None
+    keys = None
     if feed is not None and feed.running and at_ms is None and q.start_ms is None and q.end_ms is None:
-        key = feed.serves(q.exchanges, q.symbol, q.model.value)
+        keys = feed.serves(q.exchanges, q.symbol, q.model.value)
     try:  # a LiqmapError/StoreError propagates: the app's handler sends {"error"} and closes
-        if feed is not None and key is not None and not await _push_live_maps(websocket, state, feed, key, layers,
-                                                                             settings, lev):  # fmt: skip
+        if feed is not None and keys is not None and not await _push_live_maps(websocket, state, feed, keys, layers,
+                                                                              settings, lev):  # fmt: skip
             return
         await _push_stored_maps(websocket, state, q, at_ms, layers, settings, lev)
     except WebSocketDisconnect:
@@ -75,25 +76,26 @@ async def _push_live_maps(
     websocket: WebSocket,
     state: ServerState,
     feed: LiveFeed,
-    key: tuple[str, str],
+    keys: tuple[tuple[str, str], ...],
     layers: bool,
     settings: ReportSettings,
     lev: LeverageRange | None,
 ) -> bool:
-    """Send the live engine's map of ``key`` whenever it has a new bar; False when the client left, True
-    when the runner stopped (the caller goes on from the store)."""
-    sent_for = -1
+    """Send the live engines' map of ``keys`` whenever one of them has a new bar (once each has a map);
+    False when the client left, True when the runner stopped (the caller goes on from the store)."""
+    sent_for: tuple[int, ...] = ()
     receive: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
     try:
         while True:
-            snap = feed.snapshots.get(key)
-            if snap is not None and snap.last_ms != sent_for:
-                cache_key = ("live-map", key, snap.last_ms, layers, settings, lev)
+            snaps = tuple(s for s in (feed.snapshots.get(k) for k in keys) if s is not None)
+            bars_of = tuple(s.last_ms for s in snaps)
+            if len(snaps) == len(keys) and bars_of != sent_for:
+                cache_key = ("live-map", keys, bars_of, layers, settings, lev)
                 body = await cached_body(
-                    state, cache_key, functools.partial(build_live_map, snap, layers, settings, lev, feed)
+                    state, cache_key, functools.partial(build_live_map, snaps, layers, settings, lev, feed)
                 )
                 await websocket.send_text(body.decode())
-                sent_for = snap.last_ms
+                sent_for = bars_of
             if not feed.running:
                 return True
             following = await _next_event(websocket, receive, feed.changed())
@@ -105,39 +107,45 @@ async def _push_live_maps(
 
 
 def build_live_map(
-    snap: LiveSnapshot,
+    snaps: tuple[LiveSnapshot, ...],
     layers: bool,
     settings: ReportSettings,
     lev: LeverageRange | None = None,
     feed: LiveFeed | None = None,
 ) -> MapResponse:
-    """The :class:`MapResponse` of a live snapshot: its map (the layers within ``lev`` if given) and the map
-    report, its impact calibrated on the runner's recent bars — what ``build_map`` gives for a stored run;
-    ``feed``'s realized liquidations of the series count towards its inputs' status (built once per bar: cached)."""
+    """The :class:`MapResponse` of live snapshots of one symbol: their map (venues summed, ``combine``; the
+    layers within ``lev`` if given) and the map report, its impact calibrated on the runner's recent bars —
+    what ``build_map`` gives for a stored run; ``feed``'s realized liquidations of the series count towards
+    the inputs' status (built once per bar: cached)."""
     import pandas as pd
 
     from liqmap.analytics.report import build_map_report
+    from liqmap.engine.results import combine
     from liqmap.server.api.inputs import input_status
 
-    bars = pd.DataFrame(list(snap.bars))
-    lm = snap.liqmap if lev is None else filter_leverage(snap.liqmap, lev)
-    report = build_map_report(lm, bars, settings, profile=snap.profile)
+    first = snaps[0]
+    exchanges = tuple(s.exchange for s in snaps)
+    bars = pd.DataFrame([bar for s in snaps for bar in s.bars])
+    combined = combine([s.liqmap for s in snaps])
+    lm = combined if lev is None else filter_leverage(combined, lev)
+    report = build_map_report(lm, bars, settings, profile=first.profile)
     streamed = pd.DataFrame({"exchange": [], "field": [], "provenance": [], "note": []})  # the venues' own
-    liquidations = 0 if feed is None else sum(1 for _ in feed.liquidations_after(0, (snap.exchange,), snap.symbol))
+    liquidations = 0 if feed is None else sum(1 for _ in feed.liquidations_after(0, exchanges, first.symbol))
+    last_ms = max(s.last_ms for s in snaps)
     info = {
-        "symbol": snap.symbol,
-        "exchanges": [snap.exchange],
-        "model": snap.model,
-        "start_ms": snap.first_ms,
-        "end_ms": snap.last_ms,
-        "last_bar_ms": snap.last_ms,
-        "bars": snap.n_bars,
+        "symbol": first.symbol,
+        "exchanges": list(exchanges),
+        "model": first.model,
+        "start_ms": min(s.first_ms for s in snaps),
+        "end_ms": last_ms,
+        "last_bar_ms": last_ms,
+        "bars": sum(s.n_bars for s in snaps),
         "warnings": [],
-        "inputs": input_status(bars, streamed, liquidations, snap.config),
+        "inputs": input_status(bars, streamed, liquidations, first.config),
     }
     fields = report.to_dict() | info | lm.to_dict(layers)
-    last = snap.bars[-1]
-    candle = Candle(open=last["open"], high=last["high"], low=last["low"], close=last["close"])
+    last = [s.bars[-1] for s in snaps]  # the venues' last bars, averaged (liqmap.data.transform.candles)
+    candle = Candle(**{k: sum(b[k] for b in last) / len(last) for k in ("open", "high", "low", "close")})
     return MapResponse(**fields, leverage_filter=lev.label if lev else "", live=True, candle=candle)
 
 
