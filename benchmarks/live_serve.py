@@ -3,10 +3,11 @@
 The app with a :class:`~liqmap.server.live.LiveFeed` (one Binance BTCUSDT series, ``--history-minutes`` bars
 warm-started over REST) reads the local fake exchange of ``tests/live/fakews.py`` (real recorded minutes, one
 closed bar every few hundred ms), served by uvicorn with ``liqmap serve``'s configuration on 127.0.0.1;
-``--clients`` ``/ws/map`` clients (the ``websockets`` package, one event loop in this process; each reads only
-the message's ``last_bar_ms``) record when each bar's map arrives. Reported: the runner's frame → updated map,
-and updated map → map received, over every client and bar (the map report built once per bar, encoded once,
-sent to each client).
+``--clients`` ``/ws/map`` clients (the ``websockets`` package, one event loop in a separate process, as browsers
+would be; each reads only the message's ``last_bar_ms``) record when each bar's map arrives
+(``time.perf_counter``: the system's monotonic clock, shared by both processes). Reported: the runner's frame
+→ updated map, and updated map → map received, over every client and bar (the map report built once per bar,
+encoded once, sent to each client).
 
     .venv/bin/python benchmarks/live_serve.py [--minutes 60] [--history-minutes 1440] [--clients 1]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing as mp
 import os
 import re
 import socket
@@ -33,6 +35,31 @@ sys.path.insert(0, str(ROOT / "tests" / "live"))
 from fakews import FIRST_MINUTE_MS, MINUTE_MS, FakeWs, Script, minute_bars, rest_exchange  # noqa: E402
 
 
+def receive(url: str, n: int, last_ms: int, out: mp.SimpleQueue) -> None:
+    """In the client process: ``n`` clients until each has the map of ``last_ms``; puts ``(last_bar_ms,
+    perf_counter at receipt, bytes)`` of every message."""
+    from websockets.asyncio.client import connect
+
+    last_bar = re.compile(rb'"last_bar_ms":(\d+)')
+    got: list[tuple[int, float, int]] = []
+
+    async def client() -> None:
+        async with connect(url, max_size=2**26, open_timeout=120) as sock:
+            while True:
+                raw = await sock.recv(decode=False)
+                now = time.perf_counter()
+                ms = int(last_bar.search(raw).group(1))  # type: ignore[union-attr]
+                got.append((ms, now, len(raw)))
+                if ms == last_ms:
+                    return
+
+    async def clients() -> None:
+        await asyncio.gather(*(client() for _ in range(n)))
+
+    asyncio.run(clients())
+    out.put(got)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=int, default=60, help="Closed bars streamed.")
@@ -43,7 +70,6 @@ def main() -> None:
         ap.error("--clients: 1–190 (liqmap serve admits 200 connections)")
 
     import uvicorn
-    from websockets.asyncio.client import connect
 
     from liqmap.cli.serve import uvicorn_config
     from liqmap.live.runner import LiveSettings, Series
@@ -81,26 +107,15 @@ def main() -> None:
         time.sleep(0.05)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # one line per websocket otherwise
     url = f"ws://127.0.0.1:{port}/ws/map?symbol=BTCUSDT&exchange=binance"
-    last_bar = re.compile(rb'"last_bar_ms":(\d+)')
-    received_ms: list[float] = []
-    sizes: list[int] = []
-
-    async def client() -> None:
-        async with connect(url, max_size=2**26, open_timeout=60) as sock:
-            while True:
-                raw = await sock.recv(decode=False)
-                now = time.perf_counter()
-                ms = int(last_bar.search(raw).group(1))  # type: ignore[union-attr]
-                if ms != bars[hist]["t"]:  # the first map waited for the warm start
-                    received_ms.append((now - feed.applied_s[ms]) * 1e3)
-                    sizes.append(len(raw))
-                if ms == bars[-1]["t"]:
-                    return
-
-    async def clients() -> None:
-        await asyncio.gather(*(client() for _ in range(args.clients)))
-
-    asyncio.run(clients())
+    ctx = mp.get_context("spawn")
+    queue = ctx.SimpleQueue()
+    proc = ctx.Process(target=receive, args=(url, args.clients, int(bars[-1]["t"]), queue))
+    proc.start()
+    got = queue.get()
+    proc.join()
+    pushed = [(ms, t, n) for ms, t, n in got if ms != bars[hist]["t"]]  # the first map waited for the warm start
+    received_ms = [(t - feed.applied_s[ms]) * 1e3 for ms, t, _ in pushed]
+    sizes = [n for _, _, n in pushed]
     runner_ms = sorted(feed.runner.latencies_ms)
     server.should_exit = True
     thread.join(30)

@@ -63,6 +63,7 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
         limit_concurrency=LIMIT_CONCURRENCY,
         timeout_keep_alive=KEEP_ALIVE_S,
         ws_max_size=WS_MAX_BYTES,
+        ws_per_message_deflate=False,  # compressing each client's copy of a pushed map doubled the fan-out time
         server_header=False,
         log_level="info",
     )
