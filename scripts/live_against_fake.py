@@ -1,5 +1,6 @@
 """Run ``liqmap live`` for 20 s against the tests' local fake exchange (tests/live/fakews.py): three venues,
-BTCUSDT, one frame every 200 ms, a realized-liquidation alert; prints the command's output (docs/live.md).
+BTCUSDT, one frame every 200 ms (klines, liquidations, mark prices, trades), a realized-liquidation alert;
+prints the command's output (docs/live.md).
 
     .venv/bin/python scripts/live_against_fake.py
 """
@@ -19,7 +20,7 @@ from fakews import FIRST_MINUTE_MS, MINUTE_MS, FakeWs, Script, minute_bars, rest
 def main() -> None:
     bars = minute_bars(90, FIRST_MINUTE_MS - 30 * MINUTE_MS)
     rest = rest_exchange(bars).start()
-    ws = FakeWs(Script(bars[30:], frame_delay_s=0.2, liquidation_every=1)).start()
+    ws = FakeWs(Script(bars[30:], frame_delay_s=0.2, liquidation_every=1, ticks=True)).start()
     db = Path(tempfile.mkdtemp()) / "live.duckdb"
     cmd = [sys.executable, "-m", "liqmap", "live", "--exchange", "binance", "--exchange", "bybit", "--exchange",
            "okx", "--symbol", "BTCUSDT", "--db", str(db), "--history-minutes", "30", "--oi-poll-s", "0",
