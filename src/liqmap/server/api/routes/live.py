@@ -5,7 +5,8 @@
 * for series that ``liqmap serve --live`` streams (exchanges it streams, its model, no
   ``start_ms``/``end_ms``/``at_ms``): the live engines' map after each closed bar — no recompute, ``live``
   true; the engines' own grid (one per symbol) and the bars since their warm start (``bins``, ``days``,
-  ``bin_usd`` do not apply); several exchanges: their maps summed once every one has a map;
+  ``bin_usd`` do not apply); several exchanges: their maps summed, sent once every venue has closed the same
+  bar (a venue lagging by ``LAG_MS`` or more no longer holds the others back);
 * otherwise: it re-reads the last stored bar timestamp every ``poll_interval_s`` and sends the recomputed map
   each time it changes.
 
@@ -36,6 +37,7 @@ from liqmap.server.api.routes.liquidations import ExchangesParam, SymbolParam, o
 from liqmap.server.api.routes.maps import AtMs, Candle, Layers, MapResponse, map_response
 from liqmap.server.deps import ServerState, get_ws_state
 from liqmap.symbols import normalize_symbol
+from liqmap.timeframes import MS_PER_MINUTE
 
 if TYPE_CHECKING:
     from liqmap.server.live import LiveFeed, LiveSnapshot
@@ -45,6 +47,7 @@ log = logging.getLogger("liqmap.server")
 
 UNSUPPORTED_DATA = 1003
 INTERNAL_ERROR = 1011
+LAG_MS = 2 * MS_PER_MINUTE  # a venue this far behind the others is pushed without (a stalled stream)
 
 
 @router.websocket("/ws/map")
@@ -81,15 +84,17 @@ async def _push_live_maps(
     settings: ReportSettings,
     lev: LeverageRange | None,
 ) -> bool:
-    """Send the live engines' map of ``keys`` whenever one of them has a new bar (once each has a map);
-    False when the client left, True when the runner stopped (the caller goes on from the store)."""
+    """Send the live engines' map of ``keys`` each time all of them have closed a new bar (or the laggards
+    are ``LAG_MS`` behind); False when the client left, True when the runner stopped (the caller goes on from
+    the store)."""
     sent_for: tuple[int, ...] = ()
     receive: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
     try:
         while True:
             snaps = tuple(s for s in (feed.snapshots.get(k) for k in keys) if s is not None)
             bars_of = tuple(s.last_ms for s in snaps)
-            if len(snaps) == len(keys) and bars_of != sent_for:
+            waiting = bool(bars_of) and 0 < max(bars_of) - min(bars_of) < LAG_MS  # a venue has not closed it yet
+            if len(snaps) == len(keys) and bars_of != sent_for and not waiting:
                 cache_key = ("live-map", keys, bars_of, layers, settings, lev)
                 body = await cached_body(
                     state, cache_key, functools.partial(build_live_map, snaps, layers, settings, lev, feed)
