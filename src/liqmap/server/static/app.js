@@ -14,8 +14,9 @@ const CATEGORICAL = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#0072b2", "#d5
 const SHORT_PATTERN = { shape: "/", fgcolor: "#0b0e11", fillmode: "overlay", size: 6, solidity: 0.35 };
 const LAYER_ALPHA = 0.7; // the layers are see-through and the cumulative curves drawn on top of them
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d"] };
-// the heatmap's time axis has no traces (they lie on its linear twin): autoscale would part the two, reset does not
-const HEATMAP_CONFIG = { ...PLOT_CONFIG, modeBarButtonsToRemove: ["lasso2d", "autoScale2d"] };
+// the heatmap's time axis has no traces (they lie on its linear twin): autoscaling would part the two, a reset
+// to the drawn ranges does not
+const HEATMAP_CONFIG = { ...PLOT_CONFIG, modeBarButtonsToRemove: ["lasso2d", "autoScale2d"], doubleClick: "reset" };
 const MAP_SPAN = 0.15; // the map's x-axis opens at price ± 15 %
 const DAY_MS = 86_400_000;
 const DATE_TICKS = [
@@ -123,7 +124,10 @@ function setStatus(text, error = false) {
 }
 
 async function getJSON(path, params) {
-  const r = await fetch(`${path}?${params}`);
+  return readJSON(await fetch(`${path}?${params}`));
+}
+
+async function readJSON(r) {
   const body = await r.json();
   if (!r.ok) {
     const d = body.detail;
@@ -678,15 +682,18 @@ async function refresh() {
 }
 
 async function load() {
-  // the map (and its report) is drawn as soon as it arrives; the heatmap and realized liquidations follow
+  // the map (and its report) is drawn as soon as it arrives; the heatmap follows, then the realized liquidations
   const seq = ++state.seq;
   state.mapSeq++;
   setStatus("loading…");
   writeURL();
   try {
-    const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]]));
-    hmP.catch(() => {}); // awaited below; an error there is reported once
-    const m = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
+    const mP = getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
+    mP.catch(() => {}); // awaited below; an error there is reported once
+    // requested at once, read once the map is drawn: parsing its 2–4 MB of JSON first would hold the map back
+    const hmR = fetch(`/api/heatmap?${new URLSearchParams([...query(), ["snapshots", "400"]])}`);
+    hmR.catch(() => {});
+    const m = await mP;
     if (seq !== state.seq) return; // a newer selection superseded this one
     const liqP = loadLiquidations(m);
     liqP.catch(() => {});
@@ -697,11 +704,17 @@ async function load() {
     if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
     if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
     const cascade = runCascade();
-    const [hm, liq] = await Promise.all([hmP, liqP]);
+    const hm = await readJSON(await hmR);
     if (seq !== state.seq) return;
-    Object.assign(state, { heatmap: hm, liquidations: liq });
+    state.heatmap = hm;
     renderHeatmap(hm);
-    if (liq && liq.count) renderMap(m); // with the realized liquidations' ticks
+    const liq = await liqP;
+    if (seq !== state.seq) return;
+    state.liquidations = liq;
+    if (liq && liq.count) { // with the realized liquidations' dots and ticks
+      renderHeatmap(hm);
+      renderMap(m);
+    }
     await cascade;
     if (seq !== state.seq) return;
     renderStatus(m);
