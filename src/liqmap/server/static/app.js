@@ -124,10 +124,7 @@ function setStatus(text, error = false) {
 }
 
 async function getJSON(path, params) {
-  return readJSON(await fetch(`${path}?${params}`));
-}
-
-async function readJSON(r) {
+  const r = await fetch(`${path}?${params}`);
   const body = await r.json();
   if (!r.ok) {
     const d = body.detail;
@@ -683,18 +680,15 @@ async function refresh() {
 }
 
 async function load() {
-  // the map (and its report) is drawn as soon as it arrives; the heatmap follows, then the realized liquidations
+  // the map (and its report) is drawn as soon as it arrives; the heatmap and realized liquidations follow
   const seq = ++state.seq;
   state.mapSeq++;
   setStatus("loading…");
   writeURL();
   try {
-    const mP = getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
-    mP.catch(() => {}); // awaited below; an error there is reported once
-    // requested at once, read once the map is drawn: parsing its 2–4 MB of JSON first would hold the map back
-    const hmR = fetch(`/api/heatmap?${new URLSearchParams([...query(), ["snapshots", "400"]])}`);
-    hmR.catch(() => {});
-    const m = await mP;
+    const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]]));
+    hmP.catch(() => {}); // awaited below; an error there is reported once
+    const m = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
     if (seq !== state.seq) return; // a newer selection superseded this one
     const liqP = loadLiquidations(m);
     liqP.catch(() => {});
@@ -705,17 +699,11 @@ async function load() {
     if ($("shock").value === "") $("shock").value = m.settings.shock_pct;
     if ($("resilience").value === "") $("resilience").value = m.settings.resilience;
     const cascade = runCascade();
-    const hm = await readJSON(await hmR);
+    const [hm, liq] = await Promise.all([hmP, liqP]);
     if (seq !== state.seq) return;
-    state.heatmap = hm;
+    Object.assign(state, { heatmap: hm, liquidations: liq });
     renderHeatmap(hm);
-    const liq = await liqP;
-    if (seq !== state.seq) return;
-    state.liquidations = liq;
-    if (liq && liq.count) { // with the realized liquidations' dots and ticks
-      renderHeatmap(hm);
-      renderMap(m);
-    }
+    if (liq && liq.count) renderMap(m); // with the realized liquidations' ticks
     await cascade;
     if (seq !== state.seq) return;
     renderStatus(m);
