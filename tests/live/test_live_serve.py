@@ -179,7 +179,7 @@ def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidat
                 "document.getElementById('heatmap').data.find(t => t.name === 'realized liquidations')"
             )
             visible = page.is_visible("#feed-panel")
-            drawn_ms = page.evaluate("document.getElementById('heatmap').data[0].x")
+            drawn_ms = page.evaluate("window.liqmap.heatCells().x")  # the snapshots given an image column
             candles = page.evaluate(
                 "(() => { const c = document.getElementById('heatmap').data.find(t => t.type === 'candlestick');"
                 " return [c.x, c.close]; })()"

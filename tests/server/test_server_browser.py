@@ -3,18 +3,21 @@ API's data when symbol and range change, runs a cascade, follows new bars live, 
 
 from __future__ import annotations
 
+import base64
 import csv
+import io
 import json
 import re
 
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 from liqmap.engine.profiles import load_profile
 from liqmap.engine.results import LiqMap
 from liqmap.viz._layers import Stack, layers
-from liqmap.viz._style import CATEGORICAL, fmt_usd
+from liqmap.viz._style import CATEGORICAL, HEAT_STOPS, fmt_usd
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +32,22 @@ def drawn_candles(page) -> dict:
     """The heatmap's candlestick trace: its type, x and open/high/low/close arrays as drawn."""
     pick = "(({type, x, open, high, low, close}) => ({type, x, open, high, low, close}))"
     return page.evaluate(f"{pick}(document.getElementById('heatmap').data[1])")
+
+
+def heat_image(page) -> Image.Image:
+    """The heatmap's image (a pixel per cell: snapshot column × price-bin row, the lowest bin in row 0)."""
+    source = page.evaluate("document.getElementById('heatmap').data[0].source")
+    assert source.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGBA")
+
+
+def heat_rgba(f: float) -> tuple[int, int, int, int]:
+    """liqmap.viz's HEAT_STOPS at ``f`` (0 … 1), interpolated in RGB as Plotly's colour scales, opaque."""
+    stops = [(pos, [int(c[k : k + 2], 16) for k in (1, 3, 5)]) for pos, c in HEAT_STOPS]
+    k = next(i for i in range(1, len(stops)) if stops[i][0] >= f or i == len(stops) - 1)
+    (f0, a), (f1, b) = stops[k - 1], stops[k]
+    u = min(1.0, max(0.0, (f - f0) / (f1 - f0)))
+    return (*(round(x + u * (y - x)) for x, y in zip(a, b, strict=True)), 255)
 
 
 def wait_for(page, condition: str) -> None:
@@ -62,7 +81,8 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert plot_data(page, "map", 0, "x") == m["price_bins"]
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
     hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
-    assert plot_data(page, "heatmap", 0, "x") == hm["times_ms"]
+    cells = page.evaluate("window.liqmap.heatCells()")
+    assert cells["x"] == hm["times_ms"]  # every snapshot has its image column(s), in order
     # candles over the heatmap, as the API computed them for the drawn snapshots (no close line)
     assert drawn_candles(page) == {"type": "candlestick", "x": hm["times_ms"], **hm["candles"]}
     assert None not in hm["candles"]["open"] and hm["candles"]["close"][-1] == hm["close"][-1]
@@ -70,14 +90,25 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     # the bins within the price axis (the close ± 15 %) are drawn, with their values
     lo, hi = min(hm["close"]) * 0.85, max(hm["close"]) * 1.15
     inside = [i for i, p in enumerate(hm["price_bins"]) if lo <= p <= hi]
-    shown_y = plot_data(page, "heatmap", 0, "y")
-    assert len(shown_y) == page.evaluate("document.getElementById('heatmap').data[0].z.length") < 1000
+    shown_y = cells["y"]
+    assert len(shown_y) == len(cells["z"]) < 1000
     assert set(inside) <= {hm["price_bins"].index(y) for y in shown_y} and len(shown_y) <= len(inside) + 2
     b, t = inside[len(inside) // 2], len(hm["times_ms"]) - 1
-    row = page.evaluate(f"document.getElementById('heatmap').data[0].z[{shown_y.index(hm['price_bins'][b])}][{t}]")
+    row = cells["z"][shown_y.index(hm["price_bins"][b])][t]
     assert row == pytest.approx(hm["long_usd"][t][b] + hm["short_usd"][t][b]) or (
         row is None and hm["long_usd"][t][b] + hm["short_usd"][t][b] == 0
     )
+    # each pixel is its cell in the HEAT colour of its value (clipped at zmax), an empty cell transparent
+    image = heat_image(page)
+    assert image.size == (len(cells["columns"]), len(shown_y))
+    col = cells["columns"].index(t)
+    totals = [
+        hm["long_usd"][t][hm["price_bins"].index(y)] + hm["short_usd"][t][hm["price_bins"].index(y)] for y in shown_y
+    ]
+    hot, empty = int(np.argmax(totals)), totals.index(0)
+    for r in (hot, hot - 3, hot + 5):
+        assert image.getpixel((col, r)) == heat_rgba(min(1, totals[r] / cells["zmax"])) and totals[r] > 0
+    assert image.getpixel((col, empty))[3] == 0
     rows = page.locator("#levels-table tbody tr")  # the levels, gauge and cascade come from the map report
     assert rows.count() == len(m["clusters"]) > 0
     assert rows.nth(0).locator("td").nth(4).inner_text().startswith("$")
@@ -102,7 +133,7 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     wait_for(page, "window.liqmap.heatmap.bars < 200 && window.liqmap.cascade.bars < 200")
     eth7 = api.get("/api/heatmap", params={"symbol": "ETHUSDT", "days": 7, "bins": 1000, "snapshots": 400}).json()
     assert eth7["bars"] == 169 and eth7["end_ms"] - eth7["start_ms"] == 7 * DAY_MS
-    assert plot_data(page, "heatmap", 0, "x") == eth7["times_ms"]
+    assert page.evaluate("window.liqmap.heatCells().x") == eth7["times_ms"]
     assert drawn_candles(page) == {"type": "candlestick", "x": eth7["times_ms"], **eth7["candles"]}
 
     # the cascade panel: a +3 % shock
@@ -121,7 +152,8 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert [plot_data(page, "map", k, "name") for k in range(len(levs))] == [f"{x:g}x" for x in levs]
     assert plot_data(page, "map", len(levs) - 1, "y") == lay["long_by_leverage"][len(levs) - 1]
     assert plot_data(page, "map", 2 * len(levs) - 1, "y") == lay["short_by_leverage"][len(levs) - 1]
-    assert page.evaluate("document.getElementById('map').layout.barmode") == "stack"
+    stacks = "document.getElementById('map').data.map(t => [t.stackgroup || null, (t.line || {}).shape || null])"
+    assert page.evaluate(stacks) == [["layers", "hvh"]] * (2 * len(levs)) + [[None, None]] * 2  # stacked columns
 
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "dashboard.png"
@@ -208,19 +240,24 @@ def test_fixes_units_curves_palette_status_exchanges_warnings(page, live_server)
         "#map .ytick text, #map .y2tick text, #asymmetry .ytick text", "ts => ts.map(t => t.textContent)"
     )
     assert shown and all(USD_TICK.match(t) for t in shown), shown
-    bar = page.evaluate("document.getElementById('heatmap').data[0].colorbar.ticktext")
+    bar = page.evaluate(
+        "document.getElementById('heatmap').data.find(t => t.marker && t.marker.showscale).marker.colorbar.ticktext"
+    )
     assert bar and all(USD_TICK.match(t) for t in bar)
-    # the cumulative curves come after the bars, on the overlaying axis, over see-through bars
-    data = page.evaluate("document.getElementById('map').data.map(t => [t.type, t.yaxis || 'y', t.opacity])")
-    assert [d[:2] for d in data[-2:]] == [["scatter", "y2"], ["scatter", "y2"]]
-    assert all(d[0] == "bar" and d[2] < 1 for d in data[:-2])
+    # the cumulative curves come after the layers, on the overlaying axis, over see-through layers: a column per
+    # bin (a step area whose steps fall halfway between bin centres) in the layer's colour at 70 % opacity
+    pick = "t => [t.yaxis || 'y', t.fill || null, (t.line || {}).shape, t.fillcolor]"
+    data = page.evaluate(f"document.getElementById('map').data.map({pick})")
+    assert [d[:2] for d in data[-2:]] == [["y2", None], ["y2", None]]
+    assert [d[:3] for d in data[:-2]] == [["y", "tozeroy", "hvh"]] * 2
+    assert [d[3] for d in data[:-2]] == ["rgba(246, 70, 93, 0.7)", "rgba(14, 203, 129, 0.7)"]  # C.long, C.short
 
     # leverage layers: the categorical palette of liqmap.viz, the same colour on both sides
     page.check("#layers")
     wait_for(page, "window.liqmap.map.leverages.length > 0 && document.getElementById('map').data.length > 4")
     m = page.evaluate("window.liqmap.map")
     expected = {layer.name: layer.color for layer in layers(map_lm(m), Stack.LEVERAGE)}
-    bars = page.evaluate("document.getElementById('map').data.filter(t => t.type === 'bar').map(t => t.marker.color)")
+    bars = page.evaluate("document.getElementById('map').data.filter(t => t.stackgroup).map(t => t.line.color)")
     n = len(m["leverages"])
     assert bars == [expected[f"longs {lev:g}x"] for lev in m["leverages"]] + [
         expected[f"shorts {lev:g}x"] for lev in m["leverages"]
@@ -322,13 +359,14 @@ def test_every_control_is_in_the_url_and_exports_what_is_shown(page, live_server
 
 def test_threshold_hides_weak_levels_and_hover_reads_the_bin(page, live_server):
     open_dashboard(page, live_server)
-    nonnull = "document.getElementById('heatmap').data[0].z.flat().filter(v => v !== null)"
-    before = page.evaluate(f"{nonnull}.length")
+    nonnull = "window.liqmap.heatCells().z.flat().filter(v => v !== null)"
+    before, painted = page.evaluate(f"{nonnull}.length"), heat_image(page).getchannel("A").histogram()[255]
     page.fill("#threshold", "20")
     wait_for(page, "document.getElementById('threshold-out').textContent === '20 %'")
-    zmax = page.evaluate("document.getElementById('heatmap').data[0].zmax")
+    zmax = page.evaluate("window.liqmap.heatCells().zmax")
     cells = page.evaluate(nonnull)
     assert 0 < len(cells) < before and min(cells) >= 0.2 * zmax
+    assert 0 < heat_image(page).getchannel("A").histogram()[255] < painted  # the weak cells' pixels left out
     m = page.evaluate("window.liqmap.map")
     biggest = max(max(m["long_usd"]), max(m["short_usd"]))
     longs, shorts = plot_data(page, "map", 0, "y"), plot_data(page, "map", 1, "y")
@@ -490,7 +528,7 @@ def test_several_exchanges_get_their_own_colours(page, live_server):
     m = page.evaluate("window.liqmap.map")
     expected = {layer.name: layer.color for layer in layers(map_lm(m), Stack.EXCHANGE)}
     bars = page.evaluate(
-        "document.getElementById('map').data.filter(t => t.type === 'bar').map(t => [t.name, t.marker.color])"
+        "document.getElementById('map').data.filter(t => t.stackgroup).map(t => [t.name, t.line.color])"
     )
     assert bars == [
         ["binance", expected["longs binance"]],

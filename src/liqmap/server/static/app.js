@@ -12,8 +12,11 @@ const HEAT = [[0, "#0e1117"], [0.08, "#2a0f5c"], [0.3, "#7b2382"], [0.55, "#d645
 // liqmap.viz._style.CATEGORICAL (Okabe–Ito): one colour per leverage (from the highest down) or exchange
 const CATEGORICAL = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#bbbbbb"];
 const SHORT_PATTERN = { shape: "/", fgcolor: "#0b0e11", fillmode: "overlay", size: 6, solidity: 0.35 };
-const BAR_OPACITY = 0.7; // bars are see-through and the cumulative curves drawn on top of them
+const LAYER_ALPHA = 0.7; // the layers are see-through and the cumulative curves drawn on top of them
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d"] };
+// the heatmap's time axis has no traces (they lie on its linear twin): autoscaling would part the two, a reset
+// to the drawn ranges does not
+const HEATMAP_CONFIG = { ...PLOT_CONFIG, modeBarButtonsToRemove: ["lasso2d", "autoScale2d"], doubleClick: "reset" };
 const MAP_SPAN = 0.15; // the map's x-axis opens at price ± 15 %
 const DAY_MS = 86_400_000;
 const DATE_TICKS = [
@@ -66,6 +69,8 @@ const priceDecimals = (step) => (step > 0 && Number.isFinite(step) ? Math.min(8,
 const priceTickformat = (lo, hi) => `$,.${priceDecimals((hi - lo) / 10)}f`;
 const pct = (x) => `${x > 0 ? "+" : ""}${x.toFixed(2)} %`;
 const utc = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const stamp = (ms) => ((d) => `${MONTHS[d.getUTCMonth()]} ${d.toISOString().slice(8, 10)} ${d.toISOString().slice(11, 19)}`)(new Date(ms)); // Feb 08 12:34:56
 const critical = (x, max) => (x === null || x === undefined ? `none up to ${max} %` : `${x.toFixed(3)} %`);
 
 function niceStep(raw) {
@@ -100,7 +105,7 @@ function layout(extra) {
 }
 
 function draw(id, traces, lay) {
-  Plotly.react($(id), traces, lay, PLOT_CONFIG);
+  Plotly.react($(id), traces, lay, id === "heatmap" ? HEATMAP_CONFIG : PLOT_CONFIG);
   state.renders[id] = (state.renders[id] || 0) + 1;
   state.drawnAt[id] = performance.now(); // ms since navigation (benchmarks/dashboard.py reads it)
 }
@@ -232,7 +237,13 @@ function fillExchanges() {
 }
 
 // ---------------------------------------------------------------- heatmap
-const heatCache = new WeakMap(); // per heatmap response: long + short per [bin][snapshot] and the colour top
+// The heatmap is one image of a pixel per cell (snapshot column × price-bin row) coloured on HEAT in the page and
+// shown as a Plotly image trace under the candles and dots, axes and hover as before: Plotly's heatmap trace
+// painted the ≈ 150,000 cells one by one (≈ 0.25–0.45 s a redraw); the image takes ≈ 10 ms to colour and is
+// drawn as one element.
+const heatCache = new WeakMap(); // per heatmap response: long + short per [bin][snapshot], colour top, columns
+const HEAT_RGB = HEAT.map(([f, hex]) => [f, [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16))]);
+const MAX_COLUMNS = 4096; // image columns at most (the time axis' unit is the shortest snapshot step)
 
 function heatTotals(hm) {
   // colour clipped at the 99.5th percentile of the non-empty cells, so one hot cell does not wash out the rest
@@ -251,14 +262,71 @@ function heatTotals(hm) {
   }
   const sorted = Float64Array.from(flat).sort();
   // only the bins within the price axis' range (the close ± 15 %) are drawn: a third of the cells on a
-  // 30-day BTC map, and Plotly's heatmap time grows with them
+  // 30-day BTC map
   const lo = Math.min(...hm.close) * (1 - MAP_SPAN), hi = Math.max(...hm.close) * (1 + MAP_SPAN);
   let b0 = 0, b1 = nB - 1;
   while (b0 < nB - 1 && hm.price_bins[b0 + 1] < lo) b0++;
   while (b1 > b0 && hm.price_bins[b1 - 1] > hi) b1--;
-  c = { total: total.slice(b0, b1 + 1), b0, lo, hi, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1 };
+  c = { total: total.slice(b0, b1 + 1), b0, lo, hi, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1, ...heatColumns(hm.times_ms) };
   heatCache.set(hm, c);
   return c;
+}
+
+function heatColumns(times) {
+  // the image's columns: snapshot t spans from halfway after the previous snapshot to halfway before the next
+  // (the first and last by half their step outwards), as Plotly's heatmap drew its bricks; the columns are as
+  // wide as the shortest step, so snapshots an uneven number of bars apart keep their times.
+  // {x0: first column's centre (ms), dx: column width (ms), cols: the snapshot each column shows}
+  const n = times.length;
+  const steps = times.slice(1).map((t, k) => t - times[k]);
+  const unit = Math.min(...steps.filter((d) => d > 0), Infinity);
+  const half = (k) => (Number.isFinite(unit) ? steps[Math.min(Math.max(k, 0), n - 2)] / 2 : 0.5);
+  const e0 = times[0] - half(0), e1 = times[n - 1] + half(n - 2);
+  const w = Math.max(1, Math.min(MAX_COLUMNS, Math.round((e1 - e0) / (Number.isFinite(unit) ? unit : 1))));
+  const dx = (e1 - e0) / w, cols = new Int32Array(w);
+  for (let x = 0, t = 0; x < w; x++) {
+    const mid = e0 + (x + 0.5) * dx;
+    while (t + 1 < n && (times[t] + times[t + 1]) / 2 <= mid) t++;
+    cols[x] = t;
+  }
+  return { x0: e0 + dx / 2, dx, cols };
+}
+
+function heatColor(f, px, o) {
+  // HEAT at f in [0, 1], interpolated in RGB between its stops (as Plotly's colour scales), written opaque into
+  // the pixel at px[o]
+  let k = 1;
+  while (k < HEAT_RGB.length - 1 && HEAT_RGB[k][0] < f) k++;
+  const [f0, a] = HEAT_RGB[k - 1], [f1, b] = HEAT_RGB[k], u = Math.min(1, Math.max(0, (f - f0) / (f1 - f0)));
+  for (let i = 0; i < 3; i++) px[o + i] = Math.round(a[i] + u * (b[i] - a[i]));
+  px[o + 3] = 255;
+}
+
+function heatImage(c, cut) {
+  // the cells as a PNG data URL, the lowest bin in row 0 (at the image trace's y0); an empty or below-threshold
+  // cell is transparent (the background), as Plotly's heatmap left it
+  const { total, zmax, cols } = c, w = cols.length, h = total.length;
+  const canvas = Object.assign(document.createElement("canvas"), { width: w, height: h });
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(w, h);
+  for (let r = 0; r < h; r++) {
+    const row = total[r];
+    for (let x = 0; x < w; x++) {
+      const v = row[cols[x]];
+      if (v > 0 && v >= cut) heatColor(v / zmax, img.data, 4 * (r * w + x));
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+
+function colorBar(zmax) {
+  // the colour bar of the image's scale: a marker trace with no point drawn (an image trace has no colour bar)
+  const bar = usdAxis(zmax, 4);
+  return {
+    type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", name: "colour scale",
+    marker: { color: [0], cmin: 0, cmax: zmax, colorscale: HEAT, showscale: true,
+      colorbar: { thickness: 10, tickfont: { color: C.muted }, tickmode: "array", tickvals: bar.tickvals, ticktext: bar.ticktext } },
+  };
 }
 
 function liquidationDots(liq, hidden) {
@@ -269,37 +337,45 @@ function liquidationDots(liq, hidden) {
     type: "scatter", mode: "markers", x: liq.times_ms, y: liq.price, name: "realized liquidations", visible: hidden ? false : true,
     marker: { size: liq.notional_usd.map((v) => 4 + 20 * Math.sqrt(v / max)), color: liq.side.map((s) => (s === "long" ? C.long : C.short)),
       opacity: 0.85, line: { color: "#ffffff", width: 0.6 } },
-    customdata: liq.notional_usd.map((v, i) => `${liq.side[i]} ${usd(v)} · ${liq.exchange[i]}`),
-    hovertemplate: "%{x|%b %d %H:%M:%S} UTC<br>%{y:,.2f}: %{customdata}<extra>realized</extra>",
+    customdata: liq.notional_usd.map((v, i) => [stamp(liq.times_ms[i]), `${liq.side[i]} ${usd(v)} · ${liq.exchange[i]}`]),
+    hovertemplate: "%{customdata[0]} UTC<br>%{y:,.2f}: %{customdata[1]}<extra>realized</extra>", xaxis: "x2",
   }];
 }
 
 function renderHeatmap(hm) {
   const nT = hm.times_ms.length, nB = hm.price_bins.length;
-  const { total, zmax, b0, lo, hi } = heatTotals(hm);
+  const c = heatTotals(hm), { total, zmax, b0, lo, hi } = c;
   const cut = threshold() * zmax;
-  // empty and below-threshold cells show the background
-  const z = total.map((row) => Array.from(row, (v) => (v > 0 && v >= cut ? v : null)));
-  const bar = usdAxis(zmax, 4);
   const at = state.atMs !== null ? hm.times_ms[atIndex(hm)] : null;
+  const xr = [c.x0 - c.dx / 2, c.x0 + (c.cols.length - 0.5) * c.dx]; // the cells' span
   draw("heatmap", [
-    { type: "heatmap", x: hm.times_ms, y: hm.price_bins.slice(b0, b0 + z.length), z, zmin: 0, zmax, colorscale: HEAT, name: "liquidations", hoverinfo: "none",
-      colorbar: { thickness: 10, tickfont: { color: C.muted }, tickmode: "array", tickvals: bar.tickvals, ticktext: bar.ticktext } },
+    // the traces lie on a hidden linear twin of the date axis (same range, in ms; drawn over it): Plotly draws
+    // an image as one element on linear axes only (on a date axis pixel by pixel, ≈ 0.4 s)
+    { type: "image", source: heatImage(c, cut), x0: c.x0, dx: c.dx, y0: hm.price_bins[b0], dy: hm.bin_usd, xaxis: "x2", name: "liquidations", hoverinfo: "none" },
     candleTrace(hm),
     ...liquidationDots(state.liquidations, !$("liqs").checked),
+    colorBar(zmax),
   ], layout({
-    xaxis: { type: "date", rangeslider: { visible: false }, tickformatstops: DATE_TICKS, title: { text: `time (UTC) · ${utc(hm.start_ms).slice(0, 10)} → ${utc(hm.end_ms).slice(0, 10)}` } },
-    yaxis: { range: [lo, hi], title: { text: "price" }, tickformat: priceTickformat(lo, hi) },
+    xaxis: { type: "date", range: xr, rangeslider: { visible: false }, tickformatstops: DATE_TICKS, title: { text: `time (UTC) · ${utc(hm.start_ms).slice(0, 10)} → ${utc(hm.end_ms).slice(0, 10)}` } },
+    xaxis2: { type: "linear", overlaying: "x", range: xr, visible: false, rangeslider: { visible: false } },
+    yaxis: { range: [lo, hi], title: { text: "price" }, tickformat: priceTickformat(lo, hi), scaleanchor: false }, // not an image's square pixels
     showlegend: false, dragmode: "select", selectdirection: "h", hovermode: "closest", selections: [],
     shapes: at === null ? [] : [{ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1, line: { color: C.accent, width: 1.5, dash: "dot" } }],
   }));
+  // what the image shows, for inspection and the browser tests: the snapshot of each column and their times, the
+  // bin of each row, the cells' values (null: transparent) and the colour top
+  state.heatCells = () => ({
+    columns: Array.from(c.cols), x: [...new Set(c.cols)].map((t) => hm.times_ms[t]), y: hm.price_bins.slice(b0, b0 + total.length),
+    z: total.map((row) => Array.from(row, (v) => (v > 0 && v >= cut ? v : null))), zmax,
+  });
   const thr = threshold() ? ` · cells < ${usd(cut)} hidden` : "";
   const liq = state.liquidations && state.liquidations.count ? ` · ${state.liquidations.count.toLocaleString("en-US")} realized liquidations` : "";
   $("heatmap-sub").textContent = `${hm.symbol} · ${hm.exchanges.join("+")} · ${hm.model} · ${nT} snapshots × ${nB} bins (${usd(hm.bin_usd)}/bin)${thr}${liq}`;
   hook("heatmap", "plotly_hover", (ev) => {
-    const p = ev.points.find((q) => q.data.type === "heatmap");
+    const p = ev.points.find((q) => q.data.type === "image");
     if (!p) return;
-    const cell = { t: p.pointNumber[1], b: p.pointNumber[0] + heatTotals(state.heatmap).b0 }; // a bin of price_bins
+    const c = heatTotals(state.heatmap); // a pixel: its column's snapshot, its row's bin of price_bins
+    const cell = { t: c.cols[p.pointNumber[1]], b: p.pointNumber[0] + c.b0 };
     state.hovered.heatmap = cell;
     $("heatmap-readout").textContent = describeCell(state.heatmap, cell.t, cell.b);
   });
@@ -310,7 +386,7 @@ function renderHeatmap(hm) {
 function candleTrace(hm) {
   // each snapshot column's candle (GET /api/heatmap's candles, liqmap.data.transform.candles); hover reads the cell
   const side = (color) => ({ line: { color, width: 1 }, fillcolor: color });
-  return { type: "candlestick", x: hm.times_ms, ...hm.candles, name: "price", increasing: side(CANDLE.up), decreasing: side(CANDLE.down), hoverinfo: "skip" };
+  return { type: "candlestick", x: hm.times_ms, ...hm.candles, name: "price", increasing: side(CANDLE.up), decreasing: side(CANDLE.down), hoverinfo: "skip", xaxis: "x2" };
 }
 
 // hover text of heatmap cell (snapshot t, bin b): long / short / total, bin width, distance to the close then,
@@ -387,11 +463,7 @@ function mapLayers(m) {
   ];
 }
 
-// the stacked short layers' hatching on the bars drawn only: Plotly builds a pattern per bar, and most of a
-// layer's 1,000 bins are empty (a per-point shape, "" where the bar is empty: the same picture, less work)
-function hatch(y) {
-  return { ...SHORT_PATTERN, shape: y.map((v) => (v > 0 ? SHORT_PATTERN.shape : "")) };
-}
+const translucent = (hex, a) => `rgba(${[1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)).join(", ")}, ${a})`; // "#rrggbb"
 
 function maxBin(m) {
   let mx = 0;
@@ -404,12 +476,15 @@ function renderMap(m) {
   const keepL = m.long_usd.map((v) => v >= cut), keepS = m.short_usd.map((v) => v >= cut);
   const layers = mapLayers(m);
   const stacked = layers.length > 2;
-  const bars = layers.map((l) => ((y) => ({
-    type: "bar", x: m.price_bins, y, name: l.name,
-    legendgroup: l.group || l.side, showlegend: !stacked || l.side === "long", opacity: BAR_OPACITY, hoverinfo: "none",
-    marker: { color: l.color, ...(l.pattern ? { pattern: stacked ? hatch(y) : SHORT_PATTERN } : {}) },
-  }))(l.y.map((v, i) => ((l.side === "long" ? keepL : keepS)[i] ? v : 0))));
-  if (stacked) bars.forEach((b, k) => { if (layers[k].side === "long") b.name = layers[k].group; });
+  // each layer is one filled step area with a column per bin (line shape "hvh": the steps fall halfway between
+  // bin centres, where the bars' edges were), stacked or overlaid: one SVG path per layer, where a bar trace
+  // drew one per bin (16 leverage layers × 1,000 bins: 16,000 bars, ≈ 0.7–1.4 s a redraw)
+  const areas = layers.map((l) => ({
+    type: "scatter", mode: "lines", x: m.price_bins, y: l.y.map((v, i) => ((l.side === "long" ? keepL : keepS)[i] ? v : 0)),
+    name: stacked && l.side === "long" ? l.group : l.name, legendgroup: l.group || l.side, showlegend: !stacked || l.side === "long",
+    hoverinfo: "none", line: { width: 0, shape: "hvh", color: l.color }, fillcolor: translucent(l.color, LAYER_ALPHA),
+    ...(stacked ? { stackgroup: "layers" } : { fill: "tozeroy" }), ...(l.pattern ? { fillpattern: SHORT_PATTERN } : {}),
+  }));
   const x0 = m.price * (1 - MAP_SPAN), x1 = m.price * (1 + MAP_SPAN);
   let vmax = 0, cmax = 0;
   m.price_bins.forEach((p, i) => {
@@ -421,13 +496,13 @@ function renderMap(m) {
   const below = m.price_bins.map((p, i) => (p < m.price ? m.long_cumulative_usd[i] : null));
   const above = m.price_bins.map((p, i) => (p > m.price ? m.short_cumulative_usd[i] : null));
   draw("map", [
-    ...bars,
-    // the curves come last and on the overlaying axis: drawn over the bars, never hidden behind them
+    ...areas,
+    // the curves come last and on the overlaying axis: drawn over the layers, never hidden behind them
     { type: "scatter", mode: "lines", x: m.price_bins, y: below, yaxis: "y2", name: "cum. longs ↓", line: { color: C.long, width: 2.5 }, hoverinfo: "none" },
     { type: "scatter", mode: "lines", x: m.price_bins, y: above, yaxis: "y2", name: "cum. shorts ↑", line: { color: C.short, width: 2.5 }, hoverinfo: "none" },
     ...liquidationTicks(m),
   ], layout({
-    barmode: stacked ? "stack" : "overlay", bargap: 0, hovermode: "x",
+    hovermode: "x",
     xaxis: { range: [x0, x1], title: { text: "price" }, tickformat: priceTickformat(x0, x1), showspikes: true, spikecolor: C.muted, spikethickness: 1 },
     yaxis: { title: { text: "per bin" }, ...usdAxis(vmax) },
     yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "cumulative" }, ...usdAxis(cmax) },
@@ -441,7 +516,7 @@ function renderMap(m) {
   $("map-sub").textContent = `${utc(m.as_of_ms)} UTC · longs ${usd(m.total_long_usd)} · shorts ${usd(m.total_short_usd)}${lev}${thr}${note}`;
   $("caveat").textContent = m.caveat;
   hook("map", "plotly_hover", (ev) => {
-    const p = ev.points.find((q) => q.data.type === "bar");
+    const p = ev.points.find((q) => q.data.fillcolor); // a layer's area (the curves and ticks have none)
     if (!p) return;
     state.hovered.map = p.pointNumber;
     $("map-readout").textContent = describeBin(state.map, p.pointNumber);
