@@ -688,8 +688,11 @@ async function load() {
   try {
     const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]]));
     hmP.catch(() => {}); // awaited below; an error there is reported once
-    const m = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
+    const stored = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
     if (seq !== state.seq) return; // a newer selection superseded this one
+    // a pushed live map of this selection newer than the store's (the runner writes every second) is kept
+    const live = state.map && state.map.live && state.ws && state.ws.params === query().toString();
+    const m = live && state.map.last_bar_ms > stored.last_bar_ms ? state.map : stored;
     const liqP = loadLiquidations(m);
     liqP.catch(() => {});
     Object.assign(state, { map: m, liquidations: null });
