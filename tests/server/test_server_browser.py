@@ -544,29 +544,32 @@ def test_input_badges_say_what_is_real_proxy_or_missing(page, live_server):
     api = httpx.Client(base_url=live_server.url, timeout=60)
     open_dashboard(page, live_server)
     read = "bs => bs.map(b => [b.textContent, b.className, b.title])"
-    wait_for(page, "document.querySelectorAll('#inputs .badge').length === 5")
+    wait_for(page, "document.querySelectorAll('#inputs .badge').length === 6")
     badges = page.eval_on_selector_all("#inputs .badge", read)
     m = api.get("/api/map", params={"days": 30, "bins": 1000}).json()
     # the bundled sample, Binance BTC, 30 days: OI a proxy (recorded by the sample loader), no taker volume,
-    # no realized liquidations stored for binance, binance's bundled tiers
+    # no mark price, no realized liquidations stored for binance, binance's bundled tiers
     assert [b[0] for b in badges] == [
         "OI proxy 721/721 bars",
         "funding real 721/721 bars",
         "taker volume missing",
+        "mark missing",
         "realized liquidations missing",
         "tiers real",
     ]
-    assert [b[1] for b in badges] == ["badge proxy", "badge real", "badge missing", "badge missing", "badge real"]
+    assert [b[1] for b in badges] == [
+        "badge proxy", "badge real", "badge missing", "badge missing", "badge missing", "badge real"
+    ]  # fmt: skip
     assert [b[2] for b in badges] == [i["detail"] for i in m["inputs"]]  # how each is known, on hover
     assert "Hyperliquid's hourly OI path" in badges[0][2] and "profile default" in page.inner_text("#status")
     # OKX ticked too: its stored realized liquidations of the window are counted
     page.check("#exchanges input[value=okx]")
     wait_for(
         page,
-        "window.liqmap.map.exchanges.length === 2 && document.querySelector('#inputs .badge:nth-child(4)')"
+        "window.liqmap.map.exchanges.length === 2 && document.querySelector('#inputs .badge:nth-child(5)')"
         ".textContent.includes(' real ')",
     )
     both = api.get("/api/map", params=[("exchange", "binance"), ("exchange", "okx"), ("days", 30), ("bins", 1000)])
     liq = {i["input"]: i for i in both.json()["inputs"]}["liquidations"]
-    assert page.inner_text("#inputs .badge:nth-child(4)") == f"realized liquidations real {liq['stored']:,}"
+    assert page.inner_text("#inputs .badge:nth-child(5)") == f"realized liquidations real {liq['stored']:,}"
     assert liq["stored"] > 0
