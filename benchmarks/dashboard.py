@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+from _serve import start_serve
 
 from liqmap.data.sample import load_sample_into
 from liqmap.data.store import Store
@@ -39,28 +40,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 FIRST_MAP_GOAL_MS = 1_500.0
 CHANGE_GOAL_MS = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(db: Path, port: int, log: Path) -> subprocess.Popen:
-    """``liqmap serve`` over ``db`` on 127.0.0.1:``port``, once it accepts connections."""
-    cmd = [str(Path(sys.executable).with_name("liqmap")), "serve", "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"liqmap serve exited: {log.read_text()[-2000:]}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("liqmap serve did not start within 120 s")
 
 
 def first_map_ms(browser, url: str, reloads: int) -> tuple[float, list[float]]:
@@ -139,8 +118,7 @@ def main() -> None:
             db = Path(tmp) / "sample.duckdb"
             with Store(db) as store:
                 load_sample_into(store)
-        port = free_port()
-        proc = serve(db, port, Path(tmp) / "serve.log")
+        proc, port = start_serve(["--db", db], Path(tmp) / "serve.log")
         url = f"http://127.0.0.1:{port}/"
         try:
             with sync_playwright() as p:

@@ -32,8 +32,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +44,10 @@ import aiohttp
 import numpy as np
 from yarl import URL
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+from _serve import start_serve
+
 from liqmap.data.sample import load_sample_into
 from liqmap.data.store import Store
 
@@ -57,28 +59,6 @@ BIN_COUNTS = (300, 1000)
 HOUR_MS = 3_600_000
 P99_TARGET_MS = 100.0
 DISTINCT_WORKERS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: Path, port: int, cache_mb: float, log: Path) -> subprocess.Popen:
-    liqmap = Path(sys.executable).with_name("liqmap")
-    cmd = [str(liqmap), "serve", "--db", str(db), "--port", str(port), "--cache-mb", f"{cache_mb:g}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"liqmap serve exited: {log.read_text()[-2000:]}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("liqmap serve did not start within 120 s")
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
@@ -259,8 +239,8 @@ def main() -> None:
         with Store(db, read_only=True) as store:
             series = store.symbols()
         last_ms = {(r.exchange, r.symbol): int(r.last_ms) for r in series.itertuples()}
-        port, log = free_port(), Path(tmp) / "server.log"
-        proc = start_server(db, port, args.cache_mb, log)
+        log = Path(tmp) / "server.log"
+        proc, port = start_serve(["--db", db, "--cache-mb", f"{args.cache_mb:g}"], log)
         base = f"http://127.0.0.1:{port}"
         try:
             rss_start, _ = rss_mib(proc.pid)

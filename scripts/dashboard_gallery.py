@@ -11,12 +11,10 @@ URLs — every control of the dashboard lives in its query string::
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _serve import start_serve
 
 from liqmap.data.sample import load_sample_into
 from liqmap.data.store import Store
@@ -45,17 +43,6 @@ SHOTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=GALLERY, help="where the PNGs go (default: docs/gallery/)")
@@ -67,17 +54,8 @@ def main() -> None:
         db = Path(tmp) / "sample.duckdb"
         with Store(db) as store:
             load_sample_into(store)
-        port = free_port()
-        liqmap = Path(sys.executable).with_name("liqmap")
-        log = (Path(tmp) / "serve.log").open("w")
-        cmd = [str(liqmap), "serve", "--db", str(db), "--port", str(port)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        proc, port = start_serve(["--db", db], Path(tmp) / "serve.log")
         try:
-            deadline = time.monotonic() + 120
-            while not listening(port):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"liqmap serve did not start: {(Path(tmp) / 'serve.log').read_text()[-2000:]}")
-                time.sleep(0.1)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
                 page = browser.new_page(viewport={"width": 1440, "height": 900})

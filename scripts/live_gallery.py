@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "live"))
 
+from _serve import start_serve
 from fakews import FIRST_MINUTE_MS, MINUTE_MS, FakeWs, Script, minute_bars, rest_exchange
 
 GALLERY = Path(__file__).resolve().parents[1] / "docs" / "gallery"
@@ -37,17 +37,6 @@ CHROMIUM = "/usr/bin/chromium"
 WIDTH = 1440  # the viewport of scripts/dashboard_gallery.py
 MAX_HEIGHT = 900
 FRAME_HEIGHT = 860  # the heatmap panel (~545 px) + the feed panel when its table is full (~310 px): every frame alike
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stored(port: int, deadline: float) -> None:
@@ -103,19 +92,11 @@ SHOWN = "() => [window.liqmap.heatmap.times_ms.length, window.liqmap.feed.length
 
 def serve_live(args: argparse.Namespace, ws: FakeWs, rest: Any, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     """``liqmap serve --live`` against the fakes, once it answers HTTP and has stored the warm-start history."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "liqmap", "serve", "--live", "--exchange", "binance", "--symbol", "BTCUSDT",
-           "--db", str(tmp / "live.duckdb"), "--port", str(port), "--history-minutes", str(args.history),
-           "--oi-poll-s", "1", "--model", args.model, "--bins", str(args.bins),
+    cmd = ["--live", "--exchange", "binance", "--symbol", "BTCUSDT", "--db", tmp / "live.duckdb",
+           "--history-minutes", args.history, "--oi-poll-s", "1", "--model", args.model, "--bins", args.bins,
            "--ws-url", f"binance={ws.url}", "--api-url", f"binance={rest.url}"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=(tmp / "serve.log").open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while not listening(port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.terminate()
-            raise SystemExit(f"liqmap serve did not start: {(tmp / 'serve.log').read_text()[-2000:]}")
-        time.sleep(0.1)
-    stored(port, deadline)
+    proc, port = start_serve(cmd, tmp / "serve.log", timeout_s=180)
+    stored(port, time.monotonic() + 180)
     return proc, port
 
 

@@ -71,6 +71,7 @@ const pct = (x) => `${x > 0 ? "+" : ""}${x.toFixed(2)} %`;
 const utc = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const stamp = (ms) => ((d) => `${MONTHS[d.getUTCMonth()]} ${d.toISOString().slice(8, 10)} ${d.toISOString().slice(11, 19)}`)(new Date(ms)); // Feb 08 12:34:56
+const rgb = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)); // "#rrggbb" → [r, g, b]
 const critical = (x, max) => (x === null || x === undefined ? `none up to ${max} %` : `${x.toFixed(3)} %`);
 
 function niceStep(raw) {
@@ -242,7 +243,7 @@ function fillExchanges() {
 // painted the ≈ 150,000 cells one by one (≈ 0.25–0.45 s a redraw); the image takes ≈ 10 ms to colour and is
 // drawn as one element.
 const heatCache = new WeakMap(); // per heatmap response: long + short per [bin][snapshot], colour top, columns
-const HEAT_RGB = HEAT.map(([f, hex]) => [f, [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16))]);
+const HEAT_RGB = HEAT.map(([f, hex]) => [f, rgb(hex)]);
 const MAX_COLUMNS = 4096; // image columns at most (the time axis' unit is the shortest snapshot step)
 
 function heatTotals(hm) {
@@ -463,7 +464,7 @@ function mapLayers(m) {
   ];
 }
 
-const translucent = (hex, a) => `rgba(${[1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)).join(", ")}, ${a})`; // "#rrggbb"
+const translucent = (hex, a) => `rgba(${rgb(hex).join(", ")}, ${a})`;
 
 function maxBin(m) {
   let mx = 0;

@@ -122,9 +122,11 @@ def build_live_map(
     layers within ``lev`` if given) and the map report, its impact calibrated on the runner's recent bars —
     what ``build_map`` gives for a stored run; ``feed``'s realized liquidations of the series count towards
     the inputs' status (built once per bar: cached)."""
+    import numpy as np
     import pandas as pd
 
     from liqmap.analytics.report import build_map_report
+    from liqmap.data.transform import candles
     from liqmap.engine.results import combine
     from liqmap.server.api.inputs import input_status
 
@@ -149,8 +151,8 @@ def build_live_map(
         "inputs": input_status(bars, streamed, liquidations, first.config),
     }
     fields = report.to_dict() | info | lm.to_dict(layers)
-    last = [s.bars[-1] for s in snaps]  # the venues' last bars, averaged (liqmap.data.transform.candles)
-    candle = Candle(**{k: sum(b[k] for b in last) / len(last) for k in ("open", "high", "low", "close")})
+    ohlc = candles(bars, np.array([last_ms])).iloc[0]  # the venues' last bar, averaged
+    candle = Candle(open=ohlc["open"], high=ohlc["high"], low=ohlc["low"], close=ohlc["close"])
     return MapResponse(**fields, leverage_filter=lev.label if lev else "", live=True, candle=candle)
 
 
