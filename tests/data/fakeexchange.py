@@ -51,7 +51,7 @@ class FakeExchange:
         self.depth = sample_depth()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: dict[str, deque[int | str]] = defaultdict(deque)
-        self.fault_delay_s = 1.0
+        self.fault_delay_s = 2.5  # past the tests' 1.5 s client timeout
         self.routes: dict[str, Handler] = {
             "/fapi/v1/exchangeInfo": lambda q: (200, _fixture("binance_exchangeInfo.json")),
             "/fapi/v1/klines": self._binance_klines,

@@ -17,7 +17,7 @@ H = 3_600_000
 
 def _conn(exchange, fake, **kw):
     delays: list[float] = []
-    kw.setdefault("timeout_ms", 300)
+    kw.setdefault("timeout_ms", 1500)  # short for the "timeout" faults, long enough on a loaded machine
     conn = connector(exchange, api_url=fake.url, rate_limit_ms=1, backoff_s=0.01, sleep=delays.append, **kw)
     return conn, delays
 

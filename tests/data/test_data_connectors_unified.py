@@ -34,14 +34,14 @@ def _unified(fake, **kw):
         rate_limit_ms=1,
         backoff_s=0.01,
         sleep=delays.append,
-        **{"timeout_ms": 300, **kw},
+        **{"timeout_ms": 1500, **kw},  # short for the "timeout" faults, long enough on a loaded machine
     )
     return conn, delays
 
 
 def test_unified_methods_reproduce_the_real_rows_across_pages(fake_exchange, store):
     # no faults here: a timeout long enough that a 1,000-bar page served on a loaded machine is not retried
-    # (a retry would send its window twice; the 300 ms default is for the fault tests' "timeout" answers)
+    # (a retry would send its window twice; the 1.5 s default is for the fault tests' "timeout" answers)
     conn, _ = _unified(fake_exchange, timeout_ms=10_000)
     until = SINCE + 2500 * H
     counts = fetch_into_store(
