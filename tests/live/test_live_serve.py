@@ -217,6 +217,17 @@ def test_a_replayed_liquidation_is_pushed_once(tmp_path):
     )
 
 
+def test_the_first_request_reads_through_the_runners_store(tmp_path, make_ws, make_rest):
+    """The runner's store is open before the app serves: no request opens the file read-only (DuckDB would then
+    refuse the runner's read-write open, or answer the request 503 while the runner opens it)."""
+    bars = minute_bars(HISTORY + 2, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
+    client, feed = live_app(tmp_path, make_ws(Script(bars[HISTORY:], frame_delay_s=0.5)), make_rest(bars))
+    with client:
+        assert feed.store_reader() is not None
+        r = client.get("/api/symbols")  # the new store (or its first backfilled bars), through the runner's handle
+        assert r.status_code == 200 and {row["exchange"] for row in r.json()["symbols"]} <= {"binance"}
+
+
 @pytest.mark.timeout(180)
 def test_liqmap_serve_live_end_to_end_with_alerts_and_ctrl_c(tmp_path, make_ws, make_rest):
     import json

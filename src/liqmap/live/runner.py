@@ -163,18 +163,26 @@ class LiveRunner:
         if self.stop_event is not None:
             self.stop_event.set()
 
-    async def run(self) -> Counters:
+    def open(self) -> None:
+        """Open the store for writing and publish its reader (:meth:`store_reader`); :meth:`run` does it if
+        not done. Call it before another thread of this process may read the store (``serve --live`` before
+        it accepts requests): DuckDB refuses a read-write open of a file the process has open read-only."""
         from liqmap.data.store import Store
 
+        if self._store is not None:
+            return
+        self._store = Store(self.s.db)
+        root = self._store.reader()
+        with self._reader_lock:
+            self._reader_root = root
+
+    async def run(self) -> Counters:
         self.stop_event = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 loop.add_signal_handler(sig, self.stop)
-        self._store = await loop.run_in_executor(self._store_pool, lambda: Store(self.s.db))
-        root = await loop.run_in_executor(self._store_pool, self._store.reader)
-        with self._reader_lock:
-            self._reader_root = root
+        await loop.run_in_executor(self._store_pool, self.open)
         tasks = [
             asyncio.create_task(
                 read_stream(

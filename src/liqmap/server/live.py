@@ -75,7 +75,9 @@ class LiveFeed:
 
     # -- lifecycle (server loop) ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the runner thread; call on the server's event loop (the app's lifespan)."""
+        """Open the runner's store, then start its thread; call on the server's event loop (the app's lifespan,
+        before the first request: every read goes through the runner's store from then on)."""
+        self.runner.open()
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         self.running = True
