@@ -96,3 +96,16 @@ def test_heatmap_frame_layers_add_up_to_the_totals():
     assert last.to_dict("list") == lm.to_frame().drop(columns=["long_cumulative_usd", "short_cumulative_usd"]).to_dict(
         "list"
     )  # the same columns and values as the map at that snapshot
+
+
+def test_heatmap_bins_within_the_close_range():
+    bins = np.arange(80.0, 121.0, 1.0)  # 80 … 120
+    zeros = np.zeros((2, len(bins)))
+    hm = Heatmap(symbol="X", times_ms=np.array([0, 1]), price_bins=bins, long_usd=zeros, short_usd=zeros,
+                 close=np.array([95.0, 105.0]))  # fmt: skip
+    assert bins[hm.bins_within(10)].tolist() == np.arange(86.0, 116.0).tolist()  # 95 × 0.9 = 85.5 … 105 × 1.1 = 115.5
+    assert bins[hm.bins_within(5.0)][[0, -1]].tolist() == [91.0, 110.0]  # 90.25 … 110.25
+    assert hm.bins_within(100) == slice(0, len(bins))
+    far = Heatmap(symbol="X", times_ms=np.array([0]), price_bins=bins, long_usd=zeros[:1], short_usd=zeros[:1],
+                  close=np.array([500.0]))  # fmt: skip
+    assert far.bins_within(1) == slice(None)  # fewer than two bins inside: every bin

@@ -95,6 +95,22 @@ def test_heatmap_thins_snapshots_and_keeps_close(client, expected):
     assert body["short_usd"][7] == res.heatmap.short_usd[i].round(2).tolist()
 
 
+def test_heatmap_window_pct_keeps_the_bins_around_the_close_range(client, expected):
+    params = {"days": 20, "bins": 400, "snapshots": 50}
+    full = client.get("/api/heatmap", params=params).json()
+    body = client.get("/api/heatmap", params={**params, "window_pct": 5}).json()
+    _, res = expected(["binance"], LAST_MS - 20 * DAY_MS, LAST_MS, bins=400)
+    lo, hi = res.heatmap.close.min() * 0.95, res.heatmap.close.max() * 1.05  # every snapshot's close, not only the 50
+    inside = [i for i, p in enumerate(full["price_bins"]) if lo <= p <= hi]
+    assert 2 <= len(inside) < 400 and body["price_bins"] == [full["price_bins"][i] for i in inside]
+    assert body["long_usd"] == [[row[i] for i in inside] for row in full["long_usd"]]
+    assert body["short_usd"] == [[row[i] for i in inside] for row in full["short_usd"]]
+    assert {k: body[k] for k in ("times_ms", "close", "candles", "bin_usd")} == {
+        k: full[k] for k in ("times_ms", "close", "candles", "bin_usd")
+    }
+    assert client.get("/api/heatmap", params={**params, "window_pct": 0}).status_code == 422
+
+
 def test_heatmap_candles_cover_each_kept_column_venues_averaged(client, sample_db):
     params = [("exchange", "binance"), ("exchange", "okx"), ("days", 10), ("bins", 100), ("snapshots", 40)]
     body = client.get("/api/heatmap", params=params).json()

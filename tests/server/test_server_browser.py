@@ -80,31 +80,28 @@ def test_dashboard_renders_api_data_and_follows_selectors(page, live_server, tmp
     assert plot_data(page, "map", 0, "y") == m["long_usd"] and plot_data(page, "map", 1, "y") == m["short_usd"]
     assert plot_data(page, "map", 0, "x") == m["price_bins"]
     assert page.evaluate("document.getElementById('map').layout.shapes[0].x0") == m["price"]
-    hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
+    every = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400}).json()
+    hm = api.get("/api/heatmap", params={"days": 30, "bins": 1000, "snapshots": 400, "window_pct": 15}).json()
     cells = page.evaluate("window.liqmap.heatCells()")
     assert cells["x"] == hm["times_ms"]  # every snapshot has its image column(s), in order
     # candles over the heatmap, as the API computed them for the drawn snapshots (no close line)
     assert drawn_candles(page) == {"type": "candlestick", "x": hm["times_ms"], **hm["candles"]}
     assert None not in hm["candles"]["open"] and hm["candles"]["close"][-1] == hm["close"][-1]
     assert page.evaluate("document.getElementById('heatmap').data.filter(t => t.mode === 'lines').length") == 0
-    # the bins within the price axis (the close ± 15 %) are drawn, with their values
+    # only the bins within the price axis (the close range ± 15 %) are fetched and drawn, with their values
     lo, hi = min(hm["close"]) * 0.85, max(hm["close"]) * 1.15
-    inside = [i for i, p in enumerate(hm["price_bins"]) if lo <= p <= hi]
-    shown_y = cells["y"]
-    assert len(shown_y) == len(cells["z"]) < 1000
-    assert set(inside) <= {hm["price_bins"].index(y) for y in shown_y} and len(shown_y) <= len(inside) + 2
-    b, t = inside[len(inside) // 2], len(hm["times_ms"]) - 1
-    row = cells["z"][shown_y.index(hm["price_bins"][b])][t]
-    assert row == pytest.approx(hm["long_usd"][t][b] + hm["short_usd"][t][b]) or (
-        row is None and hm["long_usd"][t][b] + hm["short_usd"][t][b] == 0
-    )
+    inside = [p for p in every["price_bins"] if lo <= p <= hi]
+    assert cells["y"] == hm["price_bins"] == inside and len(cells["z"]) == len(inside) < len(every["price_bins"]) / 2
+    i0 = every["price_bins"].index(inside[0])
+    assert all(row == full[i0 : i0 + len(inside)] for row, full in zip(hm["long_usd"], every["long_usd"], strict=True))
+    b, t = len(inside) // 2, len(hm["times_ms"]) - 1
+    total = hm["long_usd"][t][b] + hm["short_usd"][t][b]
+    assert cells["z"][b][t] == pytest.approx(total) or (cells["z"][b][t] is None and total == 0)
     # each pixel is its cell in the HEAT colour of its value (clipped at zmax), an empty cell transparent
     image = heat_image(page)
-    assert image.size == (len(cells["columns"]), len(shown_y))
+    assert image.size == (len(cells["columns"]), len(inside))
     col = cells["columns"].index(t)
-    totals = [
-        hm["long_usd"][t][hm["price_bins"].index(y)] + hm["short_usd"][t][hm["price_bins"].index(y)] for y in shown_y
-    ]
+    totals = [lng + sht for lng, sht in zip(hm["long_usd"][t], hm["short_usd"][t], strict=True)]
     hot, empty = int(np.argmax(totals)), totals.index(0)
     for r in (hot, hot - 3, hot + 5):
         assert image.getpixel((col, r)) == heat_rgba(min(1, totals[r] / cells["zmax"])) and totals[r] > 0

@@ -191,6 +191,13 @@ class Heatmap:
             raise ValueError(f"no snapshot at or before {time_ms}; the heatmap starts at {int(self.times_ms[0])}")
         return i
 
+    def bins_within(self, pct: float) -> slice:
+        """The price bins from ``pct`` % below the lowest close to ``pct`` % above the highest, as a slice of
+        ``price_bins`` (ascending); every bin when fewer than two fall inside."""
+        lo, hi = np.nanmin(self.close) * (1 - pct / 100), np.nanmax(self.close) * (1 + pct / 100)
+        i0, i1 = int(np.searchsorted(self.price_bins, lo, "left")), int(np.searchsorted(self.price_bins, hi, "right"))
+        return slice(i0, i1) if i1 - i0 >= 2 else slice(None)
+
     def at(self, time_ms: int | None = None) -> LiqMap:
         """The :class:`LiqMap` of the last snapshot at or before ``time_ms`` (default: the last one)."""
         i = self.index_at(time_ms)

@@ -56,11 +56,8 @@ def _grid(hm: Heatmap, side: HeatSide, window_pct: float | None, max_times: int,
     usd = {HeatSide.BOTH: hm.long_usd + hm.short_usd, HeatSide.LONG: hm.long_usd, HeatSide.SHORT: hm.short_usd}[side]
     prices = np.asarray(hm.price_bins, dtype=float)
     if window_pct is not None:
-        lo = np.nanmin(hm.close) * (1 - window_pct / 100)
-        hi = np.nanmax(hm.close) * (1 + window_pct / 100)
-        keep = (prices >= lo) & (prices <= hi)
-        if keep.sum() >= 2:
-            prices, usd = prices[keep], usd[:, keep]
+        keep = hm.bins_within(window_pct)
+        prices, usd = prices[keep], usd[:, keep]
     times_ms = np.asarray(hm.times_ms, dtype=np.int64)
     close = np.asarray(hm.close, dtype=float)
     kt = max(1, -(-len(times_ms) // max_times))

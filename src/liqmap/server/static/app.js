@@ -262,13 +262,9 @@ function heatTotals(hm) {
     }
   }
   const sorted = Float64Array.from(flat).sort();
-  // only the bins within the price axis' range (the close ± 15 %) are drawn: a third of the cells on a
-  // 30-day BTC map
+  // the price axis: the close range ± 15 %, the bins the heatmap was asked for (window_pct)
   const lo = Math.min(...hm.close) * (1 - MAP_SPAN), hi = Math.max(...hm.close) * (1 + MAP_SPAN);
-  let b0 = 0, b1 = nB - 1;
-  while (b0 < nB - 1 && hm.price_bins[b0 + 1] < lo) b0++;
-  while (b1 > b0 && hm.price_bins[b1 - 1] > hi) b1--;
-  c = { total: total.slice(b0, b1 + 1), b0, lo, hi, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1, ...heatColumns(hm.times_ms) };
+  c = { total, lo, hi, zmax: sorted.length ? sorted[Math.floor(0.995 * (sorted.length - 1))] : 1, ...heatColumns(hm.times_ms) };
   heatCache.set(hm, c);
   return c;
 }
@@ -345,14 +341,14 @@ function liquidationDots(liq, hidden) {
 
 function renderHeatmap(hm) {
   const nT = hm.times_ms.length, nB = hm.price_bins.length;
-  const c = heatTotals(hm), { total, zmax, b0, lo, hi } = c;
+  const c = heatTotals(hm), { total, zmax, lo, hi } = c;
   const cut = threshold() * zmax;
   const at = state.atMs !== null ? hm.times_ms[atIndex(hm)] : null;
   const xr = [c.x0 - c.dx / 2, c.x0 + (c.cols.length - 0.5) * c.dx]; // the cells' span
   draw("heatmap", [
     // the traces lie on a hidden linear twin of the date axis (same range, in ms; drawn over it): Plotly draws
     // an image as one element on linear axes only (on a date axis pixel by pixel, ≈ 0.4 s)
-    { type: "image", source: heatImage(c, cut), x0: c.x0, dx: c.dx, y0: hm.price_bins[b0], dy: hm.bin_usd, xaxis: "x2", name: "liquidations", hoverinfo: "none" },
+    { type: "image", source: heatImage(c, cut), x0: c.x0, dx: c.dx, y0: hm.price_bins[0], dy: hm.bin_usd, xaxis: "x2", name: "liquidations", hoverinfo: "none" },
     candleTrace(hm),
     ...liquidationDots(state.liquidations, !$("liqs").checked),
     colorBar(zmax),
@@ -366,7 +362,7 @@ function renderHeatmap(hm) {
   // what the image shows, for inspection and the browser tests: the snapshot of each column and their times, the
   // bin of each row, the cells' values (null: transparent) and the colour top
   state.heatCells = () => ({
-    columns: Array.from(c.cols), x: [...new Set(c.cols)].map((t) => hm.times_ms[t]), y: hm.price_bins.slice(b0, b0 + total.length),
+    columns: Array.from(c.cols), x: [...new Set(c.cols)].map((t) => hm.times_ms[t]), y: hm.price_bins,
     z: total.map((row) => Array.from(row, (v) => (v > 0 && v >= cut ? v : null))), zmax,
   });
   const thr = threshold() ? ` · cells < ${usd(cut)} hidden` : "";
@@ -376,7 +372,7 @@ function renderHeatmap(hm) {
     const p = ev.points.find((q) => q.data.type === "image");
     if (!p) return;
     const c = heatTotals(state.heatmap); // a pixel: its column's snapshot, its row's bin of price_bins
-    const cell = { t: c.cols[p.pointNumber[1]], b: p.pointNumber[0] + c.b0 };
+    const cell = { t: c.cols[p.pointNumber[1]], b: p.pointNumber[0] };
     state.hovered.heatmap = cell;
     $("heatmap-readout").textContent = describeCell(state.heatmap, cell.t, cell.b);
   });
@@ -687,7 +683,7 @@ async function load() {
   setStatus("loading…");
   writeURL();
   try {
-    const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"]]));
+    const hmP = getJSON("/api/heatmap", new URLSearchParams([...query(), ["snapshots", "400"], ["window_pct", String(100 * MAP_SPAN)]]));
     hmP.catch(() => {}); // awaited below; an error there is reported once
     const stored = await getJSON("/api/map", mapQuery({ layers: $("layers").checked }));
     if (seq !== state.seq) return; // a newer selection superseded this one

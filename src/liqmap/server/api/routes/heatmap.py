@@ -48,10 +48,12 @@ class HeatmapResponse(SeriesInfo):
     candles: Candles
 
 
-def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
-    """The :class:`HeatmapResponse` of a computed query, thinned to at most ``snapshots`` columns."""
+def build_heatmap(c: Computed, snapshots: int, window_pct: float | None = None) -> HeatmapResponse:
+    """The :class:`HeatmapResponse` of a computed query, thinned to at most ``snapshots`` columns and, with
+    ``window_pct``, to the bins within that % of the close range (:meth:`.Heatmap.bins_within`)."""
     hm = c.output.heatmap
-    n_t, n_bins = hm.long_usd.shape
+    keep = slice(None) if window_pct is None else hm.bins_within(window_pct)
+    n_t, n_bins = hm.long_usd[:, keep].shape
     if min(n_t, snapshots) * n_bins > MAX_CELLS:
         raise LiqmapError(
             f"{min(n_t, snapshots)} snapshots × {n_bins} bins exceeds {MAX_CELLS:,} cells; lower snapshots or bins"
@@ -63,9 +65,9 @@ def build_heatmap(c: Computed, snapshots: int) -> HeatmapResponse:
         bin_usd=hm.bin_usd,
         times_ms=hm.times_ms[idx].tolist(),
         close=hm.close[idx].tolist(),
-        price_bins=hm.price_bins.tolist(),
-        long_usd=cents(hm.long_usd[idx]),
-        short_usd=cents(hm.short_usd[idx]),
+        price_bins=hm.price_bins[keep].tolist(),
+        long_usd=cents(hm.long_usd[idx, keep]),
+        short_usd=cents(hm.short_usd[idx, keep]),
         candles=Candles(**{k: [None if np.isnan(v) else v for v in ohlc[k].tolist()] for k in ohlc.columns}),
     )
 
@@ -78,10 +80,23 @@ async def get_heatmap(
     snapshots: Annotated[
         int, Query(ge=2, le=MAX_SNAPSHOTS, description="Maximum number of time snapshots returned.")
     ] = 300,
+    window_pct: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=100,
+            description="Only the price bins from this % below the lowest close to this % above the highest "
+            "(all bins if omitted).",
+        ),
+    ] = None,
 ) -> Response:
     """Outstanding long and short liquidation notional per snapshot and price bin, with the close."""
     if q.bin_usd is None and snapshots * q.bins > MAX_CELLS:
         raise LiqmapError(f"{snapshots} snapshots × {q.bins} bins exceeds {MAX_CELLS:,} cells; lower one of them")
     return await respond(
-        state, request, q, ("heatmap", snapshots), lambda window: build_heatmap(compute(state, q, window), snapshots)
+        state,
+        request,
+        q,
+        ("heatmap", snapshots, window_pct),
+        lambda window: build_heatmap(compute(state, q, window), snapshots, window_pct),
     )
