@@ -87,9 +87,9 @@ def counted_services(db: Path) -> Counted:
     base = default_services(db)
     runs: list[tuple[str, int]] = []
 
-    def run_engine(bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None, tiers_from: str | None = None):
+    def run_engine(bars: pd.DataFrame, model: str, *args):
         runs.append((model, len(bars)))
-        return base.run_engine(bars, model, bins, bin_usd, tiers_from)
+        return base.run_engine(bars, model, *args)
 
     return Counted(replace(base, run_engine=run_engine), runs)
 

@@ -31,6 +31,7 @@ from liqmap.server.cache import LRUCache
 
 if TYPE_CHECKING:
     from liqmap.data.store import Store, StoreReader
+    from liqmap.margin.tiers import TierTable
     from liqmap.server.live import LiveFeed
 
 log = logging.getLogger("liqmap.server")
@@ -52,9 +53,9 @@ class Services:
 
     ``store_version()`` is a cheap fingerprint that changes whenever the store may have changed (file
     sizes and modification times); ``None`` means "unknown, always re-read".
-    ``run_engine(bars, model, bins, bin_usd, tiers_from)`` returns an
-    :class:`~liqmap.engine.results.EngineOutput` (``tiers_from``:
-    the exchange lending its tier table to venues without one, or ``None``);
+    ``run_engine(bars, model, bins, bin_usd, tiers_from, tier_tables)`` returns an
+    :class:`~liqmap.engine.results.EngineOutput` (``tiers_from``: the exchange lending its tier table to venues
+    without one, or ``None``; ``tier_tables``: the store's fetched tables, ahead of the bundled ones);
     ``map_report(liqmap, bars, settings, output)`` the :class:`~liqmap.analytics.report.MapReport` of a map
     of that engine output (impact calibrated on ``bars``); ``validate(outputs, model, bars, liquidations)``
     the validation scores of ``outputs[model]`` (``outputs`` maps model name → output, baselines included).
@@ -62,7 +63,7 @@ class Services:
 
     open_store: Callable[[], AbstractContextManager[StoreReader]]
     store_version: Callable[[], Hashable]
-    run_engine: Callable[[pd.DataFrame, str, int, float | None, str | None], EngineOutput]
+    run_engine: Callable[[pd.DataFrame, str, int, float | None, str | None, tuple[TierTable, ...]], EngineOutput]
     map_report: Callable[[LiqMap, pd.DataFrame, ReportSettings, EngineOutput], MapReport]
     validate: Callable[[dict[str, EngineOutput], str, pd.DataFrame, pd.DataFrame], dict[str, Any]]
 
@@ -95,13 +96,21 @@ def default_services(db_path: Path | str | None, shared: Callable[[], Store | No
             time.sleep(OPEN_RETRY_S)
 
     def run_engine(
-        bars: pd.DataFrame, model: str, bins: int, bin_usd: float | None, tiers_from: str | None = None
+        bars: pd.DataFrame,
+        model: str,
+        bins: int,
+        bin_usd: float | None,
+        tiers_from: str | None = None,
+        tier_tables: tuple[TierTable, ...] = (),
     ) -> EngineOutput:
         n_bins = None if bin_usd is not None else bins  # bin_usd overrides bins
-        with open_store() as store:  # the store's fetched tiers come before the bundled ones
-            tables = store.tier_tables(sorted(bars["exchange"].unique()), str(bars["symbol"].iloc[0]))
         config = engine_config(
-            bars, n_bins=n_bins, bin_usd=bin_usd, max_snapshots=MAX_SNAPSHOTS, tier_tables=tables, tiers_from=tiers_from
+            bars,
+            n_bins=n_bins,
+            bin_usd=bin_usd,
+            max_snapshots=MAX_SNAPSHOTS,
+            tier_tables=tier_tables,
+            tiers_from=tiers_from,
         )
         return engine.run(bars, model=model, config=config, max_bins=MAX_BINS)
 

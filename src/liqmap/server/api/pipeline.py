@@ -112,9 +112,10 @@ def compute(state: ServerState, q: SeriesQuery, window: Window) -> Computed:
                 bars = store.query_bars(exchanges, q.symbol, window.start_ms, window.end_ms)
                 provenance = store.provenance(exchanges, q.symbol)
                 liquidations = store.count("liquidations", exchanges, q.symbol, window.start_ms, window.end_ms)
+                tables = store.tier_tables(sorted(bars["exchange"].unique()), q.symbol)  # fetched before bundled
             if len(bars) > MAX_BARS:
                 raise LiqmapError(f"{len(bars):,} bars exceed the {MAX_BARS:,}-bar cap; narrow the time range")
-            output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd, q.tiers_from)
+            output = state.services.run_engine(bars, q.model.value, q.bins, q.bin_usd, q.tiers_from, tables)
             return Computed(q, window, bars, output, input_status(bars, provenance, liquidations, output.config))
 
     return state.engine_cache.get_or_compute(("engine", q, window), run)
