@@ -10,7 +10,7 @@ BTC_USDT candles re-serve the Binance sample rows, with the volume counted in Ga
 fixture's ``quanto_multiplier``), the unit Gate's futures candles use. Window parameters follow each venue's
 semantics (Binance/Bybit inclusive start/end, OKX exclusive ``before``/``after`` and inclusive rubik
 ``begin``/``end``; Bybit and OKX answer newest first). Faults can be queued per path: an HTTP status
-(429, 500, 503 ...), ``"timeout"`` (answer after the client gave up), ``"html"`` (a 200 with an HTML
+(429, 500, 503 ...), ``"timeout"`` (no answer until the client hangs up, at most 30 s), ``"html"`` (a 200 with an HTML
 page), ``"shape"`` (a 200 with JSON of the wrong shape) or ``"ok"`` (a normal answer).
 Not part of the project's runtime.
 """
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -51,7 +53,7 @@ class FakeExchange:
         self.depth = sample_depth()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: dict[str, deque[int | str]] = defaultdict(deque)
-        self.fault_delay_s = 2.5  # past the tests' 1.5 s client timeout
+        self.fault_hold_s = 30.0  # a "timeout" fault: the longest it waits for the client to hang up
         self.routes: dict[str, Handler] = {
             "/fapi/v1/exchangeInfo": lambda q: (200, _fixture("binance_exchangeInfo.json")),
             "/fapi/v1/klines": self._binance_klines,
@@ -116,7 +118,8 @@ class FakeExchange:
         if fault == "ok":
             fault = None
         if fault == "timeout":
-            time.sleep(self.fault_delay_s)
+            if _hung_up(h.connection, self.fault_hold_s):
+                return  # the client gave up, as it should: nothing to answer
             status, body = self.routes[u.path](query)
         elif fault == "html":
             status, body = 200, "<html><body><h1>502 Bad Gateway</h1></body></html>"
@@ -534,3 +537,18 @@ def _error_body(path: str, status: int) -> Any:
         "msg": "Rate limit reached." if status == 429 else "Service temporarily unavailable, please try again later.",
         "data": [],
     }
+
+
+def _hung_up(conn: socket.socket, limit_s: float) -> bool:
+    """Wait until the client closes ``conn`` (True) or ``limit_s`` passes (False)."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        readable, _, _ = select.select([conn], [], [], 0.05)
+        if readable:
+            try:
+                if not conn.recv(1, socket.MSG_PEEK):
+                    return True
+            except OSError:  # reset by the client
+                return True
+            time.sleep(0.05)  # bytes of a next request (not expected while this one is open)
+    return False

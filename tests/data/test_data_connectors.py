@@ -17,7 +17,7 @@ H = 3_600_000
 
 def _conn(exchange, fake, **kw):
     delays: list[float] = []
-    kw.setdefault("timeout_ms", 1500)  # short for the "timeout" faults, long enough on a loaded machine
+    kw.setdefault("timeout_ms", 10_000)  # the "timeout" fault tests pass a short one
     conn = connector(exchange, api_url=fake.url, rate_limit_ms=1, backoff_s=0.01, sleep=delays.append, **kw)
     return conn, delays
 
@@ -95,7 +95,7 @@ def test_resume_continues_from_last_stored_bar_without_duplicates(fake_exchange,
 
 @pytest.mark.parametrize("fault", [429, 500, 503, "timeout"])
 def test_transient_faults_are_retried_with_exponential_backoff(fault, fake_exchange, store):
-    conn, delays = _conn("binance", fake_exchange)
+    conn, delays = _conn("binance", fake_exchange, timeout_ms=2000)  # the "timeout" fault: gives up after 2 s
     fake_exchange.fail("/fapi/v1/klines", fault, fault, fault)
     n = fetch_into_store(store, "binance", "BTCUSDT", [Dataset.OHLCV], SINCE, SINCE + 23 * H, client=conn)
     assert n == {"ohlcv": 24}

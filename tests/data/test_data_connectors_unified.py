@@ -34,15 +34,13 @@ def _unified(fake, **kw):
         rate_limit_ms=1,
         backoff_s=0.01,
         sleep=delays.append,
-        **{"timeout_ms": 1500, **kw},  # short for the "timeout" faults, long enough on a loaded machine
+        **{"timeout_ms": 10_000, **kw},  # the "timeout" fault tests pass a short one
     )
     return conn, delays
 
 
 def test_unified_methods_reproduce_the_real_rows_across_pages(fake_exchange, store):
-    # no faults here: a timeout long enough that a 1,000-bar page served on a loaded machine is not retried
-    # (a retry would send its window twice; the 1.5 s default is for the fault tests' "timeout" answers)
-    conn, _ = _unified(fake_exchange, timeout_ms=10_000)
+    conn, _ = _unified(fake_exchange)  # a retried page would send its window twice
     until = SINCE + 2500 * H
     counts = fetch_into_store(
         store,
@@ -89,7 +87,7 @@ def test_unified_resume_writes_no_duplicates(fake_exchange, store):
 
 @pytest.mark.parametrize("faults", [(429, 429), (429, "timeout")])
 def test_unified_retries_what_ccxt_calls_transient(faults, fake_exchange, store):
-    conn, delays = _unified(fake_exchange)
+    conn, delays = _unified(fake_exchange, timeout_ms=2000)  # the "timeout" fault: the client gives up after 2 s
     fake_exchange.fail(KLINE, *faults)
     n = fetch_into_store(store, "bybit", "BTCUSDT", [Dataset.OHLCV], SINCE, SINCE + 9 * H, client=conn)
     assert n == {"ohlcv": 10}
