@@ -14,7 +14,8 @@ VWAP (so the minute's taker-buy share is the recorded one).
 Faults: ``drop_after`` closes the first connection after that many frames, ``silence_s`` stops the second one for that
 long after ``silence_after`` frames, ``malformed`` inserts bad frames (not JSON, NaN price, negative size,
 unknown symbol), ``duplicate``/``reorder`` re-send or swap closed bars, ``refuse`` answers the first handshakes
-with HTTP statuses (429, 503). Not part of the project's runtime.
+with HTTP statuses (429, 503). ``hold_at`` pauses the stream at a frame until the test sets ``release`` (so a
+slow machine cannot let the stream run out before the test looks). Not part of the project's runtime.
 """
 
 from __future__ import annotations
@@ -170,6 +171,8 @@ class Script:
     duplicate: bool = False
     reorder: bool = False
     linger_s: float = 60.0  # keep the connection open (silent) after the script
+    hold_at: int | None = None  # frame index the stream waits at until ``release`` is set (a test's own pace)
+    release: threading.Event = field(default_factory=threading.Event)
     refuse: list[int] = field(default_factory=list)  # HTTP statuses answered to the first handshakes (429, 503)
     connections: dict[str, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
@@ -276,6 +279,11 @@ class FakeWs:
                     return
                 if n_conn == 2 and sc.silence_after is not None and i == sc.silence_after:
                     await asyncio.sleep(sc.silence_s)
+                if i == sc.hold_at:
+                    for _ in range(3000):  # at most 60 s
+                        if sc.release.is_set():
+                            break
+                        await asyncio.sleep(0.02)
                 await ws.send(frame)
                 sc.sent[key] = sc.sent.get(key, 0) + 1
                 if sc.frame_delay_s:

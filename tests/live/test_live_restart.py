@@ -17,10 +17,11 @@ BTC = "BTC/USDT:USDT"
 HISTORY = 30
 
 
-def start(db, ws, rest, tmp_path, duration_s: float = 120) -> subprocess.Popen:
+def start(db, ws, rest, tmp_path) -> subprocess.Popen:
+    """`liqmap live` against the fakes, for at most 120 s (the test kills or stops it before)."""
     cmd = [sys.executable, "-m", "liqmap", "live", "--exchange", "binance", "--symbol", "BTCUSDT", "--db", str(db),
            "--ws-url", f"binance={ws.url}", "--api-url", f"binance={rest.url}", "--history-minutes", str(HISTORY),
-           "--oi-poll-s", "0", "--quiet", "--duration-s", str(duration_s)]  # fmt: skip
+           "--oi-poll-s", "0", "--quiet", "--duration-s", "120"]  # fmt: skip
     env = os.environ | {"LIQMAP_LOG_DIR": str(tmp_path)}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -54,7 +55,10 @@ def test_sigkill_mid_stream_then_restart_no_duplicate_no_gap(tmp_path, make_ws, 
     # and re-sends two bars the first run stored (a replay after reconnect)
     resume = HISTORY + 35
     ws2 = make_ws(Script([bars[len(first) - 2], bars[len(first) - 1], *bars[resume:]], liquidation_every=0))
-    proc = start(db, ws2, rest, tmp_path, duration_s=15)  # start-up and warm start take a few seconds
+    proc = start(db, ws2, rest, tmp_path)
+    wait_sent(ws2, "binance", len(ws2.script.frames("binance")), proc)  # after start-up and the warm start
+    time.sleep(3)  # the last frames applied (milliseconds each), then Ctrl-C: the runner flushes and exits 0
+    proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     with Store(db, read_only=True) as s:

@@ -74,9 +74,10 @@ def test_faults_drop_silence_malformed_duplicate_out_of_order(tmp_path, make_ws,
     bars = minute_bars(HISTORY + STREAMED, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
     rest = make_rest(bars)
     script = Script(bars[HISTORY:], malformed=True, duplicate=True, reorder=True, drop_after=20,
-                    silence_after=30, silence_s=1.5)  # fmt: skip
+                    silence_after=30, silence_s=4.0)  # fmt: skip
     ws = make_ws(script)
-    runner = LiveRunner(settings(tmp_path, ws, rest, stale_s=0.5))
+    # stale after 2 s: the 4 s silence is, a stall of a loaded machine is not (it would add a reconnect)
+    runner = LiveRunner(settings(tmp_path, ws, rest, stale_s=2.0))
     ser = runner.series[("binance", BTC)]
     run_until(runner, lambda r: ser.last_ts == bars[-1]["t"])
     state = runner.states["binance"]

@@ -38,12 +38,16 @@ def test_serve_live_pushes_the_live_map_and_realized_liquidations(tmp_path, make
     bars = minute_bars(HISTORY + STREAMED, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
     rest = make_rest(bars)
     # malformed: a frame that is not JSON, a negative size and an unknown symbol among the binance frames
-    ws = make_ws(Script(bars[HISTORY:], frame_delay_s=0.1, malformed=True))
+    # the stream waits after the first closed bars until the client has its first map: the pushes that follow
+    # are one per bar even on a slow machine
+    script = Script(bars[HISTORY:], frame_delay_s=0.2, malformed=True, hold_at=8)
+    ws = make_ws(script)
     client, feed = live_app(tmp_path, ws, rest)
     last_ms = int(bars[-1]["t"])
     with client:
         with client.websocket_connect(f"{WS}/ws/map?symbol=BTCUSDT&exchange=binance") as sock:
             maps = [sock.receive_json()]  # sent once the engine is warm and has applied a streamed bar
+            script.release.set()
             while maps[-1]["last_bar_ms"] < last_ms:  # the push goes on past the malformed frames
                 maps.append(sock.receive_json())
         with client.websocket_connect(f"{WS}/ws/liquidations?symbol=BTCUSDT&exchange=binance") as sock:
@@ -150,7 +154,8 @@ def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidat
         pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     bars = minute_bars(HISTORY + STREAMED, FIRST_MINUTE_MS - HISTORY * MINUTE_MS)
-    client, feed = live_app(tmp_path, make_ws(Script(bars[HISTORY:], frame_delay_s=0.4)), make_rest(bars))
+    script = Script(bars[HISTORY:], frame_delay_s=0.4, hold_at=10)  # waits after 4 closed bars for the page
+    client, feed = live_app(tmp_path, make_ws(script), make_rest(bars))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -171,6 +176,7 @@ def test_dashboard_heatmap_grows_and_feed_panel_and_bubbles_show_pushed_liquidat
             page.goto(f"http://127.0.0.1:{port}/?symbol=BTC/USDT:USDT&exchange=binance&days=1&live=1")
             page.wait_for_function("() => window.liqmap.heatmap && !window.liqmap.busy", timeout=60_000)
             loaded = page.evaluate("window.liqmap.heatmap.times_ms.length")
+            script.release.set()  # the rest of the stream: pushed into the loaded page
             last = f"window.liqmap.map.last_bar_ms === {int(bars[-1]['t'])}"
             done = f"window.liqmap.feed && window.liqmap.feed.length === 6 && window.liqmap.map && {last}"
             page.wait_for_function(f"() => {done} && !window.liqmap.busy", timeout=60_000)
