@@ -272,6 +272,11 @@ class FakeWs:
         n_conn = sc.connections[key] = sc.connections.get(key, 0) + 1
         if venue != "binance":
             self.subscriptions.append(json.loads(await ws.recv()))
+        if key == "okxcandles":  # OKX's candles wait for its public connection (marks, trades): no connect race
+            for _ in range(250):  # at most 5 s
+                if "okxpublic" in sc.connections:
+                    break
+                await asyncio.sleep(0.02)
         try:
             for i, frame in enumerate(sc.frames(venue, channel)):
                 if n_conn == 1 and sc.drop_after is not None and i == sc.drop_after:
