@@ -13,7 +13,9 @@ Starts ``liqmap serve`` in a subprocess on 127.0.0.1 over a temporary store hold
   toggle, the leverage filter, the time scrubber (the map at T) and the range (a new engine run, heatmap
   and map).
 
-Prints min/median per measure and one "goal" line each: first map < 1.5 s, control change < 300 ms.
+Prints min/median per measure and one "goal" line each: first map < 1.5 s, control change < 300 ms; and the
+size of the page's ``/api/heatmap`` response (the bins it draws, ``window_pct``) beside the same query's for
+every bin.
 
     .venv/bin/python benchmarks/dashboard.py            # n = 5
     .venv/bin/python benchmarks/dashboard.py --n 9 --db liqmap-demo/liqmap.duckdb
@@ -101,6 +103,17 @@ def controls(n: int) -> dict[str, tuple[Callable[[int], str], tuple[str, ...]]]:
     }
 
 
+HEATMAP_PAYLOAD_JS = """async () => {
+  const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/api/heatmap")).pop();
+  const every = new URL(e.name);
+  every.searchParams.delete("window_pct");
+  const all = await (await fetch(every)).text();
+  const hm = window.liqmap.heatmap;
+  return { bytes: e.decodedBodySize, bins: hm.price_bins.length, snapshots: hm.times_ms.length,
+           every_bytes: all.length, every_bins: JSON.parse(all).price_bins.length };
+}"""
+
+
 def summary(label: str, values: list[float]) -> str:
     return f"  {label:<30} min {min(values):7.0f} ms   median {statistics.median(values):7.0f} ms   (n={len(values)})"
 
@@ -129,6 +142,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1440, "height": 900})
                 page.goto(url)
                 page.wait_for_function("() => window.liqmap.cascade !== null && !window.liqmap.busy", timeout=120_000)
+                payload = page.evaluate(HEATMAP_PAYLOAD_JS)  # the page's /api/heatmap, and the query for every bin
                 changes: dict[str, list[float]] = {}
                 for name, (action, charts) in controls(args.n).items():
                     changes[name] = [change_ms(page, action(i), charts) for i in range(args.n)]
@@ -148,6 +162,9 @@ def main() -> None:
     print(summary("first map, page reload", warm))
     for name, values in changes.items():
         print(summary(name, values))
+    every = f"without window_pct {payload['every_bytes'] / 1e6:.2f} MB, {payload['every_bins']} bins"
+    shape = f"{payload['snapshots']} snapshots × {payload['bins']} bins"
+    print(f"  {'heatmap response':<30} {payload['bytes'] / 1e6:7.2f} MB  ({shape}; {every})")
     for label, values in (("empty browser cache", fresh), ("page reload", warm)):
         ok = statistics.median(values) < FIRST_MAP_GOAL_MS
         print(f"goal first map < {FIRST_MAP_GOAL_MS:,.0f} ms, {label}: {'met' if ok else 'not met'}")
@@ -163,6 +180,7 @@ def main() -> None:
                 "changes_ms": {
                     k: {"min": round(min(v)), "median": round(statistics.median(v))} for k, v in changes.items()
                 },
+                "heatmap_response": payload,
             }
         )
     )
