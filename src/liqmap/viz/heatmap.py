@@ -53,11 +53,10 @@ def _group_mean(a: np.ndarray, k: int, axis: int) -> np.ndarray:
 
 
 def _grid(hm: Heatmap, side: HeatSide, window_pct: float | None, max_times: int, max_bins: int) -> _Grid:
-    usd = {HeatSide.BOTH: hm.long_usd + hm.short_usd, HeatSide.LONG: hm.long_usd, HeatSide.SHORT: hm.short_usd}[side]
-    prices = np.asarray(hm.price_bins, dtype=float)
-    if window_pct is not None:
-        keep = hm.bins_within(window_pct)
-        prices, usd = prices[keep], usd[:, keep]
+    keep = slice(None) if window_pct is None else hm.bins_within(window_pct)
+    long_usd, short_usd = hm.long_usd[:, keep], hm.short_usd[:, keep]
+    usd = {HeatSide.BOTH: long_usd + short_usd, HeatSide.LONG: long_usd, HeatSide.SHORT: short_usd}[side]
+    prices = np.asarray(hm.price_bins[keep], dtype=float)
     times_ms = np.asarray(hm.times_ms, dtype=np.int64)
     close = np.asarray(hm.close, dtype=float)
     kt = max(1, -(-len(times_ms) // max_times))

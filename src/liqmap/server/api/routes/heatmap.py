@@ -53,7 +53,7 @@ def build_heatmap(c: Computed, snapshots: int, window_pct: float | None = None) 
     ``window_pct``, to the bins within that % of the close range (:meth:`.Heatmap.bins_within`)."""
     hm = c.output.heatmap
     keep = slice(None) if window_pct is None else hm.bins_within(window_pct)
-    n_t, n_bins = hm.long_usd[:, keep].shape
+    n_t, n_bins = len(hm.times_ms), len(hm.price_bins[keep])
     if min(n_t, snapshots) * n_bins > MAX_CELLS:
         raise LiqmapError(
             f"{min(n_t, snapshots)} snapshots × {n_bins} bins exceeds {MAX_CELLS:,} cells; lower snapshots or bins"
